@@ -1,0 +1,143 @@
+/**
+ * Config = defaults, then `config.json`, then environment, then flags, merged by one pure
+ * function and validated with errors that name the bad key.
+ */
+import { hostname } from 'node:os'
+import { multiaddr } from '@multiformats/multiaddr'
+import { InvalidConfigError } from '../errors.js'
+
+export interface PairedConfig {
+  /** the name teammates see; @default the host name */
+  name: string
+  /** @default ['/ip4/0.0.0.0/tcp/4801', '/ip6/::/tcp/4801'] */
+  listen: string[]
+  /** addresses to dial at start (with `/p2p/<id>`), besides remembered peers */
+  bootstrap: string[]
+  /** @default '127.0.0.1': anything else is logged as a warning */
+  apiHost: string
+  /** @default 4802; 0 picks a free port */
+  apiPort: number
+  mdns: {
+    /** @default true */
+    enabled: boolean
+    /** @default 10000 */
+    intervalMs: number
+  }
+}
+
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4801', '/ip6/::/tcp/4801']
+export const DEFAULT_API_PORT = 4802
+
+export function defaultConfig (): PairedConfig {
+  return {
+    name: hostname(),
+    listen: [...DEFAULT_LISTEN],
+    bootstrap: [],
+    apiHost: '127.0.0.1',
+    apiPort: DEFAULT_API_PORT,
+    mdns: { enabled: true, intervalMs: 10_000 }
+  }
+}
+
+/** a partial config as it may appear in a layer */
+export type ConfigLayer = Partial<Omit<PairedConfig, 'mdns'>> & { mdns?: Partial<PairedConfig['mdns']> }
+
+const KEYS = new Set(['name', 'listen', 'bootstrap', 'apiHost', 'apiPort', 'mdns'])
+const MDNS_KEYS = new Set(['enabled', 'intervalMs'])
+
+function checkMultiaddrs (key: string, value: unknown, needPeerId: boolean): string[] {
+  if (!Array.isArray(value)) throw new InvalidConfigError(`config key "${key}" must be a list of multiaddrs`)
+  return value.map((v, i) => {
+    if (typeof v !== 'string') throw new InvalidConfigError(`config key "${key}[${i}]" must be a string`)
+    try {
+      const ma = multiaddr(v)
+      if (needPeerId && ma.getComponents().find(c => c.name === 'p2p') == null) {
+        throw new Error('it has no /p2p/<peer id>')
+      }
+    } catch (err) {
+      throw new InvalidConfigError(`config key "${key}[${i}]" is not a valid multiaddr: ${v} (${(err as Error).message})`)
+    }
+    return v
+  })
+}
+
+/** Validate one layer (from a file, env or flags); `source` names it in errors. */
+export function validateLayer (layer: unknown, source: string): ConfigLayer {
+  if (layer == null || typeof layer !== 'object' || Array.isArray(layer)) {
+    throw new InvalidConfigError(`${source} must be a JSON object`)
+  }
+  const input = layer as Record<string, unknown>
+  const out: ConfigLayer = {}
+  for (const key of Object.keys(input)) {
+    if (!KEYS.has(key)) throw new InvalidConfigError(`${source}: unknown config key "${key}"`)
+  }
+  if (input.name !== undefined) {
+    if (typeof input.name !== 'string' || input.name.length < 1 || input.name.length > 64) {
+      throw new InvalidConfigError(`${source}: config key "name" must be a string of 1 to 64 characters`)
+    }
+    out.name = input.name
+  }
+  if (input.listen !== undefined) out.listen = checkMultiaddrs('listen', input.listen, false)
+  if (input.bootstrap !== undefined) out.bootstrap = checkMultiaddrs('bootstrap', input.bootstrap, true)
+  if (input.apiHost !== undefined) {
+    if (typeof input.apiHost !== 'string' || input.apiHost === '') throw new InvalidConfigError(`${source}: config key "apiHost" must be a host address`)
+    out.apiHost = input.apiHost
+  }
+  if (input.apiPort !== undefined) {
+    const p = input.apiPort
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 65535) {
+      throw new InvalidConfigError(`${source}: config key "apiPort" must be a port number (0-65535)`)
+    }
+    out.apiPort = p
+  }
+  if (input.mdns !== undefined) {
+    const m = input.mdns
+    if (m == null || typeof m !== 'object' || Array.isArray(m)) throw new InvalidConfigError(`${source}: config key "mdns" must be an object`)
+    const mm = m as Record<string, unknown>
+    out.mdns = {}
+    for (const key of Object.keys(mm)) {
+      if (!MDNS_KEYS.has(key)) throw new InvalidConfigError(`${source}: unknown config key "mdns.${key}"`)
+    }
+    if (mm.enabled !== undefined) {
+      if (typeof mm.enabled !== 'boolean') throw new InvalidConfigError(`${source}: config key "mdns.enabled" must be true or false`)
+      out.mdns.enabled = mm.enabled
+    }
+    if (mm.intervalMs !== undefined) {
+      if (typeof mm.intervalMs !== 'number' || !Number.isInteger(mm.intervalMs) || mm.intervalMs < 100) {
+        throw new InvalidConfigError(`${source}: config key "mdns.intervalMs" must be an integer of at least 100`)
+      }
+      out.mdns.intervalMs = mm.intervalMs
+    }
+  }
+  return out
+}
+
+/** Read the environment layer: PAIRED_NAME, PAIRED_LISTEN, PAIRED_BOOTSTRAP (comma lists), PAIRED_API_PORT, PAIRED_MDNS. */
+export function envLayer (env: NodeJS.ProcessEnv): ConfigLayer {
+  const layer: Record<string, unknown> = {}
+  const list = (v: string): string[] => v.split(',').map(s => s.trim()).filter(s => s !== '')
+  if (env.PAIRED_NAME != null && env.PAIRED_NAME !== '') layer.name = env.PAIRED_NAME
+  if (env.PAIRED_LISTEN != null && env.PAIRED_LISTEN !== '') layer.listen = list(env.PAIRED_LISTEN)
+  if (env.PAIRED_BOOTSTRAP != null && env.PAIRED_BOOTSTRAP !== '') layer.bootstrap = list(env.PAIRED_BOOTSTRAP)
+  if (env.PAIRED_API_PORT != null && env.PAIRED_API_PORT !== '') layer.apiPort = Number(env.PAIRED_API_PORT)
+  if (env.PAIRED_MDNS != null && env.PAIRED_MDNS !== '') {
+    const v = env.PAIRED_MDNS.toLowerCase()
+    if (!['0', '1', 'true', 'false', 'on', 'off'].includes(v)) throw new InvalidConfigError('environment PAIRED_MDNS must be 0 or 1')
+    layer.mdns = { enabled: ['1', 'true', 'on'].includes(v) }
+  }
+  return validateLayer(layer, 'environment')
+}
+
+/** Merge layers left to right over the defaults. Lists replace, objects merge. Pure. */
+export function mergeConfig (base: PairedConfig, ...layers: ConfigLayer[]): PairedConfig {
+  const out: PairedConfig = { ...base, listen: [...base.listen], bootstrap: [...base.bootstrap], mdns: { ...base.mdns } }
+  for (const layer of layers) {
+    if (layer.name !== undefined) out.name = layer.name
+    if (layer.listen !== undefined) out.listen = [...layer.listen]
+    if (layer.bootstrap !== undefined) out.bootstrap = [...layer.bootstrap]
+    if (layer.apiHost !== undefined) out.apiHost = layer.apiHost
+    if (layer.apiPort !== undefined) out.apiPort = layer.apiPort
+    if (layer.mdns !== undefined) out.mdns = { ...out.mdns, ...layer.mdns }
+  }
+  return out
+}
