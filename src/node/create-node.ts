@@ -1,0 +1,89 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { bootstrap } from '@libp2p/bootstrap'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { ConnectionGater, Ed25519PrivateKey, Libp2p, PeerDiscovery } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+import { dhtProtocol } from './constants.js'
+
+export type PairedServices = {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+}
+
+export type PairedLibp2p = Libp2p<PairedServices>
+
+export interface NodeInit {
+  privateKey: Ed25519PrivateKey
+  listen: string[]
+  /** 32-byte team network key as 64 hex characters */
+  psk: string
+  teamId: string
+  bootstrap: string[]
+  mdns: { enabled: boolean, intervalMs: number }
+  gater?: ConnectionGater
+  agentVersion: string
+}
+
+/** The pnet swarm-key file format that `@libp2p/pnet` expects. */
+export function swarmKey (pskHex: string): Uint8Array {
+  if (!/^[0-9a-f]{64}$/.test(pskHex)) throw new Error('the team network key must be 64 hex characters')
+  return new TextEncoder().encode(`/key/swarm/psk/1.0.0/\n/base16/\n${pskHex}`)
+}
+
+/**
+ * Build (not start) the libp2p node: TCP, pnet under Noise, yamux, identify, ping,
+ * a server-mode kad-dht under the team's protocol prefix, gossipsub, and mDNS/bootstrap
+ * discovery. Discovered peers are dialed by the daemon, not here.
+ */
+export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
+  const peerDiscovery: Array<(components: any) => PeerDiscovery> = [] // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (init.mdns.enabled) {
+    peerDiscovery.push(mdns({ interval: init.mdns.intervalMs, serviceTag: `paired-${init.teamId.slice(0, 16)}` }))
+  }
+  if (init.bootstrap.length > 0) {
+    peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
+  }
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    nodeInfo: { userAgent: init.agentVersion },
+    start: false,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: preSharedKey({ psk: swarmKey(init.psk) }),
+    connectionGater: {
+      // loopback and private addresses are how teams on one LAN or machine meet
+      denyDialMultiaddr: () => false,
+      ...init.gater
+    },
+    peerDiscovery,
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: dhtProtocol(init.teamId),
+        clientMode: false,
+        peerInfoMapper: passthroughMapper,
+        initialQuerySelfInterval: 200
+      }),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false
+      })
+    }
+  })
+}
