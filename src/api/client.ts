@@ -1,0 +1,188 @@
+/**
+ * The client side of the local API, used by the CLI: HTTP over the home's unix socket
+ * with the bearer token. API errors come back as errors with the server's `name`.
+ */
+import { request, type IncomingMessage } from 'node:http'
+import { dirname } from 'node:path'
+import { DaemonNotRunningError } from '../errors.js'
+import { API_PREFIX } from './routes.js'
+import type { DaemonEvent } from './types.js'
+
+export interface ApiClientInit {
+  socketPath: string
+  token: string
+  /** the home folder, for the "no daemon" message; default: the socket's folder */
+  home?: string
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal
+}
+
+/** An error answer of the API: `name` and `message` from the body, plus the HTTP status. */
+export class ApiError extends Error {
+  readonly status: number
+
+  constructor (name: string, message: string, status: number) {
+    super(message)
+    this.name = name
+    this.status = status
+  }
+}
+
+/** `'status'` → `/api/v1/status`; a path that starts with `/` is used as it is */
+export function apiPath (path: string): string {
+  return path.startsWith('/') ? path : `${API_PREFIX}/${path}`
+}
+
+export class ApiClient {
+  private readonly socketPath: string
+  private readonly token: string
+  private readonly home: string
+
+  constructor (init: ApiClientInit) {
+    this.socketPath = init.socketPath
+    this.token = init.token
+    this.home = init.home ?? dirname(init.socketPath)
+  }
+
+  async get<T> (path: string, options: RequestOptions = {}): Promise<T> {
+    return await this.call<T>('GET', path, undefined, options)
+  }
+
+  async post<T> (path: string, body: unknown = {}, options: RequestOptions = {}): Promise<T> {
+    return await this.call<T>('POST', path, body, options)
+  }
+
+  /**
+   * Reads the server-sent events of `path` (default `events`) and hands each to
+   * `onEvent`; resolves when the server ends the stream or `signal` aborts.
+   */
+  async events (path: string, onEvent: (event: DaemonEvent) => void, signal?: AbortSignal): Promise<void> {
+    const aborted = (): boolean => signal?.aborted === true
+    if (aborted()) return
+    let res: IncomingMessage
+    try {
+      res = await this.send('GET', path, undefined, signal)
+    } catch (err) {
+      if (aborted()) return
+      throw err
+    }
+    if (res.statusCode == null || res.statusCode < 200 || res.statusCode > 299) {
+      throw errorFrom(res.statusCode ?? 0, await readText(res))
+    }
+    const parser = new EventStreamParser(onEvent)
+    res.setEncoding('utf8')
+    await new Promise<void>((resolve, reject) => {
+      res.on('data', (chunk: string) => {
+        try {
+          parser.push(chunk)
+        } catch (err) {
+          res.destroy()
+          reject(err)
+        }
+      })
+      res.on('end', resolve)
+      res.on('close', resolve)
+      res.on('error', err => { if (aborted()) resolve(); else reject(err) })
+    })
+  }
+
+  private async call<T> (method: string, path: string, body: unknown, options: RequestOptions): Promise<T> {
+    const res = await this.send(method, path, body, options.signal)
+    const text = await readText(res)
+    const status = res.statusCode ?? 0
+    if (status < 200 || status > 299) throw errorFrom(status, text)
+    try {
+      return JSON.parse(text) as T
+    } catch {
+      throw new ApiError('ApiError', `the daemon answered ${method} ${apiPath(path)} with something that is not JSON`, status)
+    }
+  }
+
+  private async send (method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+    const payload = body === undefined ? undefined : JSON.stringify(body)
+    const headers: Record<string, string | number> = {
+      host: 'localhost',
+      authorization: `Bearer ${this.token}`,
+      accept: 'application/json'
+    }
+    if (payload != null) {
+      headers['content-type'] = 'application/json'
+      headers['content-length'] = Buffer.byteLength(payload)
+    }
+    return await new Promise((resolve, reject) => {
+      const req = request({ socketPath: this.socketPath, method, path: apiPath(path), headers, agent: false, signal }, resolve)
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+          reject(new DaemonNotRunningError(`no daemon is running for home ${this.home} (start one with: paired daemon --home ${this.home})`))
+        } else {
+          reject(err)
+        }
+      })
+      req.end(payload)
+    })
+  }
+}
+
+async function readText (res: IncomingMessage): Promise<string> {
+  res.setEncoding('utf8')
+  let text = ''
+  for await (const chunk of res) text += chunk as string
+  return text
+}
+
+/** the `{ error: { name, message } }` body of a non-2xx answer as an `ApiError` */
+function errorFrom (status: number, text: string): ApiError {
+  try {
+    const body = JSON.parse(text) as { error?: { name?: unknown, message?: unknown } }
+    const { name, message } = body.error ?? {}
+    if (typeof name === 'string' && typeof message === 'string') return new ApiError(name, message, status)
+  } catch {
+    // not JSON: fall through
+  }
+  return new ApiError('ApiError', `the daemon answered HTTP ${status}${text.trim() !== '' ? `: ${text.trim().slice(0, 200)}` : ''}`, status)
+}
+
+/** incremental `text/event-stream` parser: `event:`, `data:` and `:` comments */
+export class EventStreamParser {
+  private buffer = ''
+  private type = ''
+  private data: string[] = []
+
+  constructor (private readonly onEvent: (event: DaemonEvent) => void) {}
+
+  push (chunk: string): void {
+    this.buffer += chunk
+    let newline: number
+    while ((newline = this.buffer.indexOf('\n')) >= 0) {
+      const line = this.buffer.slice(0, newline).replace(/\r$/, '')
+      this.buffer = this.buffer.slice(newline + 1)
+      this.line(line)
+    }
+  }
+
+  private line (line: string): void {
+    if (line === '') {
+      if (this.data.length > 0) {
+        const text = this.data.join('\n')
+        let data: unknown
+        try {
+          data = JSON.parse(text)
+        } catch {
+          data = text
+        }
+        this.onEvent({ type: this.type !== '' ? this.type : 'message', data })
+      }
+      this.type = ''
+      this.data = []
+      return
+    }
+    if (line.startsWith(':')) return
+    const colon = line.indexOf(':')
+    const field = colon < 0 ? line : line.slice(0, colon)
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '')
+    if (field === 'event') this.type = value
+    else if (field === 'data') this.data.push(value)
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The route table of the local API (DESIGN §7): a method, a path pattern and a handler
+ * that turns a validated request into a call on the `DaemonControl`.
+ */
+import { InvalidArgumentError } from '../errors.js'
+import type { DaemonControl, StatusDoc } from './types.js'
+import { onlyFields, parseConnect, parseInviteRequest, parseJoin, parseTeamCreate } from './validate.js'
+
+export const API_PREFIX = '/api/v1'
+
+export type Method = 'GET' | 'POST'
+
+/** what a handler gets */
+export interface RouteCall {
+  control: DaemonControl
+  params: Record<string, string>
+  query: URLSearchParams
+  /** the JSON object body of a POST; `{}` for a GET */
+  body: Record<string, unknown>
+  /** aborts when the client goes away, on the deadline of long calls, or on stop */
+  signal: AbortSignal
+}
+
+/** what a handler answers: a JSON document, plain text, or "open the event stream" */
+export type Reply =
+  | { kind: 'json', value: unknown }
+  | { kind: 'text', contentType: string, body: string }
+  | { kind: 'events' }
+
+export interface Route {
+  method: Method
+  /** full path; `:name` segments are parameters */
+  path: string
+  /** long calls (network round trips) get a deadline */
+  long?: boolean
+  handle: (call: RouteCall) => Promise<Reply>
+}
+
+const json = (value: unknown): Reply => ({ kind: 'json', value })
+
+function noFields (call: RouteCall): void {
+  onlyFields(call.body, [])
+}
+
+/** Prometheus text exposition of a few gauges */
+export function metricsText (status: StatusDoc): string {
+  const gauge = (name: string, help: string, value: number): string =>
+    `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`
+  return gauge('paired_connected_peers', 'Peers with an open libp2p connection.', status.connectedPeers) +
+    gauge('paired_members', 'Members of this daemon\'s team, itself included.', status.members) +
+    gauge('paired_uptime_seconds', 'Seconds since the daemon started.', Math.floor(status.uptimeMs / 1000))
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'GET', path: `${API_PREFIX}/status`, handle: async c => json(await c.control.status()) },
+  { method: 'GET', path: `${API_PREFIX}/peers`, handle: async c => json(await c.control.peers()) },
+  {
+    method: 'GET',
+    path: `${API_PREFIX}/peers/:id/ping`,
+    long: true,
+    handle: async c => json(await c.control.ping(c.params.id, { signal: c.signal }))
+  },
+  {
+    method: 'GET',
+    path: `${API_PREFIX}/peers/:id/status`,
+    long: true,
+    handle: async c => json(await c.control.query(c.params.id, { signal: c.signal }))
+  },
+  {
+    method: 'POST',
+    path: `${API_PREFIX}/connect`,
+    long: true,
+    handle: async c => json(await c.control.connect(parseConnect(c.body).multiaddr, { signal: c.signal }))
+  },
+  { method: 'GET', path: `${API_PREFIX}/team`, handle: async c => json(await c.control.team()) },
+  { method: 'POST', path: `${API_PREFIX}/team/create`, handle: async c => json(await c.control.teamCreate(parseTeamCreate(c.body).name)) },
+  { method: 'POST', path: `${API_PREFIX}/team/invites`, handle: async c => json(await c.control.teamInvite(parseInviteRequest(c.body))) },
+  {
+    method: 'POST',
+    path: `${API_PREFIX}/team/join`,
+    long: true,
+    handle: async c => json(await c.control.teamJoin(parseJoin(c.body).token, { signal: c.signal }))
+  },
+  { method: 'GET', path: `${API_PREFIX}/team/members`, handle: async c => json(await c.control.teamMembers()) },
+  {
+    method: 'POST',
+    path: `${API_PREFIX}/team/leave`,
+    handle: async c => {
+      noFields(c)
+      return json(await c.control.teamLeave())
+    }
+  },
+  { method: 'GET', path: `${API_PREFIX}/events`, handle: async () => ({ kind: 'events' }) },
+  {
+    method: 'GET',
+    path: '/metrics',
+    handle: async c => ({ kind: 'text', contentType: 'text/plain; version=0.0.4; charset=utf-8', body: metricsText(await c.control.status()) })
+  }
+]
+
+export type RouteMatch =
+  | { found: 'route', route: Route, params: Record<string, string> }
+  | { found: 'method', allow: Method[] }
+  | { found: 'none' }
+
+function segments (path: string): string[] {
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
+  return trimmed.split('/')
+}
+
+function matchPattern (pattern: string, path: string): Record<string, string> | undefined {
+  const want = segments(pattern)
+  const have = segments(path)
+  if (want.length !== have.length) return undefined
+  const params: Record<string, string> = {}
+  for (let i = 0; i < want.length; i++) {
+    if (want[i].startsWith(':')) {
+      if (have[i] === '') return undefined
+      try {
+        params[want[i].slice(1)] = decodeURIComponent(have[i])
+      } catch {
+        throw new InvalidArgumentError(`path segment "${have[i]}" is not valid percent-encoding`)
+      }
+    } else if (want[i] !== have[i]) {
+      return undefined
+    }
+  }
+  return params
+}
+
+/** the route for `method` and `path`, else the methods the path allows, else none */
+export function matchRoute (routes: readonly Route[], method: string, path: string): RouteMatch {
+  const allow: Method[] = []
+  for (const route of routes) {
+    const params = matchPattern(route.path, path)
+    if (params == null) continue
+    if (route.method === method) return { found: 'route', route, params }
+    if (!allow.includes(route.method)) allow.push(route.method)
+  }
+  return allow.length > 0 ? { found: 'method', allow } : { found: 'none' }
+}

@@ -1,0 +1,208 @@
+/**
+ * A stub `DaemonControl` (it records calls and answers canned documents) and a raw HTTP
+ * caller, for testing the real `ApiServer`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AbortOptions } from '@libp2p/interface'
+import { ApiServer, ensureApiToken } from '../../../src/api/index.js'
+import type {
+  DaemonControl, DaemonEvent, InviteDoc, InviteRequest, MemberDoc, PeerDoc, StatusDoc, TeamDoc
+} from '../../../src/api/types.js'
+
+export const PEER_A = '12D3KooWAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaAlice111'
+export const PEER_B = '12D3KooWBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbBob22222'
+
+export function named (name: string, message: string): Error {
+  const err = new Error(message)
+  err.name = name
+  return err
+}
+
+export class StubControl implements DaemonControl {
+  readonly calls: Array<{ method: string, args: unknown[] }> = []
+  readonly listeners = new Set<(event: DaemonEvent) => void>()
+  /** thrown by the next call, if set */
+  fail?: Error
+  /** ping waits for its signal to abort when set */
+  hangPing = false
+  lastSignal?: AbortSignal
+
+  statusDoc: StatusDoc = {
+    peerId: PEER_A,
+    name: 'alice',
+    version: '0.1.0',
+    team: { teamId: 't1', name: 'crew', role: 'admin' },
+    addresses: ['/ip4/127.0.0.1/tcp/4001/p2p/' + PEER_A],
+    connectedPeers: 1,
+    members: 2,
+    uptimeMs: 61_000
+  }
+
+  teamDoc: TeamDoc = { teamId: 't1', name: 'crew', role: 'admin', members: 2 }
+
+  private record (method: string, ...args: unknown[]): void {
+    this.calls.push({ method, args })
+    const fail = this.fail
+    this.fail = undefined
+    if (fail != null) throw fail
+  }
+
+  publish (event: DaemonEvent): void {
+    for (const listener of this.listeners) listener(event)
+  }
+
+  async status (): Promise<StatusDoc> {
+    this.record('status')
+    return this.statusDoc
+  }
+
+  async peers (): Promise<PeerDoc[]> {
+    this.record('peers')
+    return [{
+      peerId: PEER_B,
+      name: 'bob',
+      addresses: ['/ip4/127.0.0.1/tcp/4002'],
+      connected: true,
+      state: 'connected',
+      rttMs: 0.42,
+      capacity: null,
+      reputation: null,
+      agents: [],
+      labels: {}
+    }]
+  }
+
+  async ping (peer: string, options?: AbortOptions): Promise<{ peerId: string, rttMs: number }> {
+    this.record('ping', peer)
+    this.lastSignal = options?.signal
+    if (this.hangPing) {
+      await new Promise((_resolve, reject) => {
+        options?.signal?.addEventListener('abort', () => { reject(named('AbortError', 'aborted')) })
+      })
+    }
+    return { peerId: peer === 'bob' ? PEER_B : peer, rttMs: 0.42 }
+  }
+
+  async query (peer: string, options?: AbortOptions): Promise<StatusDoc> {
+    this.record('query', peer)
+    this.lastSignal = options?.signal
+    return { ...this.statusDoc, peerId: PEER_B, name: 'bob' }
+  }
+
+  async connect (multiaddr: string, options?: AbortOptions): Promise<{ peerId: string }> {
+    this.record('connect', multiaddr)
+    this.lastSignal = options?.signal
+    return { peerId: PEER_B }
+  }
+
+  async team (): Promise<TeamDoc> {
+    this.record('team')
+    return this.teamDoc
+  }
+
+  async teamCreate (name: string): Promise<TeamDoc> {
+    this.record('teamCreate', name)
+    return { ...this.teamDoc, name, members: 1 }
+  }
+
+  async teamInvite (req: InviteRequest): Promise<InviteDoc> {
+    this.record('teamInvite', req)
+    return { token: 'paired1.abc', inviteId: 'i1', role: req.role ?? 'member', expiresAt: 1_900_000_000_000, maxUses: req.uses ?? 1 }
+  }
+
+  async teamJoin (token: string, options?: AbortOptions): Promise<TeamDoc> {
+    this.record('teamJoin', token)
+    this.lastSignal = options?.signal
+    return { ...this.teamDoc, role: 'member' }
+  }
+
+  async teamMembers (): Promise<MemberDoc[]> {
+    this.record('teamMembers')
+    return [
+      { peerId: PEER_A, name: 'alice', role: 'admin', self: true, connected: true },
+      { peerId: PEER_B, name: 'bob', role: 'member', self: false, connected: false }
+    ]
+  }
+
+  async teamLeave (): Promise<TeamDoc> {
+    this.record('teamLeave')
+    return { teamId: 't2', name: 'alice (personal)', role: 'admin', members: 1 }
+  }
+
+  subscribe (listener: (event: DaemonEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+}
+
+export interface Reply {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  text: string
+  /** the parsed body, when it is JSON */
+  body: any // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export type Target = { port: number } | { socketPath: string }
+
+/** one raw HTTP request; `noHost` sends no Host header at all */
+export async function call (target: Target, method: string, path: string, options: { headers?: Record<string, string>, body?: string | Buffer, noHost?: boolean } = {}): Promise<Reply> {
+  return await new Promise((resolve, reject) => {
+    const location = 'port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socketPath }
+    const headers = { ...options.headers }
+    if (options.body != null) headers['content-length'] = String(Buffer.byteLength(options.body))
+    const req = request({ ...location, method, path, headers, agent: false, setHost: options.noHost !== true }, res => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => { text += d })
+      res.on('end', () => {
+        let body: unknown
+        try { body = JSON.parse(text) } catch { body = undefined }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body })
+      })
+    })
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+export interface Fixture {
+  dir: string
+  token: string
+  tokenPath: string
+  socketPath: string
+  control: StubControl
+  server: ApiServer
+  logs: string[]
+  auth: Record<string, string>
+  cleanup: () => Promise<void>
+}
+
+/** a real ApiServer on a temp home, with a stub control */
+export async function startFixture (init: { host?: string, callTimeoutMs?: number, keepaliveMs?: number } = {}): Promise<Fixture> {
+  const dir = await mkdtemp(join(tmpdir(), 'paired-api-'))
+  const tokenPath = join(dir, 'api.token')
+  const socketPath = join(dir, 'api.sock')
+  const token = await ensureApiToken(tokenPath)
+  const control = new StubControl()
+  const logs: string[] = []
+  const server = new ApiServer({ control, token, socketPath, port: 0, log: line => { logs.push(line) }, ...init })
+  await server.start()
+  return {
+    dir,
+    token,
+    tokenPath,
+    socketPath,
+    control,
+    server,
+    logs,
+    auth: { authorization: `Bearer ${token}` },
+    cleanup: async () => {
+      await server.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
