@@ -1,0 +1,12 @@
+/** `paired help [COMMAND]`: the overview, or one command's usage. */
+import type { CommandArgs, CommandContext } from '../context.js'
+
+export const usage = 'help [COMMAND]'
+export const summary = 'this overview, or the usage of one command'
+export const optionalArgs = 2
+
+export async function run (parsed: CommandArgs, ctx: CommandContext): Promise<number | undefined> {
+  const text = ctx.usage(parsed.positionals.length > 0 ? parsed.positionals.join(' ') : undefined)
+  ctx.result({ usage: text }, () => text)
+  return undefined
+}

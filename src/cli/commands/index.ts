@@ -1,0 +1,41 @@
+/**
+ * The command table: command words → the module of that command.
+ */
+import type { CommandModule } from '../context.js'
+import * as connect from './connect.js'
+import * as daemon from './daemon.js'
+import * as help from './help.js'
+import * as init from './init.js'
+import * as peers from './peers.js'
+import * as ping from './ping.js'
+import * as query from './query.js'
+import * as status from './status.js'
+import * as teamCreate from './team-create.js'
+import * as teamInvite from './team-invite.js'
+import * as teamJoin from './team-join.js'
+import * as teamLeave from './team-leave.js'
+import * as teamMembers from './team-members.js'
+import * as team from './team.js'
+import * as version from './version.js'
+
+/** in the order of the help overview */
+export const COMMANDS: Readonly<Record<string, CommandModule>> = {
+  init,
+  daemon,
+  status,
+  peers,
+  ping,
+  query,
+  connect,
+  team,
+  'team create': teamCreate,
+  'team invite': teamInvite,
+  'team join': teamJoin,
+  'team members': teamMembers,
+  'team leave': teamLeave,
+  help,
+  version
+}
+
+/** first words that take a second command word */
+export const GROUPS: readonly string[] = ['team']

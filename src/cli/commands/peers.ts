@@ -1,0 +1,23 @@
+/** `paired peers`: the peers this daemon knows. */
+import type { PeerDoc } from '../../api/types.js'
+import type { CommandArgs, CommandContext } from '../context.js'
+import { formatRtt, shortId, table } from '../format.js'
+
+export const usage = 'peers'
+export const summary = 'the peers this daemon knows, connected or not'
+
+function address (peer: PeerDoc): string {
+  if (peer.addresses.length === 0) return '-'
+  return peer.addresses.length === 1 ? peer.addresses[0] : `${peer.addresses[0]} (+${peer.addresses.length - 1})`
+}
+
+export async function run (_args: CommandArgs, ctx: CommandContext): Promise<number | undefined> {
+  const peers = await (await ctx.client()).get<PeerDoc[]>('peers')
+  ctx.result(peers, () => peers.length === 0
+    ? 'no known peers'
+    : table(
+      ['PEER', 'NAME', 'STATE', 'RTT', 'ADDRESS'],
+      peers.map(p => [shortId(p.peerId), p.name ?? '-', p.state, formatRtt(p.rttMs), address(p)])
+    ))
+  return undefined
+}

@@ -1,0 +1,42 @@
+/**
+ * `paired team invite`: a new invite token. The bare token goes to stdout, so
+ * `$(paired team invite)` works; the hint goes to stderr.
+ */
+import type { InviteDoc } from '../../api/types.js'
+import { flag, intOption, stringOption } from '../args.js'
+import type { CommandArgs, CommandContext, CommandOptions } from '../context.js'
+
+export const usage = 'team invite [--role R] [--ttl D] [--uses N] [--no-addresses]'
+export const summary = 'print a new invite token (admins only)'
+export const details = [
+  '  --role R         admin, member (default) or guest',
+  '  --ttl D          how long it stays valid, like 30m, 24h (default) or 7d',
+  '  --uses N         how many peers it admits (default 1, at most 1000)',
+  '  --no-addresses   leave this daemon\'s addresses out of the token'
+].join('\n')
+export const options: CommandOptions = {
+  role: { type: 'string' },
+  ttl: { type: 'string' },
+  uses: { type: 'string' },
+  'no-addresses': { type: 'boolean' }
+}
+
+export async function run (parsed: CommandArgs, ctx: CommandContext): Promise<number | undefined> {
+  const body: Record<string, unknown> = {}
+  const role = stringOption(parsed, 'role')
+  if (role != null) body.role = role
+  const ttl = stringOption(parsed, 'ttl')
+  if (ttl != null) body.ttl = ttl
+  const uses = intOption(parsed, 'uses', 1, 1000)
+  if (uses != null) body.uses = uses
+  if (flag(parsed, 'no-addresses')) body.addresses = false
+  const invite = await (await ctx.client()).post<InviteDoc>('team/invites', body)
+  if (ctx.json) {
+    ctx.result(invite, () => invite.token)
+    return undefined
+  }
+  ctx.out(invite.token)
+  const uses1 = invite.maxUses === 1 ? '1 use' : `${invite.maxUses} uses`
+  ctx.err(`invite for a ${invite.role}, ${uses1}, valid until ${new Date(invite.expiresAt).toISOString()}; on the joining machine run: paired team join <token>`)
+  return undefined
+}

@@ -1,0 +1,22 @@
+/** `paired team`: the team this daemon is in. */
+import type { TeamDoc } from '../../api/types.js'
+import type { CommandArgs, CommandContext } from '../context.js'
+import { keyValues } from '../format.js'
+
+export const usage = 'team'
+export const summary = 'the team this daemon is in'
+
+export function formatTeam (team: TeamDoc): string {
+  return keyValues([
+    ['team', team.name],
+    ['team id', team.teamId],
+    ['role', team.role],
+    ['members', String(team.members)]
+  ])
+}
+
+export async function run (_args: CommandArgs, ctx: CommandContext): Promise<number | undefined> {
+  const team = await (await ctx.client()).get<TeamDoc>('team')
+  ctx.result(team, () => formatTeam(team))
+  return undefined
+}

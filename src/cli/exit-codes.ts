@@ -1,0 +1,28 @@
+/**
+ * Exit codes of the CLI (DESIGN §7), by error name.
+ */
+
+export const EXIT_OK = 0
+export const EXIT_FAILURE = 1
+export const EXIT_USAGE = 2
+export const EXIT_NO_DAEMON = 3
+export const EXIT_NOT_FOUND = 4
+export const EXIT_TASK_FAILED = 5
+
+const BY_NAME: Readonly<Record<string, number>> = {
+  UsageError: EXIT_USAGE,
+  InvalidArgumentError: EXIT_USAGE,
+  MalformedInviteError: EXIT_USAGE,
+  InviteExpiredError: EXIT_USAGE,
+  InvalidInviteError: EXIT_USAGE,
+  InviteUsedError: EXIT_USAGE,
+  WrongTeamError: EXIT_USAGE,
+  DaemonNotRunningError: EXIT_NO_DAEMON,
+  NotFoundError: EXIT_NOT_FOUND,
+  TaskFailedError: EXIT_TASK_FAILED
+}
+
+export function exitCodeFor (err: unknown): number {
+  const name = typeof err === 'object' && err != null ? (err as { name?: unknown }).name : undefined
+  return typeof name === 'string' && Object.hasOwn(BY_NAME, name) ? BY_NAME[name] : EXIT_FAILURE
+}

@@ -1,0 +1,49 @@
+/**
+ * Human output: aligned key/value lines, aligned columns, short peer ids. `--json` output
+ * never goes through here.
+ */
+import { formatDuration } from '../api/duration.js'
+import type { StatusDoc } from '../api/types.js'
+
+/** `…` and the last 8 characters of a peer id */
+export function shortId (id: string): string {
+  return id.length > 9 ? `…${id.slice(-8)}` : id
+}
+
+/** `0.42 ms`, or `-` when unknown */
+export function formatRtt (ms: number | null | undefined): string {
+  return ms == null || !Number.isFinite(ms) ? '-' : `${ms.toFixed(2)} ms`
+}
+
+/** `key   value` lines, values aligned; a list value continues on indented lines */
+export function keyValues (pairs: Array<[string, string | string[]]>): string {
+  const width = Math.max(0, ...pairs.map(([k]) => k.length))
+  const lines: string[] = []
+  for (const [key, value] of pairs) {
+    const values = Array.isArray(value) ? (value.length > 0 ? value : ['-']) : [value]
+    lines.push(`${key.padEnd(width)}  ${values[0]}`)
+    for (const more of values.slice(1)) lines.push(`${' '.repeat(width)}  ${more}`)
+  }
+  return lines.join('\n')
+}
+
+/** aligned columns under upper-case headers */
+export function table (headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
+  const line = (cells: string[]): string => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd()
+  return [line(headers), ...rows.map(line)].join('\n')
+}
+
+export function formatStatus (doc: StatusDoc): string {
+  const team = doc.team == null ? 'none' : `${doc.team.name} (${doc.team.role}, ${doc.team.teamId})`
+  return keyValues([
+    ['peer id', doc.peerId],
+    ['name', doc.name],
+    ['version', doc.version],
+    ['team', team],
+    ['members', String(doc.members)],
+    ['connected', `${doc.connectedPeers} peer${doc.connectedPeers === 1 ? '' : 's'}`],
+    ['uptime', formatDuration(doc.uptimeMs)],
+    ['addresses', doc.addresses]
+  ])
+}
