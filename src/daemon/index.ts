@@ -4,6 +4,17 @@
  * The composition root: builds the parts, starts and stops them in order, owns the
  * home's lock and the process signals.
  */
+import { mkdir, open, readFile } from 'node:fs/promises'
+import { InvalidConfigError } from '../errors.js'
+import { loadOrCreateIdentity } from '../identity/index.js'
+import { defaultConfig, envLayer, mergeConfig, validateLayer, type ConfigLayer, type PairedConfig } from './config.js'
+import { Daemon } from './daemon.js'
+import { homePaths } from './home.js'
+
+export { Daemon } from './daemon.js'
+export type { DaemonInit } from './daemon.js'
+export { resolveHome, homePaths } from './home.js'
+export type { PairedConfig } from './config.js'
 
 /** What `paired daemon` passes in; `undefined` means "from config, else the default". */
 export interface DaemonRunOptions {
@@ -24,12 +35,89 @@ export interface InitResult {
   created: boolean
 }
 
-/** `paired init`: make the home, key and config if missing. Idempotent. */
-export async function initHome (_options: { home: string, name?: string }): Promise<InitResult> {
-  throw new Error('not implemented yet')
+/** the file layer: `config.json` in the home, if present */
+export async function readConfigFile (path: string): Promise<ConfigLayer> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw err
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    throw new InvalidConfigError(`${path} is not valid JSON: ${(err as Error).message}`)
+  }
+  return validateLayer(parsed, path)
 }
 
+/** defaults, then config.json, then environment, then flags */
+export async function loadConfig (options: DaemonRunOptions, env: NodeJS.ProcessEnv = process.env): Promise<PairedConfig> {
+  const flags: Record<string, unknown> = {}
+  if (options.name != null) flags.name = options.name
+  if (options.listen != null && options.listen.length > 0) flags.listen = options.listen
+  if (options.bootstrap != null && options.bootstrap.length > 0) flags.bootstrap = options.bootstrap
+  if (options.apiPort != null) flags.apiPort = options.apiPort
+  if (options.mdns === false) flags.mdns = { enabled: false }
+  return mergeConfig(defaultConfig(), await readConfigFile(homePaths(options.home).config), envLayer(env), validateLayer(flags, 'command line'))
+}
+
+/** `paired init`: make the home, key and config if missing. Idempotent. */
+export async function initHome (options: { home: string, name?: string }): Promise<InitResult> {
+  const paths = homePaths(options.home)
+  await mkdir(paths.home, { recursive: true, mode: 0o700 })
+  const { identity, created } = await loadOrCreateIdentity(paths.key)
+  if (options.name != null) validateLayer({ name: options.name }, 'command line')
+  try {
+    const fh = await open(paths.config, 'wx', 0o600)
+    await fh.writeFile(JSON.stringify(options.name != null ? { name: options.name } : {}, null, 2) + '\n')
+    await fh.close()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    if (options.name != null) {
+      const current = await readConfigFile(paths.config)
+      if (current.name !== options.name) {
+        throw new InvalidConfigError(`${paths.config} already exists; edit its "name" to rename this machine`)
+      }
+    }
+  }
+  return { peerId: identity.peerId.toString(), home: paths.home, created }
+}
+
+/** stop must finish within this, else the process exits anyway */
+export const STOP_DEADLINE_MS = 4_500
+
 /** `paired daemon`: runs until SIGINT/SIGTERM; resolves with the exit code. */
-export async function runDaemon (_options: DaemonRunOptions): Promise<number> {
-  throw new Error('not implemented yet')
+export async function runDaemon (options: DaemonRunOptions): Promise<number> {
+  const line = options.log ?? ((text: string) => { process.stderr.write(`${new Date().toISOString()} ${text}\n`) })
+  const config = await loadConfig(options)
+  const daemon = new Daemon({
+    home: options.home,
+    config,
+    explicit: { listen: options.listen != null && options.listen.length > 0, apiPort: options.apiPort != null },
+    line
+  })
+  await daemon.start()
+  line('ready')
+  const signal = await new Promise<string>(resolve => {
+    const onSignal = (sig: string): void => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      resolve(sig)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+  line(`${signal}: stopping`)
+  const deadline = setTimeout(() => {
+    line('stop took too long: exiting')
+    process.exit(1)
+  }, STOP_DEADLINE_MS)
+  deadline.unref()
+  await daemon.stop()
+  clearTimeout(deadline)
+  line('stopped')
+  return 0
 }

@@ -1,0 +1,424 @@
+import { mkdir, readFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { ApiServer, ensureApiToken } from '../api/index.js'
+import type {
+  DaemonControl, DaemonEvent, InviteDoc, InviteRequest, MemberDoc, PeerDoc, StatusDoc, TeamDoc
+} from '../api/types.js'
+import { InvalidArgumentError, NotFoundError, PeerUnreachableError, PermissionDeniedError } from '../errors.js'
+import { loadOrCreateIdentity, type Identity } from '../identity/index.js'
+import { openStore, type PairedDb } from '../state/store/db.js'
+import { rosterKey } from '../state/store/keys.js'
+import {
+  Roster, acceptInvite, checkInvite, createInvite, createTeam, decodeInvite, encodeInvite, signerFromSeed,
+  type Signer
+} from '../team/index.js'
+import { DEFAULT_API_PORT, DEFAULT_LISTEN, type PairedConfig } from './config.js'
+import { homePaths, type HomePaths } from './home.js'
+import { HomeLock } from './lock.js'
+import { TeamSession, type HelloOutcome } from './session.js'
+import { readTeamFile, writeTeamFile, type TeamFile } from './team-file.js'
+
+/** how long `team join` waits for a member to admit us */
+export const JOIN_TIMEOUT_MS = 20_000
+
+export interface DaemonInit {
+  home: string
+  config: PairedConfig
+  /** flags the user set explicitly: a busy default port falls back, an explicit one fails */
+  explicit?: { listen?: boolean, apiPort?: boolean }
+  line?: (text: string) => void
+}
+
+let cachedVersion: string | undefined
+export async function packageVersion (): Promise<string> {
+  if (cachedVersion == null) {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    cachedVersion = pkg.version
+  }
+  return cachedVersion
+}
+
+async function portFree (host: string, port: number): Promise<boolean> {
+  return await new Promise(resolve => {
+    const srv = createServer()
+    srv.once('error', () => { resolve(false) })
+    srv.listen({ host, port, exclusive: true }, () => { srv.close(() => { resolve(true) }) })
+  })
+}
+
+function b64url (bytes: Uint8Array): string { return Buffer.from(bytes).toString('base64url') }
+
+function remoteError (error: { name: string, message: string }): Error {
+  return Object.assign(new Error(error.message), { name: error.name })
+}
+
+/**
+ * The daemon: owns the home lock, the store, the API server and the current team
+ * session. It implements the API's `DaemonControl`.
+ */
+export class Daemon implements DaemonControl {
+  readonly paths: HomePaths
+  private readonly lock: HomeLock
+  private identity?: Identity
+  private signer?: Signer
+  private db?: PairedDb
+  private api?: ApiServer
+  private session?: TeamSession
+  private teamFile?: TeamFile
+  private listen: string[] = []
+  private readonly listeners = new Set<(e: DaemonEvent) => void>()
+  private startedAt = 0
+  private version = '0.0.0'
+  private started = false
+
+  constructor (private readonly init: DaemonInit) {
+    this.paths = homePaths(init.home)
+    this.lock = new HomeLock(this.paths.lock, init.home)
+  }
+
+  private line (text: string): void { this.init.line?.(text) }
+
+  get peerId (): string { return this.requireIdentity().peerId.toString() }
+  get apiUrl (): string | undefined { return this.api?.url }
+
+  private requireIdentity (): Identity {
+    if (this.identity == null) throw new Error('the daemon is not started')
+    return this.identity
+  }
+
+  private requireSession (): TeamSession {
+    if (this.session == null) throw new Error('the daemon is not started')
+    return this.session
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    try {
+      await mkdir(this.paths.home, { recursive: true, mode: 0o700 })
+      await this.lock.acquire()
+      this.version = await packageVersion()
+      this.identity = (await loadOrCreateIdentity(this.paths.key)).identity
+      this.signer = signerFromSeed(this.identity.peerId.toString(), this.identity.seed)
+      this.db = await openStore(this.paths.db)
+      this.listen = await this.chooseListen()
+      let file = await readTeamFile(this.paths.team)
+      if (file == null) {
+        file = this.personalTeam()
+        await writeTeamFile(this.paths.team, file)
+      }
+      await this.enterTeam(file)
+      const token = await ensureApiToken(this.paths.apiToken)
+      const port = await this.chooseApiPort()
+      this.api = new ApiServer({ control: this, token, socketPath: this.paths.apiSocket, host: this.init.config.apiHost, port, log: t => { this.line(t) } })
+      await this.api.start()
+      this.startedAt = Date.now()
+      this.line(`paired ${this.version} peer ${this.peerId} (${this.init.config.name})`)
+      this.line(`team ${file.team.name} (${file.team.teamId}) as ${file.cert.role}`)
+      this.line(`listening on ${this.requireSession().node?.getMultiaddrs().map(a => a.toString()).join(' ') ?? ''}`)
+      this.line(`api on ${this.api.url} and ${this.paths.apiSocket}`)
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    await this.api?.stop().catch(() => {})
+    this.api = undefined
+    await this.session?.stop().catch(() => {})
+    this.session = undefined
+    await this.db?.close().catch(() => {})
+    this.db = undefined
+    await this.lock.release()
+    this.listeners.clear()
+  }
+
+  /** the default ports fall back to free ones when taken (several daemons on one machine) */
+  private async chooseListen (): Promise<string[]> {
+    const { listen } = this.init.config
+    if (this.init.explicit?.listen === true || listen.join() !== DEFAULT_LISTEN.join()) return listen
+    if (await portFree('0.0.0.0', 4801)) return listen
+    this.line('port 4801 is taken: listening on a free port instead (set --listen to choose)')
+    return listen.map(a => a.replace('/tcp/4801', '/tcp/0'))
+  }
+
+  private async chooseApiPort (): Promise<number> {
+    const { apiPort, apiHost } = this.init.config
+    if (this.init.explicit?.apiPort === true || apiPort !== DEFAULT_API_PORT) return apiPort
+    if (await portFree(apiHost, apiPort)) return apiPort
+    this.line(`api port ${apiPort} is taken: using a free port instead (the CLI uses the unix socket)`)
+    return 0
+  }
+
+  private personalTeam (): TeamFile {
+    const { team, teamSeed, founderCert } = createTeam({
+      name: `${this.init.config.name} (personal)`,
+      founder: this.requireSigner(),
+      founderName: this.init.config.name,
+      now: Date.now()
+    })
+    return { v: 1, team, cert: founderCert, teamSeed: b64url(teamSeed) }
+  }
+
+  private requireSigner (): Signer {
+    if (this.signer == null) throw new Error('the daemon is not started')
+    return this.signer
+  }
+
+  private async loadRoster (file: TeamFile): Promise<Roster> {
+    const now = Date.now()
+    const db = this.db
+    const stored = db != null ? await db.get(rosterKey(file.team.teamId)) : undefined
+    const roster = Roster.fromJSON(file.team, Array.isArray(stored) ? stored : [], now)
+    roster.merge([file.cert, ...(file.cert.grant != null ? [file.cert.grant.issuer] : [])], now)
+    return roster
+  }
+
+  /** stop the current session (if any) and start one in `file`'s team */
+  private async enterTeam (file: TeamFile): Promise<TeamSession> {
+    const identity = this.requireIdentity()
+    const db = this.db
+    if (db == null) throw new Error('the store is not open')
+    await this.session?.stop()
+    this.session = undefined
+    const session = new TeamSession({
+      identity,
+      team: file.team,
+      cert: file.cert,
+      roster: await this.loadRoster(file),
+      config: this.init.config,
+      listen: this.listen,
+      db,
+      agentVersion: `paired/${this.version}`,
+      status: async () => await this.status(),
+      emit: e => { this.emit(e) },
+      line: t => { this.line(t) }
+    })
+    await session.start()
+    this.session = session
+    this.teamFile = file
+    return session
+  }
+
+  private emit (event: DaemonEvent): void {
+    for (const l of this.listeners) {
+      try { l(event) } catch {}
+    }
+  }
+
+  subscribe (listener: (event: DaemonEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  // --- DaemonControl --------------------------------------------------------------------
+
+  async status (): Promise<StatusDoc> {
+    const session = this.requireSession()
+    const file = this.teamFile
+    const connected = session.roster.members().filter(c => c.peerId !== this.peerId && session.isVerified(c.peerId) && session.isConnected(c.peerId))
+    return {
+      peerId: this.peerId,
+      name: this.init.config.name,
+      version: this.version,
+      team: file != null ? { teamId: file.team.teamId, name: file.team.name, role: file.cert.role } : null,
+      addresses: session.node?.getMultiaddrs().map(a => a.toString()) ?? [],
+      connectedPeers: connected.length,
+      members: session.roster.size,
+      uptimeMs: this.startedAt === 0 ? 0 : Date.now() - this.startedAt
+    }
+  }
+
+  async peers (): Promise<PeerDoc[]> {
+    const session = this.requireSession()
+    const node = session.node
+    const ids = new Set(session.roster.members().map(c => c.peerId))
+    for (const c of node?.getConnections() ?? []) ids.add(c.remotePeer.toString())
+    ids.delete(this.peerId)
+    const out: PeerDoc[] = []
+    for (const id of [...ids].sort()) {
+      const cert = session.roster.get(id)
+      let addresses: string[] = []
+      try {
+        addresses = (await node?.peerStore.get(peerIdFromString(id)))?.addresses.map(a => a.multiaddr.toString()) ?? []
+      } catch {}
+      const connected = session.isConnected(id)
+      out.push({
+        peerId: id,
+        name: cert?.name ?? null,
+        addresses,
+        connected,
+        state: connected ? (session.isVerified(id) ? 'connected' : 'unverified') : 'disconnected',
+        rttMs: session.rttOf(id),
+        capacity: null,
+        reputation: null,
+        agents: [],
+        labels: {}
+      })
+    }
+    return out
+  }
+
+  /** a peer id, or a member's name, or the unique end of a member's peer id */
+  resolvePeer (arg: string): string {
+    const session = this.requireSession()
+    try {
+      return peerIdFromString(arg).toString()
+    } catch {}
+    const members = session.roster.members()
+    const byName = members.filter(c => c.name === arg)
+    if (byName.length === 1) return byName[0].peerId
+    if (byName.length > 1) throw new InvalidArgumentError(`more than one member is named "${arg}": use the peer id`)
+    const bySuffix = members.filter(c => c.peerId.endsWith(arg))
+    if (arg.length >= 4 && bySuffix.length === 1) return bySuffix[0].peerId
+    throw new NotFoundError(`no peer ${arg}: give a peer id or a member's name (paired team members)`)
+  }
+
+  async ping (peer: string, options?: { signal?: AbortSignal }): Promise<{ peerId: string, rttMs: number }> {
+    const id = this.resolvePeer(peer)
+    if (id === this.peerId) throw new InvalidArgumentError('that is this daemon\'s own peer id')
+    try {
+      return { peerId: id, rttMs: await this.requireSession().ping(id, options?.signal) }
+    } catch (err) {
+      throw new PeerUnreachableError(`could not reach ${id}: ${(err as Error).message}`)
+    }
+  }
+
+  async query (peer: string, options?: { signal?: AbortSignal }): Promise<StatusDoc> {
+    const id = this.resolvePeer(peer)
+    if (id === this.peerId) return await this.status()
+    try {
+      return await this.requireSession().query(id, options?.signal)
+    } catch (err) {
+      throw new PeerUnreachableError(`could not query ${id}: ${(err as Error).message}`)
+    }
+  }
+
+  async connect (address: string, options?: { signal?: AbortSignal }): Promise<{ peerId: string }> {
+    let ma: Multiaddr
+    try {
+      ma = multiaddr(address)
+    } catch (err) {
+      throw new InvalidArgumentError(`not a multiaddr: ${address} (${(err as Error).message})`)
+    }
+    try {
+      const peer = await this.requireSession().dialAddress(ma, options?.signal)
+      await this.requireSession().addKnownAddresses(ma.getComponents().some(c => c.name === 'p2p') ? [ma] : [])
+      return { peerId: peer.toString() }
+    } catch (err) {
+      throw new PeerUnreachableError(`could not connect to ${address}: ${(err as Error).message}`)
+    }
+  }
+
+  async team (): Promise<TeamDoc> {
+    const file = this.teamFile
+    const session = this.requireSession()
+    if (file == null) throw new Error('the daemon is not started')
+    return { teamId: file.team.teamId, name: file.team.name, role: file.cert.role, members: session.roster.size }
+  }
+
+  async teamMembers (): Promise<MemberDoc[]> {
+    const session = this.requireSession()
+    return session.roster.members().map(c => ({
+      peerId: c.peerId,
+      name: c.name,
+      role: c.role,
+      self: c.peerId === this.peerId,
+      connected: c.peerId === this.peerId || (session.isVerified(c.peerId) && session.isConnected(c.peerId))
+    }))
+  }
+
+  async teamCreate (name: string): Promise<TeamDoc> {
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 64) throw new InvalidArgumentError('a team name has 1 to 64 characters')
+    const { team, teamSeed, founderCert } = createTeam({ name: name.trim(), founder: this.requireSigner(), founderName: this.init.config.name, now: Date.now() })
+    const file: TeamFile = { v: 1, team, cert: founderCert, teamSeed: b64url(teamSeed) }
+    await writeTeamFile(this.paths.team, file)
+    await this.enterTeam(file)
+    this.line(`created team ${team.name} (${team.teamId})`)
+    this.emit({ type: 'team:changed', data: await this.team() })
+    return await this.team()
+  }
+
+  async teamInvite (request: InviteRequest): Promise<InviteDoc> {
+    const file = this.teamFile
+    const session = this.requireSession()
+    if (file == null) throw new Error('the daemon is not started')
+    if (file.cert.role !== 'admin') throw new PermissionDeniedError(`only admins can invite; you are a ${file.cert.role} of ${file.team.name}`)
+    const addrs = request.addresses === false
+      ? []
+      : (session.node?.getMultiaddrs() ?? []).map(a => a.toString()).filter(a => a.includes('/p2p/')).slice(0, 8)
+    const token = createInvite({
+      team: file.team,
+      issuerCert: file.cert,
+      signer: this.requireSigner(),
+      role: request.role ?? 'member',
+      ttlMs: request.ttlMs ?? 24 * 3600_000,
+      maxUses: request.uses ?? 1,
+      addrs,
+      now: Date.now()
+    })
+    return { token: encodeInvite(token), inviteId: token.grant.inviteId, role: token.grant.role, expiresAt: token.grant.expiresAt, maxUses: token.grant.maxUses }
+  }
+
+  async teamJoin (text: string, options?: { signal?: AbortSignal }): Promise<TeamDoc> {
+    const now = Date.now()
+    const token = decodeInvite(text)
+    checkInvite(token, now)
+    const previous = this.teamFile
+    if (previous == null) throw new Error('the daemon is not started')
+    if (token.team.teamId === previous.team.teamId) {
+      throw new InvalidArgumentError(`this daemon is already a member of team ${previous.team.name} (${previous.team.teamId})`)
+    }
+    const cert = acceptInvite({ token, signer: this.requireSigner(), name: this.init.config.name, now })
+    const next: TeamFile = { v: 1, team: token.team, cert }
+    const session = await this.enterTeam(next)
+    const outcome = await this.awaitAdmission(session, token.addrs, options?.signal)
+    if (!outcome.ok) {
+      await this.enterTeam(previous)
+      throw outcome.error
+    }
+    await writeTeamFile(this.paths.team, next)
+    this.line(`joined team ${next.team.name} (${next.team.teamId}) as ${cert.role}`)
+    this.emit({ type: 'team:changed', data: await this.team() })
+    return await this.team()
+  }
+
+  private async awaitAdmission (session: TeamSession, addrs: string[], signal?: AbortSignal): Promise<{ ok: true } | { ok: false, error: Error }> {
+    return await new Promise(resolve => {
+      const timeout = setTimeout(() => {
+        finish({ ok: false, error: new PeerUnreachableError(`no member of the team answered within ${JOIN_TIMEOUT_MS / 1000} s (tried ${addrs.length > 0 ? addrs.join(', ') : 'mDNS discovery only'})`) })
+      }, JOIN_TIMEOUT_MS)
+      const onAbort = (): void => { finish({ ok: false, error: new Error('the join was cancelled') }) }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const off = session.onHelloOutcome((o: HelloOutcome) => {
+        finish(o.ok ? { ok: true } : { ok: false, error: remoteError(o.error) })
+      })
+      let done = false
+      function finish (result: { ok: true } | { ok: false, error: Error }): void {
+        if (done) return
+        done = true
+        clearTimeout(timeout)
+        signal?.removeEventListener('abort', onAbort)
+        off()
+        resolve(result)
+      }
+      const parsed = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+      void session.addKnownAddresses(parsed)
+    })
+  }
+
+  async teamLeave (): Promise<TeamDoc> {
+    const previous = this.teamFile
+    const file = this.personalTeam()
+    await writeTeamFile(this.paths.team, file)
+    await this.enterTeam(file)
+    this.line(`left team ${previous?.team.name ?? ''}; now in personal team ${file.team.name}`)
+    this.emit({ type: 'team:changed', data: await this.team() })
+    return await this.team()
+  }
+}

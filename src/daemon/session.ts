@@ -1,0 +1,438 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { logger } from '@libp2p/logger'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { createPairedNode, type PairedLibp2p } from '../node/create-node.js'
+import {
+  HELLO_DEADLINE_MS, MAX_QUERY_MESSAGE_BYTES, MAX_TEAM_MESSAGE_BYTES, PROTOCOL_QUERY, PROTOCOL_TEAM,
+  STREAM_READ_TIMEOUT_MS, rosterTopic
+} from '../node/constants.js'
+import { isObject, jsonChannel } from '../protocol/frames.js'
+import { Roster, type MemberCertificate, type TeamInfo } from '../team/index.js'
+import { peerKey, peerPrefix, rosterKey } from '../state/store/keys.js'
+import { scanPrefix, type PairedDb } from '../state/store/db.js'
+import type { Identity } from '../identity/index.js'
+import type { DaemonEvent, StatusDoc } from '../api/types.js'
+import type { PairedConfig } from './config.js'
+import { Redialer } from './redialer.js'
+
+const log = logger('paired:session')
+
+export interface KnownPeer {
+  addrs: string[]
+  name?: string
+  lastSeen: number
+}
+
+export interface SessionInit {
+  identity: Identity
+  team: TeamInfo
+  cert: MemberCertificate
+  roster: Roster
+  config: PairedConfig
+  listen: string[]
+  db: PairedDb
+  agentVersion: string
+  /** the daemon's own status, answered on the query protocol */
+  status: () => Promise<StatusDoc>
+  emit: (event: DaemonEvent) => void
+  line: (text: string) => void
+}
+
+/** what a hello exchange ended with, for a join that waits on it */
+export type HelloOutcome = { ok: true, peerId: string } | { ok: false, peerId: string, error: { name: string, message: string } }
+
+interface HelloMessage {
+  type: 'hello' | 'welcome' | 'ack' | 'refused'
+  cert?: unknown
+  roster?: unknown
+  error?: { name: string, message: string }
+}
+
+const MAX_ROSTER_ENTRIES = 2_000
+
+/**
+ * One running libp2p node in one team. The daemon makes a new session when it joins,
+ * creates or leaves a team (a new network key needs a new node), and stops the old one.
+ */
+export class TeamSession {
+  node?: PairedLibp2p
+  /** peers that proved membership on this session's connections */
+  private readonly verified = new Set<string>()
+  private readonly rtt = new Map<string, number>()
+  private readonly helloListeners = new Set<(o: HelloOutcome) => void>()
+  private readonly deadlines = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly redialer: Redialer
+  private controller?: AbortController
+
+  constructor (private readonly init: SessionInit) {
+    this.redialer = new Redialer({
+      dial: async (peer, signal) => { await this.requireNode().dial(peerIdFromString(peer), { signal }) },
+      isConnected: peer => this.isConnected(peer)
+    })
+  }
+
+  get team (): TeamInfo { return this.init.team }
+  get cert (): MemberCertificate { return this.init.cert }
+  get roster (): Roster { return this.init.roster }
+
+  private requireNode (): PairedLibp2p {
+    if (this.node == null) throw new Error('the session is not started')
+    return this.node
+  }
+
+  async start (): Promise<void> {
+    if (this.node != null) return
+    const { init } = this
+    this.controller = new AbortController()
+    const node = await createPairedNode({
+      privateKey: init.identity.privateKey,
+      listen: init.listen,
+      psk: init.team.psk,
+      teamId: init.team.teamId,
+      bootstrap: init.config.bootstrap,
+      mdns: init.config.mdns,
+      agentVersion: init.agentVersion
+    })
+    this.node = node
+    try {
+      await node.handle(PROTOCOL_TEAM, (stream, connection) => { void this.onHello(stream, connection) })
+      await node.handle(PROTOCOL_QUERY, (stream, connection) => { void this.onQuery(stream, connection) })
+      node.addEventListener('peer:discovery', evt => {
+        const { id, multiaddrs } = evt.detail
+        if (id.equals(node.peerId)) return
+        if (multiaddrs.length > 0) void node.peerStore.merge(id, { multiaddrs }).catch(() => {})
+        this.redialer.want(id.toString(), { soon: true })
+      })
+      node.addEventListener('connection:open', evt => { this.onConnectionOpen(evt.detail) })
+      node.addEventListener('peer:disconnect', evt => { this.onDisconnect(evt.detail) })
+      node.addEventListener('peer:identify', evt => {
+        const { peerId, listenAddrs } = evt.detail
+        if (this.verified.has(peerId.toString())) void this.remember(peerId.toString(), listenAddrs)
+      })
+      await node.start()
+      // gossip counts only when a member wrote it and a member relayed it
+      node.services.pubsub.topicValidators.set(rosterTopic(init.team.teamId), (from, msg) => {
+        const author = msg.type === 'signed' ? msg.from.toString() : undefined
+        const ok = author != null && this.init.roster.isMember(author, Date.now()) && this.verified.has(from.toString())
+        return ok ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+      })
+      node.services.pubsub.subscribe(rosterTopic(init.team.teamId))
+      node.services.pubsub.addEventListener('message', evt => {
+        if (evt.detail.topic !== rosterTopic(init.team.teamId)) return
+        this.onRosterGossip(evt.detail.data)
+      })
+      // remembered peers of this team, then every member we know of
+      for (const [key, known] of await scanPrefix<KnownPeer>(init.db, peerPrefix(init.team.teamId))) {
+        const peer = key.slice(peerPrefix(init.team.teamId).length)
+        const addrs = known.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+        if (addrs.length > 0) await node.peerStore.merge(peerIdFromString(peer), { multiaddrs: addrs }).catch(() => {})
+        this.redialer.want(peer, { soon: true })
+      }
+      for (const cert of init.roster.members()) {
+        if (cert.peerId !== this.selfId) this.redialer.want(cert.peerId, { soon: true })
+      }
+      this.redialer.start()
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+  }
+
+  async stop (): Promise<void> {
+    const node = this.node
+    if (node == null) return
+    this.node = undefined
+    this.controller?.abort()
+    this.redialer.stop()
+    for (const t of this.deadlines.values()) clearTimeout(t)
+    this.deadlines.clear()
+    this.verified.clear()
+    await node.stop()
+  }
+
+  get selfId (): string { return this.init.identity.peerId.toString() }
+
+  isConnected (peer: string): boolean {
+    const node = this.node
+    if (node == null) return false
+    try {
+      return node.getConnections(peerIdFromString(peer)).some(c => c.status === 'open')
+    } catch {
+      return false
+    }
+  }
+
+  isVerified (peer: string): boolean { return this.verified.has(peer) }
+
+  rttOf (peer: string): number | null { return this.rtt.get(peer) ?? null }
+
+  /** resolves on hello outcomes until the callback returns true or the signal aborts */
+  onHelloOutcome (listener: (o: HelloOutcome) => void): () => void {
+    this.helloListeners.add(listener)
+    return () => { this.helloListeners.delete(listener) }
+  }
+
+  /** dial addresses from an invite token or `paired connect` */
+  async dialAddress (addr: Multiaddr, signal?: AbortSignal): Promise<PeerId> {
+    const conn = await this.requireNode().dial(addr, { signal })
+    return conn.remotePeer
+  }
+
+  /** add addresses to the peer store and keep dialing that peer with backoff */
+  async addKnownAddresses (addrs: Multiaddr[]): Promise<void> {
+    const node = this.requireNode()
+    for (const addr of addrs) {
+      const id = addr.getComponents().find(c => c.name === 'p2p')?.value
+      if (id == null || id === this.selfId) continue
+      await node.peerStore.merge(peerIdFromString(id), { multiaddrs: [addr] }).catch(() => {})
+      this.redialer.want(id, { soon: true })
+    }
+  }
+
+  async ping (peer: string, signal?: AbortSignal): Promise<number> {
+    // libp2p's own figure is whole milliseconds: time it here for a useful RTT
+    const t0 = performance.now()
+    await this.requireNode().services.ping.ping(peerIdFromString(peer), { signal })
+    const ms = Math.round((performance.now() - t0) * 1000) / 1000
+    this.rtt.set(peer, ms)
+    return ms
+  }
+
+  async query (peer: string, signal?: AbortSignal): Promise<StatusDoc> {
+    const stream = await this.requireNode().dialProtocol(peerIdFromString(peer), PROTOCOL_QUERY, { signal })
+    try {
+      const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+      await ch.write({ type: 'status' }, { signal })
+      const reply = await ch.read<{ status?: StatusDoc, error?: { message: string } }>({ signal })
+      if (!isObject(reply) || reply.status == null) throw new Error(reply?.error?.message ?? 'the peer sent no status')
+      await stream.close({ signal }).catch(() => {})
+      return reply.status
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
+    }
+  }
+
+  /** tell the team about certificates we learned (new members) */
+  async publishRoster (certs: MemberCertificate[]): Promise<void> {
+    const node = this.node
+    if (node == null || certs.length === 0) return
+    const data = new TextEncoder().encode(JSON.stringify({ certs }))
+    await node.services.pubsub.publish(rosterTopic(this.init.team.teamId), data).catch(err => {
+      log('roster publish failed: %s', (err as Error).message)
+    })
+  }
+
+  // --- membership: the hello exchange ---------------------------------------------------
+
+  private onConnectionOpen (connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    if (!this.verified.has(peer) && !this.deadlines.has(peer)) {
+      // a peer that holds the network key but proves no membership is dropped
+      this.deadlines.set(peer, setTimeout(() => {
+        this.deadlines.delete(peer)
+        if (!this.verified.has(peer)) {
+          log('closing %s: no membership proof within %d ms', peer, HELLO_DEADLINE_MS)
+          void this.node?.hangUp(connection.remotePeer).catch(() => {})
+        }
+      }, HELLO_DEADLINE_MS))
+    }
+    if (connection.direction === 'outbound' && !this.verified.has(peer)) {
+      void this.sendHello(connection)
+    }
+  }
+
+  private onDisconnect (peerId: PeerId): void {
+    const peer = peerId.toString()
+    if (this.isConnected(peer)) return
+    const t = this.deadlines.get(peer)
+    if (t != null) { clearTimeout(t); this.deadlines.delete(peer) }
+    if (this.verified.delete(peer)) {
+      const name = this.init.roster.get(peer)?.name ?? ''
+      this.init.line(`peer left ${name} ${peer}`)
+      this.init.emit({ type: 'peer:disconnected', data: { peerId: peer, name } })
+      if (this.node != null) this.redialer.want(peer, { soon: false })
+    }
+  }
+
+  private helloPayload (type: 'hello' | 'welcome'): HelloMessage {
+    return { type, cert: this.init.cert, roster: this.init.roster.toJSON().slice(0, MAX_ROSTER_ENTRIES) }
+  }
+
+  private async sendHello (connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    let stream: Stream | undefined
+    try {
+      stream = await connection.newStream(PROTOCOL_TEAM, { signal: AbortSignal.timeout(STREAM_READ_TIMEOUT_MS) })
+      const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+      await ch.write(this.helloPayload('hello'))
+      const reply = await ch.read<HelloMessage>()
+      if (!isObject(reply)) throw new Error('malformed reply')
+      if (reply.type === 'refused') {
+        await stream.close().catch(() => {})
+        this.refusedBy(peer, reply.error)
+        await connection.close().catch(() => {})
+        return
+      }
+      try {
+        await this.verifyAndMerge(peer, reply)
+      } catch (err) {
+        const e = err as Error
+        await ch.write({ type: 'refused', error: { name: e.name, message: e.message } }).catch(() => {})
+        throw err
+      }
+      await ch.write({ type: 'ack' })
+      await stream.close().catch(() => {})
+      this.markVerified(peer, (reply.cert as MemberCertificate).name)
+    } catch (err) {
+      stream?.abort(err as Error)
+      log('hello with %s failed: %s', peer, (err as Error).message)
+      // let a refused or broken peer go at once rather than at the deadline
+      if (!this.verified.has(peer)) await connection.close().catch(() => {})
+    }
+  }
+
+  private refusedBy (peer: string, error: unknown): void {
+    const e = isObject(error) ? { name: String(error.name), message: String(error.message) } : { name: 'Error', message: 'refused' }
+    log('%s refused our membership: %s', peer, e.message)
+    this.notify({ ok: false, peerId: peer, error: e })
+  }
+
+  /**
+   * The hello exchange, three messages: hello (initiator's certificate and roster),
+   * welcome (responder's), ack. Each side verifies the other's certificate before it
+   * answers, so "admitted" on either side means both sides accepted.
+   */
+  private async onHello (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+    let msg: HelloMessage
+    try {
+      msg = await ch.read<HelloMessage>()
+      if (!isObject(msg) || msg.type !== 'hello') throw Object.assign(new Error('expected a hello'), { name: 'ProtocolError' })
+      await this.verifyAndMerge(peer, msg)
+    } catch (err) {
+      const e = err as Error
+      log('refusing %s: %s', peer, e.message)
+      await ch.write({ type: 'refused', error: { name: e.name, message: e.message } }).catch(() => {})
+      await stream.close().catch(() => {})
+      // give the refusal a moment to arrive, then drop the connection
+      setTimeout(() => { void connection.close().catch(() => {}) }, 200)
+      return
+    }
+    try {
+      await ch.write(this.helloPayload('welcome'))
+      const final = await ch.read<HelloMessage>()
+      await stream.close().catch(() => {})
+      if (isObject(final) && final.type === 'ack') {
+        this.markVerified(peer, (msg.cert as MemberCertificate).name)
+      } else {
+        this.refusedBy(peer, isObject(final) ? final.error : undefined)
+        await connection.close().catch(() => {})
+      }
+    } catch (err) {
+      stream.abort(err as Error)
+      log('hello from %s failed: %s', peer, (err as Error).message)
+    }
+  }
+
+  /** verify a peer's certificate and merge its roster; throws to refuse */
+  private async verifyAndMerge (peer: string, msg: HelloMessage): Promise<void> {
+    const now = Date.now()
+    const cert = msg.cert as MemberCertificate
+    if (!isObject(cert) || cert.peerId !== peer) {
+      throw Object.assign(new Error('the certificate presented is not for the connecting peer'), { name: 'InvalidCertificateError' })
+    }
+    if (cert.teamId !== this.init.team.teamId) {
+      throw Object.assign(new Error(`this daemon is in team ${this.init.team.name} (${this.init.team.teamId}), not ${String(cert.teamId)}`), { name: 'WrongTeamError' })
+    }
+    const before = new Set(this.init.roster.members().map(c => c.peerId))
+    const result = this.init.roster.add(cert, now)
+    const incoming = Array.isArray(msg.roster) ? msg.roster.slice(0, MAX_ROSTER_ENTRIES) as MemberCertificate[] : []
+    this.init.roster.merge(incoming, now)
+    const added = this.init.roster.members().filter(c => !before.has(c.peerId))
+    await this.persistRoster(added)
+    if (result === 'added' || added.length > 0) void this.publishRoster(this.init.roster.toJSON())
+    for (const c of added) {
+      if (c.peerId !== this.selfId) {
+        this.init.emit({ type: 'team:member-added', data: { peerId: c.peerId, name: c.name, role: c.role } })
+        this.redialer.want(c.peerId, { soon: true })
+      }
+    }
+  }
+
+  private markVerified (peer: string, name: string): void {
+    const t = this.deadlines.get(peer)
+    if (t != null) { clearTimeout(t); this.deadlines.delete(peer) }
+    if (!this.verified.has(peer)) {
+      this.verified.add(peer)
+      this.redialer.connected(peer)
+      this.init.line(`peer joined ${name} ${peer}`)
+      this.init.emit({ type: 'peer:connected', data: { peerId: peer, name } })
+      const node = this.node
+      if (node != null) {
+        void node.peerStore.get(peerIdFromString(peer)).then(p => this.remember(peer, p.addresses.map(a => a.multiaddr))).catch(() => {})
+        void this.ping(peer).catch(() => {})
+      }
+    }
+    this.notify({ ok: true, peerId: peer })
+  }
+
+  private notify (outcome: HelloOutcome): void {
+    for (const l of this.helloListeners) l(outcome)
+  }
+
+  private onRosterGossip (data: Uint8Array): void {
+    let parsed: unknown
+    try { parsed = JSON.parse(new TextDecoder().decode(data)) } catch { return }
+    if (!isObject(parsed) || !Array.isArray(parsed.certs)) return
+    const now = Date.now()
+    const added = this.init.roster.merge(parsed.certs.slice(0, MAX_ROSTER_ENTRIES) as MemberCertificate[], now)
+    if (added.length === 0) return
+    const certs = added.flatMap(id => { const c = this.init.roster.get(id); return c != null ? [c] : [] })
+    void this.persistRoster(certs)
+    for (const c of certs) {
+      if (c.peerId === this.selfId) continue
+      this.init.emit({ type: 'team:member-added', data: { peerId: c.peerId, name: c.name, role: c.role } })
+      this.redialer.want(c.peerId, { soon: true })
+    }
+  }
+
+  /** the roster's whole state (not just current members: see Roster) under one key */
+  private async persistRoster (changed: MemberCertificate[]): Promise<void> {
+    if (changed.length === 0) return
+    await this.init.db.put(rosterKey(this.init.team.teamId), this.init.roster.toJSON()).catch(err => {
+      log('could not store the roster: %s', (err as Error).message)
+    })
+  }
+
+  private async remember (peer: string, addrs: Multiaddr[]): Promise<void> {
+    const usable = addrs.map(a => a.toString()).filter(a => !a.includes('/p2p-circuit'))
+    if (usable.length === 0) return
+    const value: KnownPeer = { addrs: usable.slice(0, 16), name: this.init.roster.get(peer)?.name, lastSeen: Date.now() }
+    await this.init.db.put(peerKey(this.init.team.teamId, peer), value).catch(err => {
+      log('could not remember %s: %s', peer, (err as Error).message)
+    })
+  }
+
+  private async onQuery (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    if (!this.verified.has(peer)) {
+      stream.abort(new Error('not a member'))
+      return
+    }
+    const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+    try {
+      const msg = await ch.read()
+      if (!isObject(msg) || msg.type !== 'status') throw new Error('unknown query')
+      await ch.write({ status: await this.init.status() })
+      await stream.close()
+    } catch (err) {
+      await ch.write({ error: { message: (err as Error).message } }).catch(() => {})
+      stream.abort(err as Error)
+    }
+  }
+}
