@@ -1,0 +1,37 @@
+/**
+ * Peer routing through the team's private DHT: C knows only A, A knows B, C reaches B.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DaemonProcess, eventually } from './harness.js'
+
+describe('private DHT peer routing', () => {
+  const a = new DaemonProcess({ name: 'a' })
+  const b = new DaemonProcess({ name: 'b' })
+  const c = new DaemonProcess({ name: 'c' })
+
+  beforeAll(async () => {
+    await Promise.all([a.start(), b.start(), c.start()])
+  }, 60_000)
+
+  afterAll(async () => {
+    await Promise.all([a, b, c].map(async d => { await d.cleanup() }))
+  })
+
+  it('C, given only A, finds and reaches B', async () => {
+    await a.json(['team', 'create', 'routing'])
+    const tokenB = (await a.json<{ token: string }>(['team', 'invite'])).token
+    await b.json(['team', 'join', tokenB])
+    const idB = (await b.json<{ peerId: string }>(['status'])).peerId
+    // B's addresses appear nowhere in what C is given: the token names only A
+    const tokenC = (await a.json<{ token: string }>(['team', 'invite'])).token
+    const body = JSON.parse(Buffer.from(tokenC.slice(tokenC.indexOf('.') + 1), 'base64url').toString())
+    expect(body.addrs.every((x: string) => !x.includes(idB))).toBe(true)
+    await c.json(['team', 'join', tokenC])
+    const pong = await eventually('C pings B', async () => await c.json<{ peerId: string, rttMs: number }>(['ping', idB]), 20_000, 500)
+    expect(pong.peerId).toBe(idB)
+    const peers = await c.json<Array<{ peerId: string, connected: boolean, addresses: string[] }>>(['peers'])
+    const rowB = peers.find(p => p.peerId === idB)
+    expect(rowB?.connected).toBe(true)
+    expect(rowB?.addresses.length).toBeGreaterThan(0)
+  })
+})
