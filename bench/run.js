@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// `npm run bench`: real daemon processes on 127.0.0.1 (mDNS off), figures printed as a
+// Markdown table. Nothing here asserts a time; it reports numbers.
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
+const BIN = join(ROOT, 'bin', 'paired.js')
+const homes = []
+const procs = []
+
+function pct (values, p) {
+  const s = [...values].sort((x, y) => x - y)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
+}
+const median = v => pct(v, 50)
+const fmt = (n, d = 1) => Number(n).toFixed(d)
+
+async function home (label) {
+  const h = await mkdtemp(join(tmpdir(), `paired-bench-${label}-`))
+  homes.push(h)
+  return h
+}
+
+function startDaemon (h, name) {
+  const t0 = process.hrtime.bigint()
+  // the flags of bin/paired.js's shebang and `npm start`
+  const proc = spawn(process.execPath, ['--max-semi-space-size=1', BIN, 'daemon', '--home', h, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  procs.push(proc)
+  let log = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not ready:\n${log}`)), 30_000)
+    const onData = d => {
+      log += d.toString()
+      if (/\bready\b/.test(log)) {
+        clearTimeout(timer)
+        resolve({ proc, home: h, name, readyMs: Number(process.hrtime.bigint() - t0) / 1e6 })
+      }
+    }
+    proc.stderr.on('data', onData)
+    proc.stdout.on('data', onData)
+    proc.on('exit', code => { clearTimeout(timer); reject(new Error(`${name} exited ${code}:\n${log}`)) })
+  })
+}
+
+async function stop (d) {
+  d.proc.removeAllListeners('exit')
+  const done = new Promise(resolve => d.proc.on('exit', resolve))
+  d.proc.kill('SIGTERM')
+  await done
+}
+
+async function api (d, method, path, body) {
+  const token = (await readFile(join(d.home, 'api.token'), 'utf8')).trim()
+  const payload = body != null ? JSON.stringify(body) : undefined
+  return await new Promise((resolve, reject) => {
+    const req = request({
+      socketPath: join(d.home, 'api.sock'),
+      method,
+      path,
+      headers: { host: 'localhost', authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+    }, res => {
+      let text = ''
+      res.on('data', c => { text += c })
+      res.on('end', () => {
+        const parsed = text === '' ? null : JSON.parse(text)
+        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))
+        else resolve(parsed)
+      })
+    })
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+function rssMb (pid) {
+  return readFile(`/proc/${pid}/status`, 'utf8').then(t => Number(/VmRSS:\s+(\d+)/.exec(t)[1]) / 1024)
+}
+
+async function allConnected (daemons) {
+  for (;;) {
+    let ok = true
+    for (const d of daemons) {
+      const members = await api(d, 'GET', '/api/v1/team/members')
+      if (members.length !== daemons.length || !members.every(m => m.connected)) ok = false
+    }
+    if (ok) return
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+async function main () {
+  const rows = []
+  const add = (what, value, note = '') => { rows.push([what, value, note]); console.error(`  ${what}: ${value} ${note}`) }
+
+  // 1. start to ready: a fresh home (key + personal team made) and a warm restart
+  const cold = []
+  const warm = []
+  for (let i = 0; i < 5; i++) {
+    const h = await home('ready')
+    const d1 = await startDaemon(h, `r${i}`)
+    cold.push(d1.readyMs)
+    await stop(d1)
+    const d2 = await startDaemon(h, `r${i}`)
+    warm.push(d2.readyMs)
+    await stop(d2)
+  }
+  add('start to ready, fresh home (spawn → "ready"), median of 5', `${fmt(median(cold), 0)} ms`, `min ${fmt(Math.min(...cold), 0)}, max ${fmt(Math.max(...cold), 0)}`)
+  add('start to ready, existing home, median of 5', `${fmt(median(warm), 0)} ms`, `min ${fmt(Math.min(...warm), 0)}, max ${fmt(Math.max(...warm), 0)}`)
+
+  // 2. a team of three: invite to connected
+  const [a, b, c] = await Promise.all([startDaemon(await home('a'), 'a'), startDaemon(await home('b'), 'b'), startDaemon(await home('c'), 'c')])
+  await api(a, 'POST', '/api/v1/team/create', { name: 'bench' })
+  const joins = []
+  const connects = []
+  for (const d of [b, c]) {
+    const t0 = performance.now()
+    const { token } = await api(a, 'POST', '/api/v1/team/invites', {})
+    await api(d, 'POST', '/api/v1/team/join', { token })
+    joins.push(performance.now() - t0)
+    await allConnected(d === b ? [a, b] : [a, b, c])
+    connects.push(performance.now() - t0)
+  }
+  add('invite → join acknowledged (API), per joiner', joins.map(x => `${fmt(x, 0)} ms`).join(', '))
+  add('invite → every member connected to every other, per joiner', connects.map(x => `${fmt(x, 0)} ms`).join(', '), 'second joiner must also meet the first')
+
+  // 3. ping through the federation: libp2p RTT and the whole API round trip
+  const idB = (await api(b, 'GET', '/api/v1/status')).peerId
+  const rtts = []
+  const rounds = []
+  for (let i = 0; i < 300; i++) {
+    const t0 = performance.now()
+    const r = await api(a, 'GET', `/api/v1/peers/${idB}/ping`)
+    rounds.push(performance.now() - t0)
+    if (i >= 20) rtts.push(r.rttMs)
+  }
+  add('ping RTT a → b (libp2p ping), 280 samples', `p50 ${fmt(median(rtts), 2)} ms`, `p99 ${fmt(pct(rtts, 99), 2)} ms`)
+  add('ping through the API (CLI path minus process start), 300 samples', `p50 ${fmt(median(rounds), 2)} ms`, `p99 ${fmt(pct(rounds, 99), 2)} ms`)
+  const q = []
+  for (let i = 0; i < 100; i++) {
+    const t0 = performance.now()
+    await api(a, 'GET', `/api/v1/peers/${idB}/status`)
+    q.push(performance.now() - t0)
+  }
+  add('query (remote status over /paired/query/1.0.0, new stream each), 100 samples', `p50 ${fmt(median(q), 2)} ms`, `p99 ${fmt(pct(q, 99), 2)} ms`)
+
+  // 4. idle memory after the team settles
+  await new Promise(resolve => setTimeout(resolve, 5_000))
+  const rss = await Promise.all([a, b, c].map(d => rssMb(d.proc.pid)))
+  add('idle RSS per daemon in a team of 3 (5 s after forming)', `${rss.map(x => fmt(x, 0)).join(' / ')} MB`, `max ${fmt(Math.max(...rss), 0)} MB`)
+
+  await Promise.all([a, b, c].map(stop))
+
+  console.log('\n| what | figure | note |\n|---|---|---|')
+  for (const [w, v, n] of rows) console.log(`| ${w} | ${v} | ${n} |`)
+  console.log(`\nnode ${process.version}, ${new Date().toISOString()}`)
+}
+
+try {
+  await main()
+} finally {
+  for (const p of procs) if (p.exitCode == null && p.signalCode == null) p.kill('SIGKILL')
+  await Promise.all(homes.map(h => rm(h, { recursive: true, force: true })))
+}
