@@ -26,10 +26,12 @@ async function home (label) {
   return h
 }
 
-function startDaemon (h, name) {
+function startDaemon (h, name, { netns, mdns = false } = {}) {
   const t0 = process.hrtime.bigint()
   // the flags of bin/paired.js's shebang and `npm start`
-  const proc = spawn(process.execPath, ['--max-semi-space-size=1', BIN, 'daemon', '--home', h, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const argv = [process.execPath, '--max-semi-space-size=1', BIN, 'daemon', '--home', h, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', ...(mdns ? [] : ['--no-mdns'])]
+  const full = netns != null ? ['ip', 'netns', 'exec', netns, ...argv] : argv
+  const proc = spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
   procs.push(proc)
   let log = ''
   return new Promise((resolve, reject) => {
@@ -93,6 +95,31 @@ async function allConnected (daemons) {
   }
 }
 
+/** mDNS inside a namespace this bench creates (only lo up) and deletes: join by discovery */
+async function mdnsBench (add) {
+  if (process.getuid?.() !== 0) { add('mDNS discovery → member connected', 'skipped', 'needs root for a network namespace'); return }
+  const ns = `paired-bench-${process.pid}`
+  const run = (...a) => new Promise((resolve, reject) => spawn('ip', a, { stdio: 'ignore' }).on('exit', c => c === 0 ? resolve() : reject(new Error(`ip ${a.join(' ')}: ${c}`))))
+  await run('netns', 'add', ns)
+  try {
+    await run('-n', ns, 'link', 'set', 'lo', 'up')
+    const times = []
+    for (let i = 0; i < 5; i++) {
+      const [x, y] = await Promise.all([startDaemon(await home('mx'), 'mx', { netns: ns, mdns: true }), startDaemon(await home('my'), 'my', { netns: ns, mdns: true })])
+      await api(x, 'POST', '/api/v1/team/create', { name: `lan${i}` })
+      const { token } = await api(x, 'POST', '/api/v1/team/invites', { addresses: false })
+      const t0 = performance.now()
+      await api(y, 'POST', '/api/v1/team/join', { token })
+      await allConnected([x, y])
+      times.push(performance.now() - t0)
+      await Promise.all([stop(x), stop(y)])
+    }
+    add('mDNS: address-less join → connected member (discovery + dial + hello), 5 runs', `median ${fmt(median(times), 0)} ms`, `max ${fmt(Math.max(...times), 0)} ms`)
+  } finally {
+    await run('netns', 'del', ns).catch(() => {})
+  }
+}
+
 async function main () {
   const rows = []
   const add = (what, value, note = '') => { rows.push([what, value, note]); console.error(`  ${what}: ${value} ${note}`) }
@@ -153,7 +180,15 @@ async function main () {
   const rss = await Promise.all([a, b, c].map(d => rssMb(d.proc.pid)))
   add('idle RSS per daemon in a team of 3 (5 s after forming)', `${rss.map(x => fmt(x, 0)).join(' / ')} MB`, `max ${fmt(Math.max(...rss), 0)} MB`)
 
-  await Promise.all([a, b, c].map(stop))
+  const stops = []
+  for (const d of [a, b, c]) {
+    const t0 = performance.now()
+    await stop(d)
+    stops.push(performance.now() - t0)
+  }
+  add('SIGTERM → process exited, in a team of 3', stops.map(x => `${fmt(x, 0)} ms`).join(', '))
+
+  await mdnsBench(add)
 
   console.log('\n| what | figure | note |\n|---|---|---|')
   for (const [w, v, n] of rows) console.log(`| ${w} | ${v} | ${n} |`)

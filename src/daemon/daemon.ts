@@ -9,7 +9,7 @@ import type {
 import { InvalidArgumentError, NotFoundError, PeerUnreachableError, PermissionDeniedError } from '../errors.js'
 import { loadOrCreateIdentity, type Identity } from '../identity/index.js'
 import { openStore, type PairedDb } from '../state/store/db.js'
-import { rosterKey } from '../state/store/keys.js'
+import { departedKey, rosterKey } from '../state/store/keys.js'
 import {
   Roster, acceptInvite, checkInvite, createInvite, createTeam, decodeInvite, encodeInvite, signerFromSeed,
   type Signer
@@ -17,6 +17,7 @@ import {
 import { DEFAULT_API_PORT, DEFAULT_LISTEN, type PairedConfig } from './config.js'
 import { homePaths, type HomePaths } from './home.js'
 import { HomeLock } from './lock.js'
+import { Departures, signDeparture } from './departures.js'
 import { TeamSession, type HelloOutcome } from './session.js'
 import { readTeamFile, writeTeamFile, type TeamFile } from './team-file.js'
 
@@ -179,6 +180,12 @@ export class Daemon implements DaemonControl {
     return roster
   }
 
+  private async loadDepartures (file: TeamFile): Promise<Departures> {
+    const departures = new Departures(file.team.teamId)
+    departures.merge(await this.db?.get(departedKey(file.team.teamId)))
+    return departures
+  }
+
   /** stop the current session (if any) and start one in `file`'s team */
   private async enterTeam (file: TeamFile): Promise<TeamSession> {
     const identity = this.requireIdentity()
@@ -191,6 +198,7 @@ export class Daemon implements DaemonControl {
       team: file.team,
       cert: file.cert,
       roster: await this.loadRoster(file),
+      departures: await this.loadDepartures(file),
       config: this.init.config,
       listen: this.listen,
       db,
@@ -221,7 +229,8 @@ export class Daemon implements DaemonControl {
   async status (): Promise<StatusDoc> {
     const session = this.requireSession()
     const file = this.teamFile
-    const connected = session.roster.members().filter(c => c.peerId !== this.peerId && session.isVerified(c.peerId) && session.isConnected(c.peerId))
+    const members = session.currentMembers()
+    const connected = members.filter(c => c.peerId !== this.peerId && session.isVerified(c.peerId) && session.isConnected(c.peerId))
     return {
       peerId: this.peerId,
       name: this.init.config.name,
@@ -229,7 +238,7 @@ export class Daemon implements DaemonControl {
       team: file != null ? { teamId: file.team.teamId, name: file.team.name, role: file.cert.role } : null,
       addresses: session.node?.getMultiaddrs().map(a => a.toString()) ?? [],
       connectedPeers: connected.length,
-      members: session.roster.size,
+      members: members.length,
       uptimeMs: this.startedAt === 0 ? 0 : Date.now() - this.startedAt
     }
   }
@@ -237,7 +246,7 @@ export class Daemon implements DaemonControl {
   async peers (): Promise<PeerDoc[]> {
     const session = this.requireSession()
     const node = session.node
-    const ids = new Set(session.roster.members().map(c => c.peerId))
+    const ids = new Set(session.currentMembers().map(c => c.peerId))
     for (const c of node?.getConnections() ?? []) ids.add(c.remotePeer.toString())
     ids.delete(this.peerId)
     const out: PeerDoc[] = []
@@ -270,7 +279,7 @@ export class Daemon implements DaemonControl {
     try {
       return peerIdFromString(arg).toString()
     } catch {}
-    const members = session.roster.members()
+    const members = session.currentMembers()
     const byName = members.filter(c => c.name === arg)
     if (byName.length === 1) return byName[0].peerId
     if (byName.length > 1) throw new InvalidArgumentError(`more than one member is named "${arg}": use the peer id`)
@@ -319,12 +328,12 @@ export class Daemon implements DaemonControl {
     const file = this.teamFile
     const session = this.requireSession()
     if (file == null) throw new Error('the daemon is not started')
-    return { teamId: file.team.teamId, name: file.team.name, role: file.cert.role, members: session.roster.size }
+    return { teamId: file.team.teamId, name: file.team.name, role: file.cert.role, members: session.currentMembers().length }
   }
 
   async teamMembers (): Promise<MemberDoc[]> {
     const session = this.requireSession()
-    return session.roster.members().map(c => ({
+    return session.currentMembers().map(c => ({
       peerId: c.peerId,
       name: c.name,
       role: c.role,
@@ -414,6 +423,11 @@ export class Daemon implements DaemonControl {
 
   async teamLeave (): Promise<TeamDoc> {
     const previous = this.teamFile
+    if (previous != null) {
+      const departure = signDeparture(previous.team.teamId, this.requireSigner(), Date.now())
+      await this.session?.announceLeave(departure)
+      await this.db?.put(departedKey(previous.team.teamId), [departure]).catch(() => {})
+    }
     const file = this.personalTeam()
     await writeTeamFile(this.paths.team, file)
     await this.enterTeam(file)

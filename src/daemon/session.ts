@@ -11,12 +11,13 @@ import {
 } from '../node/constants.js'
 import { isObject, jsonChannel } from '../protocol/frames.js'
 import { Roster, type MemberCertificate, type TeamInfo } from '../team/index.js'
-import { peerKey, peerPrefix, rosterKey } from '../state/store/keys.js'
+import { departedKey, peerKey, peerPrefix, rosterKey } from '../state/store/keys.js'
 import { scanPrefix, type PairedDb } from '../state/store/db.js'
 import type { Identity } from '../identity/index.js'
 import type { DaemonEvent, StatusDoc } from '../api/types.js'
 import type { PairedConfig } from './config.js'
 import { Redialer } from './redialer.js'
+import type { Departure, Departures } from './departures.js'
 
 const log = logger('paired:session')
 
@@ -31,6 +32,7 @@ export interface SessionInit {
   team: TeamInfo
   cert: MemberCertificate
   roster: Roster
+  departures: Departures
   config: PairedConfig
   listen: string[]
   db: PairedDb
@@ -48,6 +50,7 @@ interface HelloMessage {
   type: 'hello' | 'welcome' | 'ack' | 'refused'
   cert?: unknown
   roster?: unknown
+  departures?: unknown
   error?: { name: string, message: string }
 }
 
@@ -77,6 +80,26 @@ export class TeamSession {
   get team (): TeamInfo { return this.init.team }
   get cert (): MemberCertificate { return this.init.cert }
   get roster (): Roster { return this.init.roster }
+
+  /** the roster's members less those that left (and were not invited back since) */
+  currentMembers (): MemberCertificate[] {
+    return this.init.roster.members().filter(c => !this.init.departures.covers(c))
+  }
+
+  isMember (peer: string, now = Date.now()): boolean {
+    const cert = this.init.roster.get(peer)
+    return cert != null && this.init.roster.isMember(peer, now) && !this.init.departures.covers(cert)
+  }
+
+  /** tell the team this daemon is leaving; best effort, bounded by `waitMs` */
+  async announceLeave (departure: Departure, waitMs = 300): Promise<void> {
+    this.init.departures.merge([departure])
+    const node = this.node
+    if (node == null) return
+    const data = new TextEncoder().encode(JSON.stringify({ certs: [], departures: [departure] }))
+    await node.services.pubsub.publish(rosterTopic(this.init.team.teamId), data).catch(() => {})
+    await new Promise(resolve => setTimeout(resolve, waitMs))
+  }
 
   private requireNode (): PairedLibp2p {
     if (this.node == null) throw new Error('the session is not started')
@@ -116,7 +139,7 @@ export class TeamSession {
       // gossip counts only when a member wrote it and a member relayed it
       node.services.pubsub.topicValidators.set(rosterTopic(init.team.teamId), (from, msg) => {
         const author = msg.type === 'signed' ? msg.from.toString() : undefined
-        const ok = author != null && this.init.roster.isMember(author, Date.now()) && this.verified.has(from.toString())
+        const ok = author != null && this.isMember(author) && this.verified.has(from.toString())
         return ok ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
       })
       node.services.pubsub.subscribe(rosterTopic(init.team.teamId))
@@ -131,7 +154,7 @@ export class TeamSession {
         if (addrs.length > 0) await node.peerStore.merge(peerIdFromString(peer), { multiaddrs: addrs }).catch(() => {})
         this.redialer.want(peer, { soon: true })
       }
-      for (const cert of init.roster.members()) {
+      for (const cert of this.currentMembers()) {
         if (cert.peerId !== this.selfId) this.redialer.want(cert.peerId, { soon: true })
       }
       this.redialer.start()
@@ -259,7 +282,7 @@ export class TeamSession {
   }
 
   private helloPayload (type: 'hello' | 'welcome'): HelloMessage {
-    return { type, cert: this.init.cert, roster: this.init.roster.toJSON().slice(0, MAX_ROSTER_ENTRIES) }
+    return { type, cert: this.init.cert, roster: this.init.roster.toJSON().slice(0, MAX_ROSTER_ENTRIES), departures: this.init.departures.toJSON() }
   }
 
   private async sendHello (connection: Connection): Promise<void> {
@@ -349,6 +372,10 @@ export class TeamSession {
     if (cert.teamId !== this.init.team.teamId) {
       throw Object.assign(new Error(`this daemon is in team ${this.init.team.name} (${this.init.team.teamId}), not ${String(cert.teamId)}`), { name: 'WrongTeamError' })
     }
+    if (this.applyDepartures(msg.departures).length > 0) void this.persistDepartures()
+    if (this.init.departures.covers(cert)) {
+      throw Object.assign(new Error(`${cert.name} (${peer}) left the team; it needs a new invite to come back`), { name: 'InvalidCertificateError' })
+    }
     const before = new Set(this.init.roster.members().map(c => c.peerId))
     const result = this.init.roster.add(cert, now)
     const incoming = Array.isArray(msg.roster) ? msg.roster.slice(0, MAX_ROSTER_ENTRIES) as MemberCertificate[] : []
@@ -389,16 +416,38 @@ export class TeamSession {
     let parsed: unknown
     try { parsed = JSON.parse(new TextDecoder().decode(data)) } catch { return }
     if (!isObject(parsed) || !Array.isArray(parsed.certs)) return
+    if (this.applyDepartures(parsed.departures).length > 0) void this.persistDepartures()
     const now = Date.now()
     const added = this.init.roster.merge(parsed.certs.slice(0, MAX_ROSTER_ENTRIES) as MemberCertificate[], now)
     if (added.length === 0) return
     const certs = added.flatMap(id => { const c = this.init.roster.get(id); return c != null ? [c] : [] })
     void this.persistRoster(certs)
     for (const c of certs) {
-      if (c.peerId === this.selfId) continue
+      if (c.peerId === this.selfId || this.init.departures.covers(c)) continue
       this.init.emit({ type: 'team:member-added', data: { peerId: c.peerId, name: c.name, role: c.role } })
       this.redialer.want(c.peerId, { soon: true })
     }
+  }
+
+  /** merge departures; a peer that left is let go and no longer redialed */
+  private applyDepartures (values: unknown): string[] {
+    const changed = this.init.departures.merge(values)
+    for (const peer of changed) {
+      const cert = this.init.roster.get(peer)
+      if (peer === this.selfId || cert == null || !this.init.departures.covers(cert)) continue
+      this.redialer.forget(peer)
+      this.init.line(`peer left the team ${cert.name} ${peer}`)
+      this.init.emit({ type: 'team:member-left', data: { peerId: peer, name: cert.name } })
+      this.verified.delete(peer)
+      if (this.node != null) void this.node.hangUp(peerIdFromString(peer)).catch(() => {})
+    }
+    return changed
+  }
+
+  private async persistDepartures (): Promise<void> {
+    await this.init.db.put(departedKey(this.init.team.teamId), this.init.departures.toJSON()).catch(err => {
+      log('could not store departures: %s', (err as Error).message)
+    })
   }
 
   /** the roster's whole state (not just current members: see Roster) under one key */

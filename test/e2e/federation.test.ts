@@ -100,3 +100,52 @@ describe('team federation on real daemons', () => {
     await allConnected([a, b, c])
   })
 })
+
+describe('daemon lifecycle', () => {
+  it('SIGINT stops a daemon cleanly, logging one line per step', async () => {
+    const d = new DaemonProcess({ name: 'solo' })
+    try {
+      await d.start()
+      expect(d.log).toMatch(/listening on \/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//)
+      expect(d.log).toMatch(/api on http:\/\/127\.0\.0\.1:\d+ and .*api\.sock/)
+      expect(await d.stop('SIGINT')).toBe(0)
+      expect(d.log).toMatch(/SIGINT: stopping/)
+      expect(d.log).toMatch(/\bstopped\b/)
+      // a clean stop releases the lock and the socket
+      const after = await d.cli(['status'])
+      expect(after.code).toBe(3)
+    } finally {
+      await d.cleanup()
+    }
+  })
+})
+
+describe('leaving a team', () => {
+  const a = new DaemonProcess({ name: 'ada' })
+  const b = new DaemonProcess({ name: 'bea' })
+  const c = new DaemonProcess({ name: 'cy' })
+
+  beforeAll(async () => {
+    await Promise.all([a.start(), b.start(), c.start()])
+    await formTeam(a, [b, c], 'leavers')
+  }, 60_000)
+
+  afterAll(async () => {
+    await Promise.all([a, b, c].map(async d => { await d.cleanup() }))
+  })
+
+  it('the leaver moves to a personal team and the others stop listing it', async () => {
+    const left = await c.json<{ name: string, members: number }>(['team', 'leave'])
+    expect(left).toMatchObject({ name: 'cy (personal)', members: 1 })
+    for (const d of [a, b]) {
+      await eventually(`${d.name} drops cy`, async () => {
+        const members = await d.json<Member[]>(['team', 'members'])
+        return members.map(m => m.name).sort().join() === 'ada,bea' ? true : undefined
+      })
+    }
+    // its old certificate no longer opens the door: only a new invite does
+    const { token } = await a.json<{ token: string }>(['team', 'invite'])
+    await c.json(['team', 'join', token])
+    await allConnected([a, b, c])
+  })
+})

@@ -5,6 +5,7 @@
  * |---|---|
  * | `/version` | the store format version (number); checked at open, migrated when older |
  * | `peers/<teamId>/<peerId>` | a known peer of that team: `{ addrs: string[], name?: string, lastSeen: number }` |
+ * | `departed/<teamId>` | members that left that team: their signed departures (`Departure[]`) |
  * | `roster/<teamId>` | the team roster's whole state (`Roster.toJSON()`: every certificate that counts) |
  */
 
@@ -14,3 +15,4 @@ export const VERSION_KEY = '/version'
 export const peerKey = (teamId: string, peerId: string): string => `peers/${teamId}/${peerId}`
 export const peerPrefix = (teamId: string): string => `peers/${teamId}/`
 export const rosterKey = (teamId: string): string => `roster/${teamId}`
+export const departedKey = (teamId: string): string => `departed/${teamId}`
