@@ -119,5 +119,8 @@ export async function runDaemon (options: DaemonRunOptions): Promise<number> {
   await daemon.stop()
   clearTimeout(deadline)
   line('stopped')
+  // everything is closed and flushed; libp2p leaves a few timers of up to ~1 s behind,
+  // which would only delay the exit: do not wait for them
+  setTimeout(() => { process.exit(0) }, 50).unref()
   return 0
 }
