@@ -136,11 +136,16 @@ export class TeamSession {
         if (this.verified.has(peerId.toString())) void this.remember(peerId.toString(), listenAddrs)
       })
       await node.start()
-      // gossip counts only when a member wrote it and a member relayed it
+      // gossip is accepted only from a peer that passed the hello, and only when it parses;
+      // each certificate and departure inside is then verified on its own signatures
       node.services.pubsub.topicValidators.set(rosterTopic(init.team.teamId), (from, msg) => {
-        const author = msg.type === 'signed' ? msg.from.toString() : undefined
-        const ok = author != null && this.isMember(author) && this.verified.has(from.toString())
-        return ok ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+        if (!this.verified.has(from.toString())) return TopicValidatorResult.Reject
+        try {
+          const parsed = JSON.parse(new TextDecoder().decode(msg.data)) as unknown
+          return isObject(parsed) && Array.isArray(parsed.certs) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+        } catch {
+          return TopicValidatorResult.Reject
+        }
       })
       node.services.pubsub.subscribe(rosterTopic(init.team.teamId))
       node.services.pubsub.addEventListener('message', evt => {
