@@ -88,3 +88,29 @@ export interface DaemonControl {
   /** subscribe to daemon events; returns the unsubscribe function */
   subscribe(listener: (event: DaemonEvent) => void): () => void
 }
+
+/** one entry of the team's shared key-value state (`paired kv`) */
+export interface KvEntryDoc {
+  key: string
+  value: unknown
+  /** peer id of the member whose write holds the key */
+  updatedBy: string
+  /** hybrid logical clock of that write, encoded so that it sorts */
+  hlc: string
+}
+
+export interface KvWrite {
+  key: string
+  /** any JSON value; `paired kv set K V` writes a string */
+  value: unknown
+}
+
+/** the shared key-value state; writes resolve once durable on this machine */
+export interface KvControl {
+  /** one atomic, signed batch; all or nothing */
+  kvSet(writes: KvWrite[]): Promise<KvEntryDoc[]>
+  /** throws NotFoundError */
+  kvGet(key: string): Promise<KvEntryDoc>
+  kvList(prefix: string): Promise<KvEntryDoc[]>
+  kvDel(key: string): Promise<{ key: string, deleted: boolean }>
+}
