@@ -11,6 +11,19 @@ export function rosterTopic (teamId: string): string {
   return `/paired/${teamId}/roster/1`
 }
 
+export function stateTopic (teamId: string): string {
+  return `/paired/${teamId}/state/1`
+}
+
+/**
+ * Gossip scoring on the team's topics: only invalid messages count (a relayer pays for
+ * what it forwards), squared and slowly forgotten; quiet members are never penalised.
+ * With the default thresholds (gossip -10, publish -50, graylist -80) one invalid
+ * message costs -10, three graylist the sender; the penalty halves in about 70 s.
+ */
+export const INVALID_MESSAGE_WEIGHT = -10
+export const INVALID_MESSAGE_DECAY = 0.99
+
 /** largest team-protocol message (a roster of ~1000 certificates fits) */
 export const MAX_TEAM_MESSAGE_BYTES = 4 * 1024 * 1024
 export const MAX_QUERY_MESSAGE_BYTES = 64 * 1024

@@ -11,11 +11,12 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import type { GossipSub } from '@libp2p/gossipsub'
+import { createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { ConnectionGater, Ed25519PrivateKey, Libp2p, PeerDiscovery } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
-import { dhtProtocol } from './constants.js'
+import { INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT, dhtProtocol, rosterTopic, stateTopic } from './constants.js'
 
 export type PairedServices = {
   identify: Identify
@@ -42,6 +43,19 @@ export interface NodeInit {
 export function swarmKey (pskHex: string): Uint8Array {
   if (!/^[0-9a-f]{64}$/.test(pskHex)) throw new Error('the team network key must be 64 hex characters')
   return new TextEncoder().encode(`/key/swarm/psk/1.0.0/\n/base16/\n${pskHex}`)
+}
+
+function teamTopicScores (teamId: string): Record<string, TopicScoreParams> {
+  const params = createTopicScoreParams({
+    topicWeight: 1,
+    timeInMeshWeight: 0,
+    firstMessageDeliveriesWeight: 0,
+    meshMessageDeliveriesWeight: 0,
+    meshFailurePenaltyWeight: 0,
+    invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
+    invalidMessageDeliveriesDecay: INVALID_MESSAGE_DECAY
+  })
+  return { [rosterTopic(teamId)]: params, [stateTopic(teamId)]: params }
 }
 
 /**
@@ -87,7 +101,8 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
         // every payload carries its own Ed25519 signatures (certificates, departures, op
         // batches); gossipsub's per-message signing would only halve the throughput
         globalSignaturePolicy: 'StrictNoSign',
-        msgIdFn: msg => createHash('sha256').update(msg.topic).update(msg.data).digest()
+        msgIdFn: msg => createHash('sha256').update(msg.topic).update(msg.data).digest(),
+        scoreParams: { topics: teamTopicScores(init.teamId) }
       })
     }
   })
