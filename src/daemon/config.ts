@@ -2,7 +2,7 @@
  * Config = defaults, then `config.json`, then environment, then flags, merged by one pure
  * function and validated with errors that name the bad key.
  */
-import { hostname } from 'node:os'
+import { availableParallelism, hostname } from 'node:os'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError } from '../errors.js'
 
@@ -17,6 +17,10 @@ export interface PairedConfig {
   apiHost: string
   /** @default 4802; 0 picks a free port */
   apiPort: number
+  /** tasks this machine runs at once; @default the number of cores */
+  slots: number
+  /** free-form labels tasks can ask for (`os=linux`, `gpu=none`); @default {} */
+  labels: Record<string, string>
   mdns: {
     /** @default true */
     enabled: boolean
@@ -35,6 +39,8 @@ export function defaultConfig (): PairedConfig {
     bootstrap: [],
     apiHost: '127.0.0.1',
     apiPort: DEFAULT_API_PORT,
+    slots: availableParallelism(),
+    labels: {},
     mdns: { enabled: true, intervalMs: 10_000 }
   }
 }
@@ -42,7 +48,7 @@ export function defaultConfig (): PairedConfig {
 /** a partial config as it may appear in a layer */
 export type ConfigLayer = Partial<Omit<PairedConfig, 'mdns'>> & { mdns?: Partial<PairedConfig['mdns']> }
 
-const KEYS = new Set(['name', 'listen', 'bootstrap', 'apiHost', 'apiPort', 'mdns'])
+const KEYS = new Set(['name', 'listen', 'bootstrap', 'apiHost', 'apiPort', 'slots', 'labels', 'mdns'])
 const MDNS_KEYS = new Set(['enabled', 'intervalMs'])
 
 function checkMultiaddrs (key: string, value: unknown, needPeerId: boolean): string[] {
@@ -90,6 +96,23 @@ export function validateLayer (layer: unknown, source: string): ConfigLayer {
     }
     out.apiPort = p
   }
+  if (input.slots !== undefined) {
+    const n = input.slots
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 1024) {
+      throw new InvalidConfigError(`${source}: config key "slots" must be an integer from 0 to 1024`)
+    }
+    out.slots = n
+  }
+  if (input.labels !== undefined) {
+    const l = input.labels
+    if (l == null || typeof l !== 'object' || Array.isArray(l)) throw new InvalidConfigError(`${source}: config key "labels" must be an object of strings`)
+    for (const [k, v] of Object.entries(l)) {
+      if (typeof v !== 'string' || k === '' || k.length > 64 || v.length > 256) {
+        throw new InvalidConfigError(`${source}: config key "labels.${k}" must be a string (keys 1-64, values up to 256 characters)`)
+      }
+    }
+    out.labels = { ...(l as Record<string, string>) }
+  }
   if (input.mdns !== undefined) {
     const m = input.mdns
     if (m == null || typeof m !== 'object' || Array.isArray(m)) throw new InvalidConfigError(`${source}: config key "mdns" must be an object`)
@@ -130,13 +153,15 @@ export function envLayer (env: NodeJS.ProcessEnv): ConfigLayer {
 
 /** Merge layers left to right over the defaults. Lists replace, objects merge. Pure. */
 export function mergeConfig (base: PairedConfig, ...layers: ConfigLayer[]): PairedConfig {
-  const out: PairedConfig = { ...base, listen: [...base.listen], bootstrap: [...base.bootstrap], mdns: { ...base.mdns } }
+  const out: PairedConfig = { ...base, listen: [...base.listen], bootstrap: [...base.bootstrap], labels: { ...base.labels }, mdns: { ...base.mdns } }
   for (const layer of layers) {
     if (layer.name !== undefined) out.name = layer.name
     if (layer.listen !== undefined) out.listen = [...layer.listen]
     if (layer.bootstrap !== undefined) out.bootstrap = [...layer.bootstrap]
     if (layer.apiHost !== undefined) out.apiHost = layer.apiHost
     if (layer.apiPort !== undefined) out.apiPort = layer.apiPort
+    if (layer.slots !== undefined) out.slots = layer.slots
+    if (layer.labels !== undefined) out.labels = { ...layer.labels }
     if (layer.mdns !== undefined) out.mdns = { ...out.mdns, ...layer.mdns }
   }
   return out

@@ -195,6 +195,7 @@ export class Daemon implements DaemonControl {
     this.session = undefined
     const session = new TeamSession({
       identity,
+      signer: this.requireSigner(),
       team: file.team,
       cert: file.cert,
       roster: await this.loadRoster(file),
@@ -257,17 +258,19 @@ export class Daemon implements DaemonControl {
         addresses = (await node?.peerStore.get(peerIdFromString(id)))?.addresses.map(a => a.multiaddr.toString()) ?? []
       } catch {}
       const connected = session.isConnected(id)
+      const capacity = session.capacityOf(id)
       out.push({
         peerId: id,
         name: cert?.name ?? null,
         addresses,
         connected,
-        state: connected ? (session.isVerified(id) ? 'connected' : 'unverified') : 'disconnected',
+        // from the failure detector once heartbeats arrive
+        state: session.presenceOf(id) ?? (connected ? (session.isVerified(id) ? 'connected' : 'unverified') : 'unknown'),
         rttMs: session.rttOf(id),
-        capacity: null,
+        capacity: capacity != null ? { ...capacity } : null,
         reputation: null,
-        agents: [],
-        labels: {}
+        agents: capacity?.agents ?? [],
+        labels: capacity?.labels ?? {}
       })
     }
     return out

@@ -17,6 +17,9 @@ import type { Identity } from '../identity/index.js'
 import type { DaemonEvent, StatusDoc } from '../api/types.js'
 import type { PairedConfig } from './config.js'
 import { Redialer } from './redialer.js'
+import { PresenceService } from '../presence/service.js'
+import type { Capacity, PeerState, Transition } from '../presence/index.js'
+import type { Signer } from '../team/index.js'
 import type { Departure, Departures } from './departures.js'
 
 const log = logger('paired:session')
@@ -29,6 +32,7 @@ export interface KnownPeer {
 
 export interface SessionInit {
   identity: Identity
+  signer: Signer
   team: TeamInfo
   cert: MemberCertificate
   roster: Roster
@@ -62,6 +66,7 @@ const MAX_ROSTER_ENTRIES = 2_000
  */
 export class TeamSession {
   node?: PairedLibp2p
+  presence?: PresenceService
   /** peers that proved membership on this session's connections */
   private readonly verified = new Set<string>()
   private readonly rtt = new Map<string, number>()
@@ -136,6 +141,17 @@ export class TeamSession {
         if (this.verified.has(peerId.toString())) void this.remember(peerId.toString(), listenAddrs)
       })
       await node.start()
+      this.presence = new PresenceService({
+        node,
+        teamId: init.team.teamId,
+        signer: init.signer,
+        isVerified: peer => this.verified.has(peer),
+        isMember: peer => this.isMember(peer),
+        teamSize: () => this.currentMembers().length,
+        work: () => ({ slots: init.config.slots, running: 0, queued: 0, agents: [], labels: init.config.labels }),
+        onTransition: t => { this.onPresence(t) }
+      })
+      await this.presence.start()
       // gossip is accepted only from a peer that passed the hello, and only when it parses;
       // each certificate and departure inside is then verified on its own signatures
       node.services.pubsub.topicValidators.set(rosterTopic(init.team.teamId), (from, msg) => {
@@ -172,6 +188,9 @@ export class TeamSession {
   async stop (): Promise<void> {
     const node = this.node
     if (node == null) return
+    // tell the team at once, so nobody waits for a failure detector to notice
+    await this.presence?.stop({ announce: true }).catch(() => {})
+    this.presence = undefined
     this.node = undefined
     this.controller?.abort()
     this.redialer.stop()
@@ -196,6 +215,21 @@ export class TeamSession {
   isVerified (peer: string): boolean { return this.verified.has(peer) }
 
   rttOf (peer: string): number | null { return this.rtt.get(peer) ?? null }
+
+  presenceOf (peer: string): PeerState | undefined { return this.presence?.state(peer) }
+
+  capacityOf (peer: string): Capacity | undefined {
+    return peer === this.selfId ? this.presence?.ownCapacity : this.presence?.capacity(peer)
+  }
+
+  private onPresence (t: Transition): void {
+    if (t.peer === this.selfId) return
+    const name = this.init.roster.get(t.peer)?.name ?? ''
+    if (t.to !== 'alive' || t.from != null) {
+      this.init.line(`peer ${t.to} ${name} ${t.peer}${t.from != null ? ` (was ${t.from})` : ''}`)
+    }
+    this.init.emit({ type: `peer:${t.to}`, data: { peerId: t.peer, name, from: t.from ?? null } })
+  }
 
   /** resolves on hello outcomes until the callback returns true or the signal aborts */
   onHelloOutcome (listener: (o: HelloOutcome) => void): () => void {

@@ -11,6 +11,10 @@ export function rosterTopic (teamId: string): string {
   return `/paired/${teamId}/roster/1`
 }
 
+export function presenceTopic (teamId: string): string {
+  return `/paired/${teamId}/presence/1`
+}
+
 export function stateTopic (teamId: string): string {
   return `/paired/${teamId}/state/1`
 }

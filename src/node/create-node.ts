@@ -16,7 +16,7 @@ import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { ConnectionGater, Ed25519PrivateKey, Libp2p, PeerDiscovery } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
-import { INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT, dhtProtocol, rosterTopic, stateTopic } from './constants.js'
+import { INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT, dhtProtocol, presenceTopic, rosterTopic, stateTopic } from './constants.js'
 
 export type PairedServices = {
   identify: Identify
@@ -55,7 +55,7 @@ function teamTopicScores (teamId: string): Record<string, TopicScoreParams> {
     invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
     invalidMessageDeliveriesDecay: INVALID_MESSAGE_DECAY
   })
-  return { [rosterTopic(teamId)]: params, [stateTopic(teamId)]: params }
+  return { [rosterTopic(teamId)]: params, [stateTopic(teamId)]: params, [presenceTopic(teamId)]: params }
 }
 
 /**

@@ -166,3 +166,22 @@ export async function allConnected (daemons: DaemonProcess[], timeoutMs = 30_000
     return true
   }, timeoutMs, 300)
 }
+
+/** a GET on a daemon's local API over its unix socket (for tight polling loops) */
+export async function apiGet<T = any> (d: DaemonProcess, path: string): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const { readFile } = await import('node:fs/promises')
+  const { request } = await import('node:http')
+  const token = (await readFile(join(d.home, 'api.token'), 'utf8')).trim()
+  return await new Promise((resolve, reject) => {
+    const req = request({ socketPath: join(d.home, 'api.sock'), path: `/api/v1/${path}`, headers: { host: 'localhost', authorization: `Bearer ${token}` } }, res => {
+      let body = ''
+      res.on('data', (c: Buffer) => { body += c.toString() })
+      res.on('end', () => {
+        if ((res.statusCode ?? 500) >= 300) reject(new Error(`GET ${path}: ${res.statusCode} ${body}`))
+        else resolve(JSON.parse(body) as T)
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
