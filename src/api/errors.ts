@@ -35,6 +35,16 @@ export class PayloadTooLargeError extends Error {
   override name = 'PayloadTooLargeError'
 }
 
+/** A key-value value whose JSON is over the 1 MiB limit. HTTP 413, CLI exit code 2. */
+export class ValueTooLargeError extends Error {
+  override name = 'ValueTooLargeError'
+}
+
+/** The daemon behind the API lacks this feature (e.g. no key-value store). HTTP 501. */
+export class NotImplementedError extends Error {
+  override name = 'NotImplementedError'
+}
+
 /** HTTP status for an error name; anything unknown is a 500. */
 export const STATUS_BY_ERROR_NAME: Readonly<Record<string, number>> = {
   InvalidArgumentError: 400,
@@ -50,6 +60,8 @@ export const STATUS_BY_ERROR_NAME: Readonly<Record<string, number>> = {
   NotFoundError: 404,
   MethodNotAllowedError: 405,
   PayloadTooLargeError: 413,
+  ValueTooLargeError: 413,
+  NotImplementedError: 501,
   PeerUnreachableError: 504,
   TimeoutError: 504
 }

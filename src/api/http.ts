@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { InvalidArgumentError } from '../errors.js'
 import { PayloadTooLargeError, errorBody, statusForError } from './errors.js'
 
-/** largest request body accepted */
+/** largest request body accepted, unless a route sets its own `maxBody` */
 export const MAX_BODY_BYTES = 1024 * 1024
 
 export function sendJson (res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {

@@ -12,13 +12,18 @@ export type { ApiClientInit, RequestOptions } from './client.js'
 export { ensureApiToken, readApiToken } from './token.js'
 export { formatDuration, parseDuration } from './duration.js'
 export { API_PREFIX, ROUTES, matchRoute, metricsText } from './routes.js'
-export type { Method, Reply, Route, RouteCall, RouteMatch } from './routes.js'
+export type { ApiControl, Method, Reply, Route, RouteCall, RouteMatch } from './routes.js'
 export {
-  ForbiddenHostError, ForbiddenOriginError, MethodNotAllowedError, PayloadTooLargeError, UnauthorizedError,
-  STATUS_BY_ERROR_NAME, errorBody, statusForError
+  ForbiddenHostError, ForbiddenOriginError, MethodNotAllowedError, NotImplementedError, PayloadTooLargeError,
+  UnauthorizedError, ValueTooLargeError, STATUS_BY_ERROR_NAME, errorBody, statusForError
 } from './errors.js'
 export { MAX_BODY_BYTES } from './http.js'
 export {
   MAX_INVITE_TTL_MS, MAX_INVITE_USES, MAX_TEAM_NAME_LENGTH, MIN_INVITE_TTL_MS, ROLES, parseInviteRequest
 } from './validate.js'
+export { kvOf, kvRoutes } from './kv-routes.js'
+export {
+  KV_SET_MANY_MAX_BODY_BYTES, KV_SET_MAX_BODY_BYTES, MAX_KV_BATCH, MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES,
+  checkKey, checkPrefix, checkValue, valueBytes
+} from './kv-validate.js'
 export type * from './types.js'

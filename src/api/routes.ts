@@ -3,16 +3,23 @@
  * that turns a validated request into a call on the `DaemonControl`.
  */
 import { InvalidArgumentError } from '../errors.js'
-import type { DaemonControl, StatusDoc } from './types.js'
+import { kvRoutes } from './kv-routes.js'
+import type { DaemonControl, KvControl, StatusDoc } from './types.js'
 import { onlyFields, parseConnect, parseInviteRequest, parseJoin, parseTeamCreate } from './validate.js'
 
 export const API_PREFIX = '/api/v1'
 
 export type Method = 'GET' | 'POST'
 
+/**
+ * What the API serves: the daemon's control, and its key-value store when it has one
+ * (the `kv/*` routes answer 501 `NotImplementedError` without it).
+ */
+export type ApiControl = DaemonControl & Partial<KvControl>
+
 /** what a handler gets */
 export interface RouteCall {
-  control: DaemonControl
+  control: ApiControl
   params: Record<string, string>
   query: URLSearchParams
   /** the JSON object body of a POST; `{}` for a GET */
@@ -33,6 +40,8 @@ export interface Route {
   path: string
   /** long calls (network round trips) get a deadline */
   long?: boolean
+  /** largest request body in bytes. @default MAX_BODY_BYTES (1 MiB) */
+  maxBody?: number
   handle: (call: RouteCall) => Promise<Reply>
 }
 
@@ -90,6 +99,7 @@ export const ROUTES: readonly Route[] = [
       return json(await c.control.teamLeave())
     }
   },
+  ...kvRoutes(API_PREFIX),
   { method: 'GET', path: `${API_PREFIX}/events`, handle: async () => ({ kind: 'events' }) },
   {
     method: 'GET',

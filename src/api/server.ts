@@ -13,8 +13,8 @@ import {
 } from './errors.js'
 import { bearerMatches, hostAllowed, isLoopbackName, originAllowed, urlHost } from './guard.js'
 import { readJsonBody, sendError, sendJson } from './http.js'
-import { ROUTES, matchRoute, type Route, type RouteCall } from './routes.js'
-import type { DaemonControl, DaemonEvent } from './types.js'
+import { ROUTES, matchRoute, type ApiControl, type Route, type RouteCall } from './routes.js'
+import type { DaemonEvent } from './types.js'
 
 /** @default 15 s between `: keepalive` comments on an event stream */
 export const DEFAULT_KEEPALIVE_MS = 15_000
@@ -24,7 +24,8 @@ export const DEFAULT_CALL_TIMEOUT_MS = 30_000
 export const MAX_STREAM_BUFFER_BYTES = 1024 * 1024
 
 export interface ApiServerInit {
-  control: DaemonControl
+  /** the daemon; the `kv/*` routes need its `KvControl` methods too */
+  control: ApiControl
   token: string
   socketPath: string
   /** @default '127.0.0.1' */
@@ -42,7 +43,7 @@ export interface ApiServerInit {
 type Transport = 'unix' | 'tcp'
 
 export class ApiServer {
-  private readonly control: DaemonControl
+  private readonly control: ApiControl
   private readonly token: string
   private readonly socketPath: string
   private readonly host: string
@@ -169,7 +170,7 @@ export class ApiServer {
       if (match.found === 'method') {
         throw new MethodNotAllowedError(`${rawPath} answers ${match.allow.join(', ')}, not ${method}`, match.allow)
       }
-      const body = method === 'POST' ? await readJsonBody(req) : {}
+      const body = method === 'POST' ? await readJsonBody(req, match.route.maxBody) : {}
       await this.answer(req, res, match.route, {
         control: this.control,
         params: match.params,

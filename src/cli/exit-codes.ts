@@ -17,6 +17,7 @@ const BY_NAME: Readonly<Record<string, number>> = {
   InvalidInviteError: EXIT_USAGE,
   InviteUsedError: EXIT_USAGE,
   WrongTeamError: EXIT_USAGE,
+  ValueTooLargeError: EXIT_USAGE,
   DaemonNotRunningError: EXIT_NO_DAEMON,
   NotFoundError: EXIT_NOT_FOUND,
   TaskFailedError: EXIT_TASK_FAILED

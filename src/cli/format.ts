@@ -10,6 +10,29 @@ export function shortId (id: string): string {
   return id.length > 9 ? `…${id.slice(-8)}` : id
 }
 
+/** `text` cut to at most `max` characters, ending in `…` when cut */
+export function truncate (text: string, max: number): string {
+  const chars = Array.from(text)
+  return chars.length <= max ? text : chars.slice(0, Math.max(0, max - 1)).join('') + '…'
+}
+
+/** C0, DEL and C1 control characters, line breaks among them */
+const CONTROL = /\p{Cc}/u
+
+/**
+ * A key-value value on one line: a string as it is (JSON-quoted when it holds a line
+ * break or another control character), anything else as compact JSON.
+ */
+export function oneLineValue (value: unknown): string {
+  if (typeof value === 'string') return CONTROL.test(value) ? JSON.stringify(value) : value
+  return JSON.stringify(value) ?? 'null'
+}
+
+/** a key-value value as `paired kv get` prints it: a string raw, anything else pretty JSON */
+export function valueText (value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value, null, 2) ?? 'null'
+}
+
 /** `0.42 ms`, or `-` when unknown */
 export function formatRtt (ms: number | null | undefined): string {
   return ms == null || !Number.isFinite(ms) ? '-' : `${ms.toFixed(2)} ms`

@@ -6,6 +6,11 @@ import * as connect from './connect.js'
 import * as daemon from './daemon.js'
 import * as help from './help.js'
 import * as init from './init.js'
+import * as kvDel from './kv-del.js'
+import * as kvGet from './kv-get.js'
+import * as kvList from './kv-list.js'
+import * as kvSet from './kv-set.js'
+import * as kvWatch from './kv-watch.js'
 import * as peers from './peers.js'
 import * as ping from './ping.js'
 import * as query from './query.js'
@@ -33,9 +38,14 @@ export const COMMANDS: Readonly<Record<string, CommandModule>> = {
   'team join': teamJoin,
   'team members': teamMembers,
   'team leave': teamLeave,
+  'kv set': kvSet,
+  'kv get': kvGet,
+  'kv list': kvList,
+  'kv del': kvDel,
+  'kv watch': kvWatch,
   help,
   version
 }
 
 /** first words that take a second command word */
-export const GROUPS: readonly string[] = ['team']
+export const GROUPS: readonly string[] = ['team', 'kv']

@@ -1,6 +1,7 @@
 /**
- * A stub `DaemonControl` (it records calls and answers canned documents) and a raw HTTP
- * caller, for testing the real `ApiServer`.
+ * A stub `DaemonControl` (it records calls and answers canned documents; `StubControl`
+ * adds a small in-memory key-value store) and a raw HTTP caller, for testing the real
+ * `ApiServer`.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:http'
@@ -9,8 +10,9 @@ import { join } from 'node:path'
 import type { AbortOptions } from '@libp2p/interface'
 import { ApiServer, ensureApiToken } from '../../../src/api/index.js'
 import type {
-  DaemonControl, DaemonEvent, InviteDoc, InviteRequest, MemberDoc, PeerDoc, StatusDoc, TeamDoc
+  DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDoc, StatusDoc, TeamDoc
 } from '../../../src/api/types.js'
+import { NotFoundError } from '../../../src/errors.js'
 
 export const PEER_A = '12D3KooWAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaAlice111'
 export const PEER_B = '12D3KooWBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbBob22222'
@@ -21,7 +23,8 @@ export function named (name: string, message: string): Error {
   return err
 }
 
-export class StubControl implements DaemonControl {
+/** the daemon's control without a key-value store */
+export class StubDaemonControl implements DaemonControl {
   readonly calls: Array<{ method: string, args: unknown[] }> = []
   readonly listeners = new Set<(event: DaemonEvent) => void>()
   /** thrown by the next call, if set */
@@ -43,7 +46,7 @@ export class StubControl implements DaemonControl {
 
   teamDoc: TeamDoc = { teamId: 't1', name: 'crew', role: 'admin', members: 2 }
 
-  private record (method: string, ...args: unknown[]): void {
+  protected record (method: string, ...args: unknown[]): void {
     this.calls.push({ method, args })
     const fail = this.fail
     this.fail = undefined
@@ -135,6 +138,46 @@ export class StubControl implements DaemonControl {
   subscribe (listener: (event: DaemonEvent) => void): () => void {
     this.listeners.add(listener)
     return () => { this.listeners.delete(listener) }
+  }
+}
+
+/**
+ * The stub control with an in-memory key-value store: writes by PEER_A with a counter
+ * as the clock, and a `kv:changed` event per write and per deletion, as the daemon does.
+ */
+export class StubControl extends StubDaemonControl implements KvControl {
+  readonly kv = new Map<string, KvEntryDoc>()
+  private clock = 0
+
+  async kvSet (writes: KvWrite[]): Promise<KvEntryDoc[]> {
+    this.record('kvSet', writes)
+    return writes.map(({ key, value }) => {
+      const entry = { key, value, updatedBy: PEER_A, hlc: String(++this.clock).padStart(12, '0') }
+      this.kv.set(key, entry)
+      this.publish({ type: 'kv:changed', data: entry })
+      return entry
+    })
+  }
+
+  async kvGet (key: string): Promise<KvEntryDoc> {
+    this.record('kvGet', key)
+    const entry = this.kv.get(key)
+    if (entry == null) throw new NotFoundError(`no key ${key}`)
+    return entry
+  }
+
+  async kvList (prefix: string): Promise<KvEntryDoc[]> {
+    this.record('kvList', prefix)
+    return [...this.kv.values()].filter(e => e.key.startsWith(prefix)).sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  }
+
+  async kvDel (key: string): Promise<{ key: string, deleted: boolean }> {
+    this.record('kvDel', key)
+    const entry = this.kv.get(key)
+    if (entry == null) return { key, deleted: false }
+    this.kv.delete(key)
+    this.publish({ type: 'kv:changed', data: { ...entry, value: null, hlc: String(++this.clock).padStart(12, '0'), deleted: true } })
+    return { key, deleted: true }
   }
 }
 
