@@ -29,7 +29,7 @@ async function home (label) {
 function startDaemon (h, name, { netns, mdns = false } = {}) {
   const t0 = process.hrtime.bigint()
   // the flags of bin/paired.js's shebang and `npm start`
-  const argv = [process.execPath, '--max-semi-space-size=1', BIN, 'daemon', '--home', h, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', ...(mdns ? [] : ['--no-mdns'])]
+  const argv = [process.execPath, '--max-semi-space-size=1', '--no-memory-reducer', BIN, 'daemon', '--home', h, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', ...(mdns ? [] : ['--no-mdns'])]
   const full = netns != null ? ['ip', 'netns', 'exec', netns, ...argv] : argv
   const proc = spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
   procs.push(proc)
@@ -120,6 +120,67 @@ async function mdnsBench (add) {
   }
 }
 
+async function cpuTicks (pid) {
+  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ')
+  return Number(f[11]) + Number(f[12]) // utime + stime, in clock ticks (100/s)
+}
+
+async function stateOn (viewer, peerId) {
+  return (await api(viewer, 'GET', '/api/v1/peers')).find(p => p.peerId === peerId)?.state
+}
+
+/** five daemons: idle CPU, then kill -9 one repeatedly and time its detection */
+async function presenceBench (add) {
+  const ds = await Promise.all(['f1', 'f2', 'f3', 'f4', 'f5'].map(async n => startDaemon(await home(n), n)))
+  await api(ds[0], 'POST', '/api/v1/team/create', { name: 'presence' })
+  for (const d of ds.slice(1)) {
+    const { token } = await api(ds[0], 'POST', '/api/v1/team/invites', {})
+    await api(d, 'POST', '/api/v1/team/join', { token })
+  }
+  await allConnected(ds)
+  await new Promise(resolve => setTimeout(resolve, 3_000))
+  const before = await Promise.all(ds.map(d => cpuTicks(d.proc.pid)))
+  const t0 = performance.now()
+  await new Promise(resolve => setTimeout(resolve, 20_000))
+  const secs = (performance.now() - t0) / 1000
+  const after = await Promise.all(ds.map(d => cpuTicks(d.proc.pid)))
+  const cpu = after.map((x, i) => (x - before[i]) / secs) // ticks/s = % of one core
+  add('idle CPU per daemon, team of 5, 20 s', `${cpu.map(x => fmt(x, 2)).join(' / ')} % of a core`, `max ${fmt(Math.max(...cpu), 2)} %`)
+
+  const detections = []
+  for (let trial = 0; trial < 5; trial++) {
+    const victim = ds[4]
+    const victimId = (await api(victim, 'GET', '/api/v1/status')).peerId
+    const survivors = ds.slice(0, 4)
+    victim.proc.removeAllListeners('exit')
+    const killedAt = performance.now()
+    victim.proc.kill('SIGKILL')
+    await Promise.all(survivors.map(async s => {
+      while ((await stateOn(s, victimId)) !== 'dead') await new Promise(resolve => setTimeout(resolve, 20))
+      detections.push(performance.now() - killedAt)
+    }))
+    ds[4] = await startDaemon(victim.home, victim.name)
+    await allConnected(ds)
+    while (!(await Promise.all(survivors.map(s => stateOn(s, victimId)))).every(x => x === 'alive')) {
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    await new Promise(resolve => setTimeout(resolve, 3_000))
+  }
+  add('kill -9 → marked dead, 5 trials × 4 survivors', `p50 ${fmt(median(detections) / 1000, 2)} s`, `max ${fmt(Math.max(...detections) / 1000, 2)} s`)
+
+  const leaver = ds[3]
+  const leaverId = (await api(leaver, 'GET', '/api/v1/status')).peerId
+  const stoppedAt = performance.now()
+  const stopping = stop(leaver)
+  const lefts = await Promise.all([ds[0], ds[1], ds[2]].map(async s => {
+    while ((await stateOn(s, leaverId)) !== 'left') await new Promise(resolve => setTimeout(resolve, 10))
+    return performance.now() - stoppedAt
+  }))
+  await stopping
+  add('graceful stop → shown as left, 3 survivors', lefts.map(x => `${fmt(x, 0)} ms`).join(', '))
+  await Promise.all([ds[0], ds[1], ds[2], ds[4]].map(stop))
+}
+
 async function main () {
   const rows = []
   const add = (what, value, note = '') => { rows.push([what, value, note]); console.error(`  ${what}: ${value} ${note}`) }
@@ -189,6 +250,7 @@ async function main () {
   add('SIGTERM → process exited, in a team of 3', stops.map(x => `${fmt(x, 0)} ms`).join(', '))
 
   await mdnsBench(add)
+  await presenceBench(add)
 
   console.log('\n| what | figure | note |\n|---|---|---|')
   for (const [w, v, n] of rows) console.log(`| ${w} | ${v} | ${n} |`)

@@ -9,7 +9,7 @@ export interface RedialerInit {
   minBackoffMs?: number
   /** @default 60000 */
   maxBackoffMs?: number
-  /** how often due dials are looked for; @default 250 */
+  /** how often due dials are looked for (a wanted peer is dialed at once); @default 1000 */
   tickMs?: number
   /** @default 10000 */
   dialTimeoutMs?: number
@@ -48,7 +48,7 @@ export class Redialer {
   start (): void {
     if (this.timer != null) return
     this.controller = new AbortController()
-    this.timer = setInterval(() => { this.tick() }, this.init.tickMs ?? 250)
+    this.timer = setInterval(() => { this.tick() }, this.init.tickMs ?? 1000)
     this.timer.unref?.()
     this.tick()
   }
@@ -68,6 +68,19 @@ export class Redialer {
     } else if (!t.inFlight) {
       t.dueAt = Math.min(t.dueAt, Date.now() + (options.soon ? 0 : this.min))
     }
+    if (options.soon) this.tickSoon()
+  }
+
+  private scheduled = false
+
+  /** run a tick on the next turn of the event loop, once however often it is asked */
+  private tickSoon (): void {
+    if (this.scheduled || this.timer == null) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      if (this.timer != null) this.tick()
+    })
   }
 
   connected (peer: string): void {

@@ -4,7 +4,7 @@
  * `/proc` and `/sys`, macOS `pmset`) and falls back to `node:os` where those are missing.
  */
 import { execFile } from 'node:child_process'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { InvalidArgumentError } from '../errors.js'
@@ -40,6 +40,8 @@ export interface ReadCapacityOptions {
   procRoot?: string
   /** @default '/sys' (read on Linux, or anywhere when given) */
   sysRoot?: string
+  /** a recent power reading to reuse instead of reading it again */
+  power?: PowerInfo
 }
 
 export interface LoadAverage { load1: number, load5: number, load15: number }
@@ -121,9 +123,13 @@ export function parsePmset (text: string): PowerInfo {
   return { power, batteryPercent: percent == null ? null : Math.min(100, Number(percent)) }
 }
 
+/**
+ * procfs and sysfs files are small and served from memory: a synchronous read costs less
+ * than a round trip through the thread pool, which matters once a second.
+ */
 async function readText (path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8')
+    return readFileSync(path, 'utf8')
   } catch {
     return undefined
   }
@@ -133,7 +139,7 @@ async function readPowerSupplies (sysRoot: string): Promise<PowerSupplyEntry[]> 
   const dir = join(sysRoot, 'class', 'power_supply')
   let names: string[]
   try {
-    names = await readdir(dir)
+    names = readdirSync(dir)
   } catch {
     return []
   }
@@ -172,11 +178,7 @@ export async function readCapacity (options: ReadCapacityOptions): Promise<Capac
   const [loadText, memText, power] = await Promise.all([
     procRoot == null ? undefined : readText(join(procRoot, 'loadavg')),
     procRoot == null ? undefined : readText(join(procRoot, 'meminfo')),
-    sysRoot != null
-      ? readPowerSupplies(sysRoot).then(parsePowerSupply)
-      : process.platform === 'darwin'
-        ? pmset().then(text => text == null ? unknownPower() : parsePmset(text))
-        : unknownPower()
+    options.power ?? readPower(sysRoot)
   ])
   const [l1, l5, l15] = os.loadavg()
   const load = (loadText == null ? null : parseLoadavg(loadText)) ?? { load1: l1, load5: l5, load15: l15 }
@@ -194,6 +196,16 @@ export async function readCapacity (options: ReadCapacityOptions): Promise<Capac
     labels: { ...options.labels },
     ...power
   }
+}
+
+/** This machine's power source now (sysfs on Linux, pmset on macOS, else unknown). */
+export async function readPower (sysRoot: string | undefined = process.platform === 'linux' ? '/sys' : undefined): Promise<PowerInfo> {
+  if (sysRoot != null) return parsePowerSupply(await readPowerSupplies(sysRoot))
+  if (process.platform === 'darwin') {
+    const text = await pmset()
+    return text == null ? unknownPower() : parsePmset(text)
+  }
+  return unknownPower()
 }
 
 function unknownPower (): PowerInfo {

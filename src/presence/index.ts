@@ -8,7 +8,7 @@
  * heartbeats on the presence topic, sends probes and feeds the detector.
  */
 export {
-  acceptingWork, parseLoadavg, parseMeminfo, parsePmset, parsePowerSupply, readCapacity,
+  acceptingWork, readPower, parseLoadavg, parseMeminfo, parsePmset, parsePowerSupply, readCapacity,
   type Capacity, type LoadAverage, type MemoryInfo, type PowerInfo, type PowerSource,
   type PowerSupplyEntry, type ReadCapacityOptions, type WorkPolicy
 } from './capacity.js'

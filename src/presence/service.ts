@@ -11,7 +11,7 @@ import type { PairedLibp2p } from '../node/create-node.js'
 import { presenceTopic } from '../node/constants.js'
 import { isObject } from '../protocol/frames.js'
 import { canonicalJson, peerPublicKey, verifyEd25519, type Signer } from '../team/index.js'
-import { readCapacity, type Capacity } from './capacity.js'
+import { readCapacity, readPower, type Capacity, type PowerInfo } from './capacity.js'
 import { DEFAULT_PROBE_TIMEOUT_MS } from './constants.js'
 import { FailureDetector, type PeerState, type Transition } from './failure-detector.js'
 import { heartbeatInterval } from './interval.js'
@@ -30,7 +30,10 @@ export interface Heartbeat {
 }
 
 const DOMAIN = 'paired/presence/v1\n'
-const TICK_MS = 100
+/** failure detection runs this often; 5 wakeups a second keep an idle daemon idle */
+const TICK_MS = 200
+/** the power source (plugged in or not) is read again after this */
+const POWER_TTL_MS = 30_000
 const MAX_HEARTBEAT_BYTES = 16 * 1024
 
 function payload (hb: Omit<Heartbeat, 'sig'>): Uint8Array {
@@ -79,6 +82,7 @@ export class PresenceService {
   private nextBeatAt = 0
   private started = false
   private myCapacity?: Capacity
+  private power?: { info: PowerInfo, at: number }
 
   constructor (private readonly init: PresenceInit) {
     this.detector = new FailureDetector({ heartbeatIntervalMs: this.intervalMs() })
@@ -161,7 +165,11 @@ export class PresenceService {
 
   private async publish (type: 'beat' | 'left'): Promise<void> {
     const work = this.init.work()
-    if (type === 'beat') this.myCapacity = await readCapacity(work)
+    if (type === 'beat') {
+      const now = performance.now()
+      if (this.power == null || now - this.power.at > POWER_TTL_MS) this.power = { info: await readPower(), at: now }
+      this.myCapacity = await readCapacity({ ...work, power: this.power.info })
+    }
     const hb = signHeartbeat({
       v: 1,
       type,

@@ -1,6 +1,7 @@
 /**
  * Presence on five real daemons: heartbeats, failure detection and graceful leave.
  */
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DaemonProcess, apiGet, eventually, formTeam, sleep } from './harness.js'
@@ -58,6 +59,33 @@ describe('presence and failure detection', () => {
     expect(seen.has('dead')).toBe(false)
     expect(await stateOn(a, 'p3')).toBe('alive')
   }, 40_000)
+
+  it('a daemon throttled to 20 % of a core (cgroup) is never declared dead', async ctx => {
+    const root = '/sys/fs/cgroup/cpu'
+    if (process.getuid?.() !== 0 || !existsSync(`${root}/cpu.cfs_quota_us`)) {
+      console.log('skipping the CPU throttling test: needs root and the cgroup v1 cpu controller')
+      ctx.skip()
+      return
+    }
+    const group = `${root}/paired-test-${process.pid}`
+    mkdirSync(group)
+    const seen = new Set<string>()
+    try {
+      writeFileSync(`${group}/cpu.cfs_period_us`, '100000')
+      writeFileSync(`${group}/cpu.cfs_quota_us`, '20000')
+      writeFileSync(`${group}/cgroup.procs`, String(b.pid))
+      const until = Date.now() + 15_000
+      while (Date.now() < until) {
+        for (const viewer of [a, c]) seen.add((await stateOn(viewer, 'p2')) ?? 'none')
+        await sleep(100)
+      }
+    } finally {
+      writeFileSync(`${root}/cgroup.procs`, String(b.pid))
+      rmdirSync(group)
+    }
+    expect(seen.has('dead')).toBe(false)
+    expect(seen.has('alive')).toBe(true)
+  }, 30_000)
 
   it('kill -9: every survivor marks the daemon dead', async () => {
     const killedAt = Date.now()
