@@ -1,6 +1,6 @@
 import { Level } from 'level'
 import { InvalidConfigError } from '../../errors.js'
-import { STORE_VERSION, VERSION_KEY } from './keys.js'
+import { STORE_VERSION, VERSION_KEY, prefixEnd } from './keys.js'
 
 export type PairedDb = Level<string, unknown>
 
@@ -15,7 +15,7 @@ export async function openStore (path: string): Promise<PairedDb> {
   await db.open()
   const found = await db.get(VERSION_KEY)
   if (found === undefined) {
-    await db.put(VERSION_KEY, STORE_VERSION)
+    await db.put(VERSION_KEY, STORE_VERSION, { sync: true })
     return db
   }
   let version = Number(found)
@@ -28,15 +28,18 @@ export async function openStore (path: string): Promise<PairedDb> {
     if (migrate == null) throw new InvalidConfigError(`no migration from store version ${version}`)
     await migrate(db)
     version++
-    await db.put(VERSION_KEY, version)
+    await db.put(VERSION_KEY, version, { sync: true })
   }
   return db
 }
 
-/** all values under a key prefix */
+/**
+ * All values under a key prefix ending in an ASCII character. (The bound is exact in
+ * LevelDB's byte order: `prefix + '\xff'` would miss keys whose next character is past U+00FF.)
+ */
 export async function scanPrefix<T> (db: PairedDb, prefix: string): Promise<Array<[string, T]>> {
   const out: Array<[string, T]> = []
-  for await (const [key, value] of db.iterator({ gte: prefix, lt: prefix + '\xff' })) {
+  for await (const [key, value] of db.iterator({ gte: prefix, lt: prefixEnd(prefix) })) {
     out.push([key, value as T])
   }
   return out

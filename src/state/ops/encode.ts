@@ -1,0 +1,66 @@
+/**
+ * Canonical encodings of ops and the bytes a batch signature covers.
+ */
+import { createHash } from 'node:crypto'
+import { canonicalJson } from '../../team/canonical.js'
+import { OP_BATCH_DOMAIN } from './constants.js'
+import { InvalidOpError } from './errors.js'
+import type { Op } from './types.js'
+
+const utf8 = new TextEncoder()
+
+/**
+ * The canonical encoding of an op: UTF-8 of the canonical JSON (keys sorted, no
+ * whitespace) of `{ author, seq, hlc: { wall, logical, node }, kind, body }`. Only plain
+ * JSON survives the wire, so only plain JSON is accepted: anything else throws
+ * `InvalidOpError`. The fixed fields are written directly, in canonical key order (the
+ * hot path of batch verification); the body goes through `canonicalJson`.
+ */
+export function encodeOp (op: Op): Uint8Array {
+  const { author, seq, kind, body } = op
+  const hlc = op.hlc as Partial<Op['hlc']> | undefined
+  if (typeof author !== 'string' || typeof kind !== 'string' || typeof hlc !== 'object' || hlc === null ||
+    typeof hlc.node !== 'string' || !isFiniteNumber(seq) || !isFiniteNumber(hlc.wall) || !isFiniteNumber(hlc.logical)) {
+    throw new InvalidOpError(`op ${String(seq)} cannot be encoded: author, kind and hlc.node are strings, seq and hlc numbers`)
+  }
+  let encodedBody: string
+  try {
+    encodedBody = canonicalJson(body)
+  } catch (err) {
+    throw new InvalidOpError(`op ${String(seq)} cannot be encoded: ${(err as Error).message}`)
+  }
+  return utf8.encode(
+    `{"author":${JSON.stringify(author)},"body":${encodedBody},` +
+    `"hlc":{"logical":${JSON.stringify(hlc.logical)},"node":${JSON.stringify(hlc.node)},"wall":${JSON.stringify(hlc.wall)}},` +
+    `"kind":${JSON.stringify(kind)},"seq":${JSON.stringify(seq)}}`)
+}
+
+function isFiniteNumber (value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value)
+}
+
+/** sha256 of some bytes. */
+export function sha256 (bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest())
+}
+
+/** sha256 of `encodeOp(op)`: what a batch signature covers for this op. */
+export function opHash (op: Op): Uint8Array {
+  return sha256(encodeOp(op))
+}
+
+/**
+ * The bytes a batch signature covers: `OP_BATCH_DOMAIN`, the canonical JSON of
+ * `{ author, fromSeq, toSeq }`, a newline, then each op hash (32 bytes) in seq order.
+ */
+export function batchSigningBytes (author: string, fromSeq: number, toSeq: number, hashes: Uint8Array[]): Uint8Array {
+  const head = utf8.encode(`${OP_BATCH_DOMAIN}${canonicalJson({ author, fromSeq, toSeq })}\n`)
+  const out = new Uint8Array(head.length + hashes.reduce((n, h) => n + h.length, 0))
+  out.set(head, 0)
+  let at = head.length
+  for (const hash of hashes) {
+    out.set(hash, at)
+    at += hash.length
+  }
+  return out
+}
