@@ -63,6 +63,8 @@ export const STATUS_BY_ERROR_NAME: Readonly<Record<string, number>> = {
   ValueTooLargeError: 413,
   NotImplementedError: 501,
   PeerUnreachableError: 504,
+  StoreFullError: 507,
+  StoreWriteError: 503,
   TimeoutError: 504
 }
 

@@ -16,6 +16,8 @@ export interface StatusDoc {
   connectedPeers: number
   members: number
   uptimeMs: number
+  /** sha256 of the replicated state: equal on members that hold the same state */
+  stateHash?: string
 }
 
 /** one row of `GET /api/v1/peers` */

@@ -4,8 +4,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { ApiServer, ensureApiToken } from '../api/index.js'
 import type {
-  DaemonControl, DaemonEvent, InviteDoc, InviteRequest, MemberDoc, PeerDoc, StatusDoc, TeamDoc
+  DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDoc, StatusDoc, TeamDoc
 } from '../api/types.js'
+import type { TeamState } from '../state/service.js'
 import { InvalidArgumentError, NotFoundError, PeerUnreachableError, PermissionDeniedError } from '../errors.js'
 import { loadOrCreateIdentity, type Identity } from '../identity/index.js'
 import { openStore, type PairedDb } from '../state/store/db.js'
@@ -59,7 +60,7 @@ function remoteError (error: { name: string, message: string }): Error {
  * The daemon: owns the home lock, the store, the API server and the current team
  * session. It implements the API's `DaemonControl`.
  */
-export class Daemon implements DaemonControl {
+export class Daemon implements DaemonControl, KvControl {
   readonly paths: HomePaths
   private readonly lock: HomeLock
   private identity?: Identity
@@ -206,6 +207,7 @@ export class Daemon implements DaemonControl {
       agentVersion: `paired/${this.version}`,
       status: async () => await this.status(),
       emit: e => { this.emit(e) },
+      hasListeners: () => this.listeners.size > 0,
       line: t => { this.line(t) }
     })
     await session.start()
@@ -240,9 +242,23 @@ export class Daemon implements DaemonControl {
       addresses: session.node?.getMultiaddrs().map(a => a.toString()) ?? [],
       connectedPeers: connected.length,
       members: members.length,
-      uptimeMs: this.startedAt === 0 ? 0 : Date.now() - this.startedAt
+      uptimeMs: this.startedAt === 0 ? 0 : Date.now() - this.startedAt,
+      stateHash: await session.state?.stateHash()
     }
   }
+
+  // --- KvControl: the team's shared key-value state -----------------------------------
+
+  private requireState (): TeamState {
+    const state = this.session?.state
+    if (state == null) throw new Error('the daemon is not started')
+    return state
+  }
+
+  async kvSet (writes: KvWrite[]): Promise<KvEntryDoc[]> { return await this.requireState().kvSet(writes) }
+  async kvGet (key: string): Promise<KvEntryDoc> { return await this.requireState().kvGet(key) }
+  async kvList (prefix: string): Promise<KvEntryDoc[]> { return await this.requireState().kvList(prefix) }
+  async kvDel (key: string): Promise<{ key: string, deleted: boolean }> { return await this.requireState().kvDel(key) }
 
   async peers (): Promise<PeerDoc[]> {
     const session = this.requireSession()

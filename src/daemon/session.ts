@@ -18,6 +18,7 @@ import type { DaemonEvent, StatusDoc } from '../api/types.js'
 import type { PairedConfig } from './config.js'
 import { Redialer } from './redialer.js'
 import { PresenceService } from '../presence/service.js'
+import { TeamState } from '../state/service.js'
 import type { Capacity, PeerState, Transition } from '../presence/index.js'
 import type { Signer } from '../team/index.js'
 import type { Departure, Departures } from './departures.js'
@@ -44,6 +45,8 @@ export interface SessionInit {
   /** the daemon's own status, answered on the query protocol */
   status: () => Promise<StatusDoc>
   emit: (event: DaemonEvent) => void
+  /** is anyone listening to events? (skip making those nobody reads) */
+  hasListeners: () => boolean
   line: (text: string) => void
 }
 
@@ -67,6 +70,7 @@ const MAX_ROSTER_ENTRIES = 2_000
 export class TeamSession {
   node?: PairedLibp2p
   presence?: PresenceService
+  state?: TeamState
   /** peers that proved membership on this session's connections */
   private readonly verified = new Set<string>()
   private readonly rtt = new Map<string, number>()
@@ -149,9 +153,22 @@ export class TeamSession {
         isMember: peer => this.isMember(peer),
         teamSize: () => this.currentMembers().length,
         work: () => ({ slots: init.config.slots, running: 0, queued: 0, agents: [], labels: init.config.labels }),
-        onTransition: t => { this.onPresence(t) }
+        onTransition: t => { this.onPresence(t) },
+        digest: () => this.state?.digest,
+        onDigest: (peer, digest) => { if (this.verified.has(peer)) this.state?.onPeerDigest(peer, digest) }
       })
       await this.presence.start()
+      this.state = new TeamState({
+        db: init.db,
+        node,
+        teamId: init.team.teamId,
+        signer: init.signer,
+        isVerified: peer => this.verified.has(peer),
+        isMember: peer => this.isMember(peer),
+        emit: (type, data) => { init.emit({ type, data }) },
+        wanted: init.hasListeners
+      })
+      await this.state.start()
       // gossip is accepted only from a peer that passed the hello, and only when it parses;
       // each certificate and departure inside is then verified on its own signatures
       node.services.pubsub.topicValidators.set(rosterTopic(init.team.teamId), (from, msg) => {
@@ -191,6 +208,8 @@ export class TeamSession {
     // tell the team at once, so nobody waits for a failure detector to notice
     await this.presence?.stop({ announce: true }).catch(() => {})
     this.presence = undefined
+    await this.state?.stop().catch(() => {})
+    this.state = undefined
     this.node = undefined
     this.controller?.abort()
     this.redialer.stop()
@@ -438,6 +457,8 @@ export class TeamSession {
       this.redialer.connected(peer)
       this.init.line(`peer joined ${name} ${peer}`)
       this.init.emit({ type: 'peer:connected', data: { peerId: peer, name } })
+      // anti-entropy on connect: fetch whatever this member has that we lack
+      this.state?.pullFrom(peer)
       const node = this.node
       if (node != null) {
         void node.peerStore.get(peerIdFromString(peer)).then(p => this.remember(peer, p.addresses.map(a => a.multiaddr))).catch(() => {})

@@ -26,6 +26,8 @@ export interface Heartbeat {
   seq: number
   intervalMs: number
   capacity?: Capacity
+  /** digest of the sender's replicated-state version vector: a difference means sync */
+  digest?: string
   sig: string
 }
 
@@ -69,6 +71,10 @@ export interface PresenceInit {
   /** what goes into this daemon's capacity */
   work: () => { slots: number, running: number, queued: number, agents: string[], labels: Record<string, string> }
   onTransition: (t: Transition) => void
+  /** this daemon's state digest to put in heartbeats */
+  digest?: () => string | undefined
+  /** a member's heartbeat carried this digest */
+  onDigest?: (peer: string, digest: string) => void
 }
 
 export class PresenceService {
@@ -170,13 +176,15 @@ export class PresenceService {
       if (this.power == null || now - this.power.at > POWER_TTL_MS) this.power = { info: await readPower(), at: now }
       this.myCapacity = await readCapacity({ ...work, power: this.power.info })
     }
+    const digest = type === 'beat' ? this.init.digest?.() : undefined
     const hb = signHeartbeat({
       v: 1,
       type,
       peerId: this.init.signer.peerId,
       seq: ++this.seq,
       intervalMs: this.intervalMs(),
-      ...(type === 'beat' && this.myCapacity != null ? { capacity: this.myCapacity } : {})
+      ...(type === 'beat' && this.myCapacity != null ? { capacity: this.myCapacity } : {}),
+      ...(digest != null ? { digest } : {})
     }, this.init.signer)
     await this.init.node.services.pubsub.publish(presenceTopic(this.init.teamId), new TextEncoder().encode(JSON.stringify(hb)))
   }
@@ -190,6 +198,7 @@ export class PresenceService {
     const now = performance.now()
     const t = hb.type === 'left' ? this.detector.recordLeft(hb.peerId, now) : this.detector.recordHeartbeat(hb.peerId, now)
     if (hb.type === 'beat' && hb.capacity != null) this.capacities.set(hb.peerId, hb.capacity)
+    if (hb.type === 'beat' && typeof hb.digest === 'string') this.init.onDigest?.(hb.peerId, hb.digest)
     if (t != null) this.transition(t)
   }
 }

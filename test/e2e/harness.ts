@@ -186,3 +186,28 @@ export async function apiGet<T = any> (d: DaemonProcess, path: string): Promise<
     req.end()
   })
 }
+
+/** a POST on a daemon's local API over its unix socket */
+export async function apiPost<T = any> (d: DaemonProcess, path: string, body: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const { readFile } = await import('node:fs/promises')
+  const { request } = await import('node:http')
+  const token = (await readFile(join(d.home, 'api.token'), 'utf8')).trim()
+  const payload = JSON.stringify(body)
+  return await new Promise((resolve, reject) => {
+    const req = request({
+      socketPath: join(d.home, 'api.sock'),
+      method: 'POST',
+      path: `/api/v1/${path}`,
+      headers: { host: 'localhost', authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+    }, res => {
+      let text = ''
+      res.on('data', (c: Buffer) => { text += c.toString() })
+      res.on('end', () => {
+        if ((res.statusCode ?? 500) >= 300) reject(new Error(`POST ${path}: ${res.statusCode} ${text}`))
+        else resolve(JSON.parse(text) as T)
+      })
+    })
+    req.on('error', reject)
+    req.end(payload)
+  })
+}

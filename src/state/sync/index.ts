@@ -1,0 +1,202 @@
+/**
+ * @packageDocumentation
+ *
+ * Replication of signed op batches between members:
+ * - **gossip**: a new local batch is published on the team's state topic at once;
+ * - **anti-entropy** over `/paired/sync/1.0.0`: on connect and periodically, the puller
+ *   sends its version vector and the other side streams every batch it lacks, in order,
+ *   with bounded memory; a gap seen in gossip triggers a pull from the relayer.
+ *
+ * The store does the verifying and applying; this layer only moves batches.
+ */
+import { logger } from '@libp2p/logger'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { Connection, Stream } from '@libp2p/interface'
+import type { PairedLibp2p } from '../../node/create-node.js'
+import { STREAM_READ_TIMEOUT_MS, stateTopic } from '../../node/constants.js'
+import { isObject, jsonChannel } from '../../protocol/frames.js'
+import type { VersionVector } from '../crdt/index.js'
+
+const log = logger('paired:sync')
+
+export const PROTOCOL_SYNC = '/paired/sync/1.0.0'
+/** the largest frame on the sync stream and the largest gossip message */
+export const MAX_SYNC_FRAME_BYTES = 4 * 1024 * 1024
+export const MAX_GOSSIP_BYTES = 1024 * 1024
+/**
+ * anti-entropy with one random member this often, as a backstop: heartbeats carry a
+ * state digest, and a differing digest triggers a pull at once; @default 10000
+ */
+export const ANTI_ENTROPY_INTERVAL_MS = 10_000
+
+/** what the sync layer needs of the store: structural, so any store with these fits */
+export interface SyncStore<B extends SyncBatch = SyncBatch> {
+  versionVector(): Promise<VersionVector>
+  /** `fromGossip`: arrived by gossip (not anti-entropy), so less is trusted */
+  ingest(batch: unknown, options?: { fromGossip?: boolean }): Promise<{ applied: number, duplicate: boolean, gapFrom?: number }>
+  /** stored batches of `author` from `fromSeq` on, oldest first */
+  batchesSince(author: string, fromSeq: number): AsyncIterable<B>
+}
+
+export interface SyncBatch {
+  author: string
+  fromSeq: number
+  toSeq: number
+}
+
+export interface StateSyncInit {
+  node: PairedLibp2p
+  teamId: string
+  store: SyncStore
+  /** has this peer passed the membership hello on a connection? */
+  isVerified: (peer: string) => boolean
+  /** is this author a current member (whose ops count)? */
+  isMember: (peer: string) => boolean
+  onApplied?: (count: number) => void
+  intervalMs?: number
+}
+
+export class StateSync {
+  private timer?: ReturnType<typeof setInterval>
+  private readonly pulling = new Map<string, Promise<void>>()
+  private readonly again = new Set<string>()
+  private started = false
+
+  constructor (private readonly init: StateSyncInit) {}
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    const { node, teamId } = this.init
+    await node.handle(PROTOCOL_SYNC, (stream, connection) => { void this.serve(stream, connection) }, { maxInboundStreams: 4 })
+    node.services.pubsub.topicValidators.set(stateTopic(teamId), (from, msg) => this.validate(from.toString(), msg.data))
+    node.services.pubsub.subscribe(stateTopic(teamId))
+    node.services.pubsub.addEventListener('message', this.onMessage)
+    this.timer = setInterval(() => { this.pullRandom() }, this.init.intervalMs ?? ANTI_ENTROPY_INTERVAL_MS)
+    this.timer.unref?.()
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    clearInterval(this.timer)
+    this.init.node.services.pubsub.removeEventListener('message', this.onMessage)
+    await this.init.node.unhandle(PROTOCOL_SYNC).catch(() => {})
+  }
+
+  /** publish a batch this daemon just stored */
+  async publish (batch: SyncBatch): Promise<void> {
+    const data = new TextEncoder().encode(JSON.stringify(batch))
+    if (data.byteLength > MAX_GOSSIP_BYTES) return // peers fetch it by anti-entropy
+    await this.init.node.services.pubsub.publish(stateTopic(this.init.teamId), data).catch(err => {
+      log('publish failed: %s', (err as Error).message)
+    })
+  }
+
+  private validate (from: string, data: Uint8Array): TopicValidatorResult {
+    if (!this.init.isVerified(from)) return TopicValidatorResult.Reject
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(data)) as unknown
+      if (!isObject(parsed) || typeof parsed.author !== 'string') return TopicValidatorResult.Reject
+      // a batch by a non-member is refused; its relayer pays for it in gossip score
+      return this.init.isMember(parsed.author) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+    } catch {
+      return TopicValidatorResult.Reject
+    }
+  }
+
+  private readonly onMessage = (evt: CustomEvent<{ topic: string, data: Uint8Array }>): void => {
+    if (evt.detail.topic !== stateTopic(this.init.teamId)) return
+    const relayer = (evt.detail as { propagationSource?: { toString: () => string } }).propagationSource?.toString()
+    void this.ingestGossip(evt.detail.data, relayer)
+  }
+
+  private async ingestGossip (data: Uint8Array, relayer?: string): Promise<void> {
+    let batch: unknown
+    try { batch = JSON.parse(new TextDecoder().decode(data)) } catch { return }
+    try {
+      const result = await this.init.store.ingest(batch, { fromGossip: true })
+      if (result.applied > 0) this.init.onApplied?.(result.applied)
+      if (result.gapFrom != null && relayer != null) this.pull(relayer)
+    } catch (err) {
+      log('gossip batch refused: %s', (err as Error).message)
+    }
+  }
+
+  /** pull from a random verified member now (also the periodic anti-entropy) */
+  pullRandom (): void {
+    const peers = this.init.node.getPeers().map(p => p.toString()).filter(p => this.init.isVerified(p))
+    if (peers.length === 0) return
+    this.pull(peers[Math.floor(Math.random() * peers.length)])
+  }
+
+  /** pull what `peer` has and we lack; coalesces concurrent requests per peer */
+  pull (peer: string): void {
+    if (this.pulling.has(peer)) { this.again.add(peer); return }
+    const run = this.pullOnce(peer).catch(err => {
+      log('pull from %s failed: %s', peer, (err as Error).message)
+    }).finally(() => {
+      this.pulling.delete(peer)
+      if (this.again.delete(peer) && this.started) this.pull(peer)
+    })
+    this.pulling.set(peer, run)
+  }
+
+  /** resolves when the pull in flight (if any) from `peer` ends */
+  async settled (peer: string): Promise<void> {
+    await this.pulling.get(peer)
+  }
+
+  private async pullOnce (peer: string): Promise<void> {
+    if (!this.started) return
+    const stream = await this.init.node.dialProtocol(peerIdFromString(peer), PROTOCOL_SYNC, { signal: AbortSignal.timeout(STREAM_READ_TIMEOUT_MS) })
+    const ch = jsonChannel(stream, MAX_SYNC_FRAME_BYTES, STREAM_READ_TIMEOUT_MS)
+    let applied = 0
+    try {
+      await ch.write({ type: 'pull', vv: await this.init.store.versionVector() })
+      for (;;) {
+        const msg = await ch.read<{ type?: string, batch?: unknown }>()
+        if (!isObject(msg)) throw new Error('malformed sync frame')
+        if (msg.type === 'done') break
+        if (msg.type !== 'batch') throw new Error(`unexpected sync frame ${String(msg.type)}`)
+        const result = await this.init.store.ingest(msg.batch)
+        applied += result.applied
+      }
+      await stream.close().catch(() => {})
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
+    } finally {
+      if (applied > 0) this.init.onApplied?.(applied)
+    }
+  }
+
+  /** answer a pull: every batch the puller lacks, author by author, oldest first */
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    if (!this.init.isVerified(peer)) {
+      stream.abort(new Error('not a member'))
+      return
+    }
+    const ch = jsonChannel(stream, MAX_SYNC_FRAME_BYTES, STREAM_READ_TIMEOUT_MS)
+    try {
+      const req = await ch.read<{ type?: string, vv?: unknown }>()
+      if (!isObject(req) || req.type !== 'pull' || !isObject(req.vv)) throw new Error('expected a pull')
+      const theirs = req.vv as Record<string, unknown>
+      const mine = await this.init.store.versionVector()
+      for (const [author, head] of Object.entries(mine)) {
+        const have = typeof theirs[author] === 'number' ? theirs[author] : 0
+        if (head <= have) continue
+        for await (const batch of this.init.store.batchesSince(author, have + 1)) {
+          await ch.write({ type: 'batch', batch })
+        }
+      }
+      await ch.write({ type: 'done' })
+      await stream.close().catch(() => {})
+    } catch (err) {
+      log('serving %s failed: %s', peer, (err as Error).message)
+      stream.abort(err as Error)
+    }
+  }
+}
