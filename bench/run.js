@@ -181,6 +181,104 @@ async function presenceBench (add) {
   await Promise.all([ds[0], ds[1], ds[2], ds[4]].map(stop))
 }
 
+/** server-sent events of a daemon: calls onEvent(type, data) until stopped */
+async function events (d, onEvent) {
+  const token = (await readFile(join(d.home, 'api.token'), 'utf8')).trim()
+  return await new Promise((resolve, reject) => {
+    const req = request({ socketPath: join(d.home, 'api.sock'), path: '/api/v1/events', headers: { host: 'localhost', authorization: `Bearer ${token}` } }, res => {
+      let buf = ''
+      res.on('data', chunk => {
+        buf += chunk
+        let i
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i)
+          buf = buf.slice(i + 2)
+          const type = /^event: (.*)$/m.exec(block)?.[1]
+          const data = /^data: (.*)$/m.exec(block)?.[1]
+          if (type != null && data != null) onEvent(type, JSON.parse(data))
+        }
+      })
+      resolve(() => req.destroy())
+    })
+    req.on('error', err => { if (err.code !== 'ECONNRESET') reject(err) })
+    req.end()
+  })
+}
+
+function loRxBytes () {
+  return readFile('/sys/class/net/lo/statistics/rx_bytes', 'utf8').then(Number)
+}
+
+async function waitHash (d, want) {
+  for (;;) {
+    if ((await api(d, 'GET', '/api/v1/status')).stateHash === want) return
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}
+
+/** replicated state: local writes, live propagation, catch-up after being offline */
+async function stateBench (add) {
+  const [a, b] = await Promise.all([startDaemon(await home('sa'), 'sa'), startDaemon(await home('sb'), 'sb')])
+  await api(a, 'POST', '/api/v1/team/create', { name: 'state' })
+  const { token } = await api(a, 'POST', '/api/v1/team/invites', {})
+  await api(b, 'POST', '/api/v1/team/join', { token })
+  await allConnected([a, b])
+
+  // local writes through the API (each acknowledged = fsync'd)
+  let t0 = performance.now()
+  const lat = []
+  for (let i = 0; i < 500; i++) {
+    const t = performance.now()
+    await api(a, 'POST', '/api/v1/kv/set', { key: `w/${i}`, value: i })
+    lat.push(performance.now() - t)
+  }
+  add('local write, one key per request, sequential (API, durable)', `${fmt(500 / ((performance.now() - t0) / 1000), 0)} ops/s`, `p50 ${fmt(median(lat), 2)} ms`)
+  t0 = performance.now()
+  await Promise.all(Array.from({ length: 2000 }, (_, i) => api(a, 'POST', '/api/v1/kv/set', { key: `c/${i}`, value: i })))
+  add('local write, one key per request, 2,000 concurrent (group commit)', `${fmt(2000 / ((performance.now() - t0) / 1000), 0)} ops/s`)
+  t0 = performance.now()
+  for (let r = 0; r < 20; r++) {
+    await api(a, 'POST', '/api/v1/kv/set-many', { entries: Array.from({ length: 1000 }, (_, i) => ({ key: `m/${r}/${i}`, value: i })) })
+  }
+  add('local write, set-many of 1,000 keys (API)', `${fmt(20000 / ((performance.now() - t0) / 1000), 0)} ops/s`)
+  await waitHash(b, (await api(a, 'GET', '/api/v1/status')).stateHash)
+
+  // live: write on A, kv:changed on B
+  const waiting = new Map()
+  const close = await events(b, (type, data) => {
+    if (type === 'kv:changed') waiting.get(data.key)?.()
+  })
+  const live = []
+  for (let i = 0; i < 200; i++) {
+    const key = `live/${i}`
+    const seen = new Promise(resolve => waiting.set(key, resolve))
+    const t = performance.now()
+    await api(a, 'POST', '/api/v1/kv/set', { key, value: i })
+    await seen
+    live.push(performance.now() - t)
+  }
+  close()
+  add('live write on A → visible on B (kv:changed event), 200 samples', `p50 ${fmt(median(live), 2)} ms`, `p99 ${fmt(pct(live, 99), 2)} ms (includes the durable write)`)
+
+  // catch-up of a restarted member
+  for (const n of [10_000, 100_000]) {
+    await stop(b)
+    for (let r = 0; r < n / 1000; r++) {
+      await api(a, 'POST', '/api/v1/kv/set-many', { entries: Array.from({ length: 1000 }, (_, i) => ({ key: `up${n}/${r}/${i}`, value: { i, r, note: 'catch-up payload' } })) })
+    }
+    const want = (await api(a, 'GET', '/api/v1/status')).stateHash
+    const b2 = await startDaemon(b.home, b.name)
+    const rx0 = await loRxBytes()
+    const t = performance.now()
+    await waitHash(b2, want)
+    const secs = (performance.now() - t) / 1000
+    const mb = ((await loRxBytes()) - rx0) / 1048576
+    add(`catch-up of ${n.toLocaleString('en')} ops by a restarted member (ready → same stateHash)`, `${fmt(secs * 1000, 0)} ms`, `${fmt(n / secs, 0)} ops/s, ${fmt(mb / secs, 1)} MB/s on lo (${fmt(mb, 1)} MB)`)
+    b.proc = b2.proc
+  }
+  await Promise.all([stop(a), stop(b)])
+}
+
 async function main () {
   const rows = []
   const add = (what, value, note = '') => { rows.push([what, value, note]); console.error(`  ${what}: ${value} ${note}`) }
@@ -251,6 +349,7 @@ async function main () {
 
   await mdnsBench(add)
   await presenceBench(add)
+  await stateBench(add)
 
   console.log('\n| what | figure | note |\n|---|---|---|')
   for (const [w, v, n] of rows) console.log(`| ${w} | ${v} | ${n} |`)
