@@ -209,11 +209,15 @@ function loRxBytes () {
   return readFile('/sys/class/net/lo/statistics/rx_bytes', 'utf8').then(Number)
 }
 
-async function waitHash (d, want) {
+/** until `d` holds the same ops as `ref` (cheap digest polls), then check the full hash */
+async function waitSameState (d, ref) {
+  const want = await api(ref, 'GET', '/api/v1/status')
   for (;;) {
-    if ((await api(d, 'GET', '/api/v1/status')).stateHash === want) return
+    if ((await api(d, 'GET', '/api/v1/status')).stateDigest === want.stateDigest) break
     await new Promise(resolve => setTimeout(resolve, 5))
   }
+  const got = await api(d, 'GET', '/api/v1/status')
+  if (got.stateHash !== want.stateHash) throw new Error(`same ops but different state hash: ${got.stateHash} ≠ ${want.stateHash}`)
 }
 
 /** replicated state: local writes, live propagation, catch-up after being offline */
@@ -241,7 +245,7 @@ async function stateBench (add) {
     await api(a, 'POST', '/api/v1/kv/set-many', { entries: Array.from({ length: 1000 }, (_, i) => ({ key: `m/${r}/${i}`, value: i })) })
   }
   add('local write, set-many of 1,000 keys (API)', `${fmt(20000 / ((performance.now() - t0) / 1000), 0)} ops/s`)
-  await waitHash(b, (await api(a, 'GET', '/api/v1/status')).stateHash)
+  await waitSameState(b, a)
 
   // live: write on A, kv:changed on B
   const waiting = new Map()
@@ -266,11 +270,10 @@ async function stateBench (add) {
     for (let r = 0; r < n / 1000; r++) {
       await api(a, 'POST', '/api/v1/kv/set-many', { entries: Array.from({ length: 1000 }, (_, i) => ({ key: `up${n}/${r}/${i}`, value: { i, r, note: 'catch-up payload' } })) })
     }
-    const want = (await api(a, 'GET', '/api/v1/status')).stateHash
     const b2 = await startDaemon(b.home, b.name)
     const rx0 = await loRxBytes()
     const t = performance.now()
-    await waitHash(b2, want)
+    await waitSameState(b2, a)
     const secs = (performance.now() - t) / 1000
     const mb = ((await loRxBytes()) - rx0) / 1048576
     add(`catch-up of ${n.toLocaleString('en')} ops by a restarted member (ready → same stateHash)`, `${fmt(secs * 1000, 0)} ms`, `${fmt(n / secs, 0)} ops/s, ${fmt(mb / secs, 1)} MB/s on lo (${fmt(mb, 1)} MB)`)
@@ -283,6 +286,20 @@ async function main () {
   const rows = []
   const add = (what, value, note = '') => { rows.push([what, value, note]); console.error(`  ${what}: ${value} ${note}`) }
 
+  if (only == null || only === 'federation') await federationBench(add)
+  if (only == null || only === 'mdns') await mdnsBench(add)
+  if (only == null || only === 'presence') await presenceBench(add)
+  if (only == null || only === 'state') await stateBench(add)
+
+  console.log('\n| what | figure | note |\n|---|---|---|')
+  for (const [w, v, n] of rows) console.log(`| ${w} | ${v} | ${n} |`)
+  console.log(`\nnode ${process.version}, ${new Date().toISOString()}`)
+}
+
+/** `npm run bench -- SECTION` runs one section: federation, mdns, presence or state */
+const only = process.argv[2]
+
+async function federationBench (add) {
   // 1. start to ready: a fresh home (key + personal team made) and a warm restart
   const cold = []
   const warm = []
@@ -346,14 +363,6 @@ async function main () {
     stops.push(performance.now() - t0)
   }
   add('SIGTERM → process exited, in a team of 3', stops.map(x => `${fmt(x, 0)} ms`).join(', '))
-
-  await mdnsBench(add)
-  await presenceBench(add)
-  await stateBench(add)
-
-  console.log('\n| what | figure | note |\n|---|---|---|')
-  for (const [w, v, n] of rows) console.log(`| ${w} | ${v} | ${n} |`)
-  console.log(`\nnode ${process.version}, ${new Date().toISOString()}`)
 }
 
 try {

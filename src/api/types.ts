@@ -18,6 +18,8 @@ export interface StatusDoc {
   uptimeMs: number
   /** sha256 of the replicated state: equal on members that hold the same state */
   stateHash?: string
+  /** short digest of the version vector (which ops are held): cheap, for polling */
+  stateDigest?: string
 }
 
 /** one row of `GET /api/v1/peers` */

@@ -243,7 +243,8 @@ export class Daemon implements DaemonControl, KvControl {
       connectedPeers: connected.length,
       members: members.length,
       uptimeMs: this.startedAt === 0 ? 0 : Date.now() - this.startedAt,
-      stateHash: await session.state?.stateHash()
+      stateHash: await session.state?.stateHash(),
+      stateDigest: await session.state?.currentDigest()
     }
   }
 

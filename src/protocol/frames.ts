@@ -14,8 +14,12 @@ export interface JsonChannel {
   write(value: unknown, options?: AbortOptions): Promise<void>
 }
 
-export function jsonChannel (stream: Stream, maxBytes: number, timeoutMs: number): JsonChannel {
-  const lp = lpStream(stream, { maxDataLength: maxBytes })
+/**
+ * `maxBufferBytes` caps what the reader holds unread (default: one frame and a bit):
+ * a protocol that lets the other side send ahead must also bound how far (credit).
+ */
+export function jsonChannel (stream: Stream, maxBytes: number, timeoutMs: number, maxBufferBytes = maxBytes + 64 * 1024): JsonChannel {
+  const lp = lpStream(stream, { maxDataLength: maxBytes, maxBufferSize: maxBufferBytes })
   const decoder = new TextDecoder('utf8', { fatal: true })
   return {
     async read<T>(options?: AbortOptions): Promise<T> {

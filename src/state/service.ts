@@ -16,6 +16,11 @@ const log = logger('paired:state')
 
 /** most ops one group commit takes; the store splits them into signed batches of ≤ 1000 */
 const MAX_GROUP_OPS = 5_000
+/**
+ * fold superseded ops away after this many new ones, so that a member catching up
+ * fetches what is live, not the whole history
+ */
+export const COMPACT_EVERY_OPS = 10_000
 
 export interface TeamStateInit {
   db: PairedDb
@@ -50,6 +55,8 @@ export class TeamState implements SyncStore {
   private vvDigest?: { value: string, version: number }
   private digesting = false
   private readonly lastPull = new Map<string, number>()
+  private sinceCompaction = 0
+  private compacting?: Promise<void>
 
   constructor (private readonly init: TeamStateInit) {
     this.store = new OpStore({ db: init.db }, { teamId: init.teamId, signer: init.signer })
@@ -71,6 +78,7 @@ export class TeamState implements SyncStore {
     await this.sync.stop()
     // let queued writes finish: they were promised an answer
     while (this.flushing || this.queue.length > 0) await new Promise(resolve => setTimeout(resolve, 5))
+    await this.compacting
     await this.store.stop()
   }
 
@@ -87,6 +95,7 @@ export class TeamState implements SyncStore {
     const result = await this.store.ingest(batch, { acceptFolds: options.fromGossip !== true })
     if (result.applied > 0) {
       this.version++
+      this.counted(result.applied)
       if (this.init.wanted()) await this.announce(batch)
     }
     return result
@@ -163,6 +172,7 @@ export class TeamState implements SyncStore {
 
   private afterWrite (batches: OpBatch[]): OpBatch[] {
     this.version++
+    this.counted(batches.reduce((n, b) => n + b.ops.length, 0))
     for (const b of batches) void this.sync.publish(b)
     if (this.init.wanted()) {
       for (const op of batches.flatMap(b => b.ops)) {
@@ -173,6 +183,17 @@ export class TeamState implements SyncStore {
       }
     }
     return batches
+  }
+
+  private counted (ops: number): void {
+    this.sinceCompaction += ops
+    if (this.sinceCompaction < COMPACT_EVERY_OPS || this.compacting != null) return
+    this.sinceCompaction = 0
+    this.compacting = this.store.compact().then(r => {
+      log('compacted: %d superseded ops dropped, %d → %d records', r.droppedOps, r.recordsBefore, r.recordsAfter)
+    }, err => {
+      log('compaction failed: %s', (err as Error).message)
+    }).finally(() => { this.compacting = undefined })
   }
 
   // --- the kv API ------------------------------------------------------------------
@@ -215,6 +236,12 @@ export class TeamState implements SyncStore {
   get digest (): string | undefined {
     if (this.vvDigest?.version !== this.version && !this.digesting) void this.refreshDigest()
     return this.vvDigest?.value
+  }
+
+  /** the digest of the version vector now (computed when stale) */
+  async currentDigest (): Promise<string> {
+    if (this.vvDigest?.version !== this.version) await this.refreshDigest()
+    return this.vvDigest?.value ?? ''
   }
 
   private async refreshDigest (): Promise<void> {

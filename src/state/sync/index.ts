@@ -23,6 +23,12 @@ const log = logger('paired:sync')
 export const PROTOCOL_SYNC = '/paired/sync/1.0.0'
 /** the largest frame on the sync stream and the largest gossip message */
 export const MAX_SYNC_FRAME_BYTES = 4 * 1024 * 1024
+/**
+ * flow control: the puller grants this many frames; it grants more as it ingests, so at
+ * most this many frames (≤ 4 MiB each) wait in its memory however large the catch-up
+ */
+export const SYNC_WINDOW_FRAMES = 8
+const SYNC_BUFFER_BYTES = SYNC_WINDOW_FRAMES * MAX_SYNC_FRAME_BYTES + 64 * 1024
 export const MAX_GOSSIP_BYTES = 1024 * 1024
 /**
  * anti-entropy with one random member this often, as a backstop: heartbeats carry a
@@ -151,10 +157,12 @@ export class StateSync {
   private async pullOnce (peer: string): Promise<void> {
     if (!this.started) return
     const stream = await this.init.node.dialProtocol(peerIdFromString(peer), PROTOCOL_SYNC, { signal: AbortSignal.timeout(STREAM_READ_TIMEOUT_MS) })
-    const ch = jsonChannel(stream, MAX_SYNC_FRAME_BYTES, STREAM_READ_TIMEOUT_MS)
+    const ch = jsonChannel(stream, MAX_SYNC_FRAME_BYTES, STREAM_READ_TIMEOUT_MS, SYNC_BUFFER_BYTES)
     let applied = 0
+    let ingested = 0
+    const refill = SYNC_WINDOW_FRAMES / 2
     try {
-      await ch.write({ type: 'pull', vv: await this.init.store.versionVector() })
+      await ch.write({ type: 'pull', vv: await this.init.store.versionVector(), window: SYNC_WINDOW_FRAMES })
       for (;;) {
         const msg = await ch.read<{ type?: string, batch?: unknown }>()
         if (!isObject(msg)) throw new Error('malformed sync frame')
@@ -162,6 +170,8 @@ export class StateSync {
         if (msg.type !== 'batch') throw new Error(`unexpected sync frame ${String(msg.type)}`)
         const result = await this.init.store.ingest(msg.batch)
         applied += result.applied
+        // grant more as frames are consumed, half a window at a time
+        if (++ingested % refill === 0) await ch.write({ type: 'more', frames: refill })
       }
       await stream.close().catch(() => {})
     } catch (err) {
@@ -181,15 +191,23 @@ export class StateSync {
     }
     const ch = jsonChannel(stream, MAX_SYNC_FRAME_BYTES, STREAM_READ_TIMEOUT_MS)
     try {
-      const req = await ch.read<{ type?: string, vv?: unknown }>()
+      const req = await ch.read<{ type?: string, vv?: unknown, window?: unknown }>()
       if (!isObject(req) || req.type !== 'pull' || !isObject(req.vv)) throw new Error('expected a pull')
       const theirs = req.vv as Record<string, unknown>
+      let credit = typeof req.window === 'number' && req.window >= 1 ? Math.min(Math.floor(req.window), 64) : SYNC_WINDOW_FRAMES
       const mine = await this.init.store.versionVector()
       for (const [author, head] of Object.entries(mine)) {
         const have = typeof theirs[author] === 'number' ? theirs[author] : 0
         if (head <= have) continue
         for await (const batch of this.init.store.batchesSince(author, have + 1)) {
+          // never run ahead of what the puller granted: its memory stays bounded
+          while (credit <= 0) {
+            const more = await ch.read<{ type?: string, frames?: unknown }>({ signal: AbortSignal.timeout(30_000) })
+            if (!isObject(more) || more.type !== 'more' || typeof more.frames !== 'number') throw new Error('expected a grant of more frames')
+            credit += Math.min(Math.max(0, Math.floor(more.frames)), 64)
+          }
           await ch.write({ type: 'batch', batch })
+          credit--
         }
       }
       await ch.write({ type: 'done' })
