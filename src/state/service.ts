@@ -21,6 +21,8 @@ const MAX_GROUP_OPS = 5_000
  * fetches what is live, not the whole history
  */
 export const COMPACT_EVERY_OPS = 10_000
+/** ...once the state has been quiet this long: never in the middle of a burst or a catch-up */
+export const COMPACT_WHEN_QUIET_MS = 5_000
 
 export interface TeamStateInit {
   db: PairedDb
@@ -57,6 +59,7 @@ export class TeamState implements SyncStore {
   private readonly lastPull = new Map<string, number>()
   private sinceCompaction = 0
   private compacting?: Promise<void>
+  private compactTimer?: ReturnType<typeof setTimeout>
 
   constructor (private readonly init: TeamStateInit) {
     this.store = new OpStore({ db: init.db }, { teamId: init.teamId, signer: init.signer })
@@ -78,6 +81,7 @@ export class TeamState implements SyncStore {
     await this.sync.stop()
     // let queued writes finish: they were promised an answer
     while (this.flushing || this.queue.length > 0) await new Promise(resolve => setTimeout(resolve, 5))
+    clearTimeout(this.compactTimer)
     await this.compacting
     await this.store.stop()
   }
@@ -187,7 +191,14 @@ export class TeamState implements SyncStore {
 
   private counted (ops: number): void {
     this.sinceCompaction += ops
-    if (this.sinceCompaction < COMPACT_EVERY_OPS || this.compacting != null) return
+    if (this.sinceCompaction < COMPACT_EVERY_OPS) return
+    clearTimeout(this.compactTimer)
+    this.compactTimer = setTimeout(() => { this.compact() }, COMPACT_WHEN_QUIET_MS)
+    this.compactTimer.unref?.()
+  }
+
+  private compact (): void {
+    if (this.compacting != null) return
     this.sinceCompaction = 0
     this.compacting = this.store.compact().then(r => {
       log('compacted: %d superseded ops dropped, %d → %d records', r.droppedOps, r.recordsBefore, r.recordsAfter)

@@ -9,7 +9,7 @@
  * are not.
  */
 import { logger } from '@libp2p/logger'
-import { HlcClock, compareHlc, stateHash as crdtStateHash, type Hlc, type LwwEntry, type VersionVector } from '../crdt/index.js'
+import { HlcClock, compareHlc, type Hlc, type VersionVector } from '../crdt/index.js'
 import {
   InvalidBatchError, batchOpHashes, inspectBatch, isFoldRecord, isPlainObject, kvDelDraft, kvSetDraft, pruneBatch, signOps
 } from '../ops/index.js'
@@ -21,10 +21,11 @@ import { InvalidSnapshotError, NoSignerError, SeqConflictError } from './errors.
 import {
   clockKey, headKey, headPrefix, kvKey, kvPrefix, opsKey, opsPrefix, prefixEnd, snapKey
 } from './keys.js'
-import { VIEW_KINDS, asEntry, opId, toLwwEntry, viewChanges, type KvEntry, type ViewEntry } from './kv-view.js'
+import { VIEW_KINDS, asEntry, opId, viewChanges, type KvEntry, type ViewEntry } from './kv-view.js'
 import { GapBuffer, type Prepared } from './pending.js'
 import { SNAPSHOT_VERSION, checkSnapshot, snapshotHash, type Snapshot } from './snapshot.js'
 import { DEFAULT_REOPEN_HEADROOM_BYTES, WriteGuard, type DbOp } from './write-guard.js'
+import { ViewHash } from './view-hash.js'
 
 const log = logger('paired:store')
 
@@ -93,6 +94,7 @@ export class OpStore {
   private loading?: Promise<void>
   private queue: Promise<unknown> = Promise.resolve()
   private readonly guard: WriteGuard
+  private readonly viewHash = new ViewHash()
 
   constructor (components: OpStoreComponents, init: OpStoreInit) {
     this.db = components.db
@@ -264,7 +266,9 @@ export class OpStore {
    */
   private async applyRecords (items: Array<{ record: LogRecord, ops: Op[] }>, sync: boolean): Promise<void> {
     const ops = items.flatMap(item => item.ops)
-    const changes = viewChanges(ops, await this.currentEntries(ops))
+    const current = await this.currentEntries(ops)
+    const before = new Map(current)
+    const changes = viewChanges(ops, current)
     const heads = new Map<string, number>()
     const writes: DbOp[] = []
     for (const { record } of items) {
@@ -284,6 +288,7 @@ export class OpStore {
     }
     await this.guard.batch(writes, sync)
     for (const [author, seq] of heads) this.heads.set(author, seq)
+    this.viewHash.apply(changes, before)
   }
 
   private async currentEntries (ops: Op[]): Promise<Map<string, ViewEntry>> {
@@ -313,6 +318,8 @@ export class OpStore {
   }
 
   private async load (): Promise<void> {
+    // the view may hold writes we did not see applied (a reopen after a failed write)
+    this.viewHash.reset()
     const prefix = headPrefix(this.teamId)
     this.heads.clear()
     for await (const [key, value] of this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) })) {
@@ -408,14 +415,19 @@ export class OpStore {
   }
 
   /**
-   * The crdt `stateHash` of the kv view (tombstones included): equal on every replica
-   * that applied the same ops, whatever their order.
+   * A hash of the kv view (tombstones included): equal on every replica that applied the
+   * same ops, whatever their order. Kept incrementally (see `ViewHash`): one scan of the
+   * view after start, then O(1).
    */
   async stateHash (): Promise<string> {
     await this.start()
-    const map = new Map<string, LwwEntry>()
-    for await (const [key, entry] of this.viewEntries()) map.set(key, toLwwEntry(entry))
-    return crdtStateHash(map)
+    if (!this.viewHash.known) {
+      await this.exclusive(async () => {
+        if (this.viewHash.known) return
+        await this.viewHash.setFrom(this.viewEntries())
+      })
+    }
+    return this.viewHash.hex()
   }
 
   // ---- compaction and snapshots ----
