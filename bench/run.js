@@ -282,6 +282,27 @@ async function stateBench (add) {
   await Promise.all([stop(a), stop(b)])
 }
 
+/**
+ * convergence after a partition heals: the chaos test's real scenario (five daemons in
+ * namespaces, 2+3 cut by nftables until each side declares the other dead), three runs
+ */
+async function healBench (add) {
+  if (process.getuid?.() !== 0) { add('convergence after a partition heals', 'skipped', 'needs root for network namespaces'); return }
+  const times = []
+  for (let i = 0; i < 3; i++) {
+    const out = await new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/chaos/partition.test.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+      let text = ''
+      p.stdout.on('data', d => { text += d })
+      p.stderr.on('data', d => { text += d })
+      p.on('exit', code => code === 0 ? resolve(text) : reject(new Error(`partition scenario failed:\n${text}`)))
+    })
+    const m = /converged (\d+) ms after the heal/.exec(out)
+    if (m != null) times.push(Number(m[1]))
+  }
+  add('partition 2+3 (namespaces + nftables) healed → identical state hashes on all 5, 3 runs', times.map(t => `${t} ms`).join(', '), 'test/chaos/partition.test.ts')
+}
+
 async function main () {
   const rows = []
   const add = (what, value, note = '') => { rows.push([what, value, note]); console.error(`  ${what}: ${value} ${note}`) }
@@ -290,13 +311,14 @@ async function main () {
   if (only == null || only === 'mdns') await mdnsBench(add)
   if (only == null || only === 'presence') await presenceBench(add)
   if (only == null || only === 'state') await stateBench(add)
+  if (only == null || only === 'heal') await healBench(add)
 
   console.log('\n| what | figure | note |\n|---|---|---|')
   for (const [w, v, n] of rows) console.log(`| ${w} | ${v} | ${n} |`)
   console.log(`\nnode ${process.version}, ${new Date().toISOString()}`)
 }
 
-/** `npm run bench -- SECTION` runs one section: federation, mdns, presence or state */
+/** `npm run bench -- SECTION` runs one section: federation, mdns, presence, state or heal */
 const only = process.argv[2]
 
 async function federationBench (add) {

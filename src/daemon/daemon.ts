@@ -24,6 +24,8 @@ import { readTeamFile, writeTeamFile, type TeamFile } from './team-file.js'
 
 /** how long `team join` waits for a member to admit us */
 export const JOIN_TIMEOUT_MS = 20_000
+/** an invite also names this many other connected members (with up to 2 addresses each) */
+export const INVITE_OTHER_MEMBERS = 3
 
 export interface DaemonInit {
   home: string
@@ -378,9 +380,7 @@ export class Daemon implements DaemonControl, KvControl {
     const session = this.requireSession()
     if (file == null) throw new Error('the daemon is not started')
     if (file.cert.role !== 'admin') throw new PermissionDeniedError(`only admins can invite; you are a ${file.cert.role} of ${file.team.name}`)
-    const addrs = request.addresses === false
-      ? []
-      : (session.node?.getMultiaddrs() ?? []).map(a => a.toString()).filter(a => a.includes('/p2p/')).slice(0, 8)
+    const addrs = request.addresses === false ? [] : await this.inviteAddresses(session)
     const token = createInvite({
       team: file.team,
       issuerCert: file.cert,
@@ -392,6 +392,24 @@ export class Daemon implements DaemonControl, KvControl {
       now: Date.now()
     })
     return { token: encodeInvite(token), inviteId: token.grant.inviteId, role: token.grant.role, expiresAt: token.grant.expiresAt, maxUses: token.grant.maxUses }
+  }
+
+  /**
+   * Where a joiner can find the team: this daemon's addresses and those of a few connected
+   * members, so the invite works while this daemon (or any one admin) is offline.
+   */
+  private async inviteAddresses (session: TeamSession): Promise<string[]> {
+    const own = (session.node?.getMultiaddrs() ?? []).map(a => a.toString()).filter(a => a.includes('/p2p/')).slice(0, 4)
+    const others: string[] = []
+    const members = session.currentMembers().filter(c => c.peerId !== this.peerId && session.isConnected(c.peerId))
+    for (const member of members.slice(0, INVITE_OTHER_MEMBERS)) {
+      try {
+        const peer = await session.node?.peerStore.get(peerIdFromString(member.peerId))
+        const listen = (peer?.addresses ?? []).map(a => a.multiaddr.toString()).filter(a => !a.includes('/p2p-circuit'))
+        others.push(...listen.slice(0, 2).map(a => a.includes('/p2p/') ? a : `${a}/p2p/${member.peerId}`))
+      } catch {}
+    }
+    return [...own, ...others]
   }
 
   async teamJoin (text: string, options?: { signal?: AbortSignal }): Promise<TeamDoc> {

@@ -168,46 +168,34 @@ export async function allConnected (daemons: DaemonProcess[], timeoutMs = 30_000
   }, timeoutMs, 300)
 }
 
-/** a GET on a daemon's local API over its unix socket (for tight polling loops) */
-export async function apiGet<T = any> (d: DaemonProcess, path: string): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+/** a call on a daemon's local API over its unix socket (for tight polling loops) */
+export async function apiCall<T = any> (d: DaemonProcess, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const { readFile } = await import('node:fs/promises')
   const { request } = await import('node:http')
   const token = (await readFile(join(d.home, 'api.token'), 'utf8')).trim()
-  return await new Promise((resolve, reject) => {
-    const req = request({ socketPath: join(d.home, 'api.sock'), path: `/api/v1/${path}`, headers: { host: 'localhost', authorization: `Bearer ${token}` } }, res => {
-      let body = ''
-      res.on('data', (c: Buffer) => { body += c.toString() })
-      res.on('end', () => {
-        if ((res.statusCode ?? 500) >= 300) reject(new Error(`GET ${path}: ${res.statusCode} ${body}`))
-        else resolve(JSON.parse(body) as T)
-      })
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
-/** a POST on a daemon's local API over its unix socket */
-export async function apiPost<T = any> (d: DaemonProcess, path: string, body: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const { readFile } = await import('node:fs/promises')
-  const { request } = await import('node:http')
-  const token = (await readFile(join(d.home, 'api.token'), 'utf8')).trim()
-  const payload = JSON.stringify(body)
   return await new Promise((resolve, reject) => {
     const req = request({
       socketPath: join(d.home, 'api.sock'),
-      method: 'POST',
+      method,
       path: `/api/v1/${path}`,
       headers: { host: 'localhost', authorization: `Bearer ${token}`, 'content-type': 'application/json' }
     }, res => {
       let text = ''
       res.on('data', (c: Buffer) => { text += c.toString() })
       res.on('end', () => {
-        if ((res.statusCode ?? 500) >= 300) reject(new Error(`POST ${path}: ${res.statusCode} ${text}`))
+        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))
         else resolve(JSON.parse(text) as T)
       })
     })
     req.on('error', reject)
-    req.end(payload)
+    req.end(body === undefined ? undefined : JSON.stringify(body))
   })
+}
+
+export async function apiGet<T = any> (d: DaemonProcess, path: string): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return await apiCall<T>(d, 'GET', path)
+}
+
+export async function apiPost<T = any> (d: DaemonProcess, path: string, body: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return await apiCall<T>(d, 'POST', path, body)
 }

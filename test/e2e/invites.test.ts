@@ -88,3 +88,31 @@ describe('invite errors', () => {
     expect(r.stderr).toMatch(/^paired: only admins can invite/)
   })
 })
+
+describe('an invite works while no admin is online', () => {
+  const admin = new DaemonProcess({ name: 'boss' })
+  const member = new DaemonProcess({ name: 'mate' })
+  const joiner = new DaemonProcess({ name: 'newbie' })
+
+  beforeAll(async () => {
+    await Promise.all([admin.start(), member.start(), joiner.start()])
+  }, 60_000)
+
+  afterAll(async () => {
+    await Promise.all([admin, member, joiner].map(async d => { await d.cleanup() }))
+  })
+
+  it('a member admits the joiner with the admin stopped', async () => {
+    await admin.json(['team', 'create', 'async'])
+    await member.json(['team', 'join', (await admin.json<{ token: string }>(['team', 'invite'])).token])
+    const idMember = (await member.json<{ peerId: string }>(['status'])).peerId
+    const { token } = await admin.json<{ token: string }>(['team', 'invite'])
+    const body = JSON.parse(Buffer.from(token.slice(token.indexOf('.') + 1), 'base64url').toString())
+    expect(body.addrs.some((a: string) => a.endsWith(`/p2p/${idMember}`))).toBe(true)
+    expect(await admin.stop()).toBe(0)
+    const joined = await joiner.json<{ name: string, role: string }>(['team', 'join', token])
+    expect(joined).toMatchObject({ name: 'async', role: 'member' })
+    const members = await member.json<Array<{ name: string }>>(['team', 'members'])
+    expect(members.map(m => m.name).sort()).toEqual(['boss', 'mate', 'newbie'])
+  })
+})
