@@ -303,6 +303,17 @@ async function healBench (add) {
   add('partition 2+3 (namespaces + nftables) healed → identical state hashes on all 5, 3 runs', times.map(t => `${t} ms`).join(', '), 'test/chaos/partition.test.ts')
 }
 
+/** the op store alone, in this process, with raw LevelDB and Ed25519 references */
+async function storeBench (add) {
+  await import('../dist/polyfill.js')
+  const { benchLocalWrites } = await import('../dist/state/store/bench.js')
+  const r = await benchLocalWrites(3000)
+  const b = r.baseline
+  add('store: one op per durable write', `${fmt(r.singleOpSync, 0)} ops/s`, `raw LevelDB sync put ${fmt(b.levelSyncPut, 0)}/s (ratio ${fmt(r.singleOpSync / b.levelSyncPut, 2)})`)
+  add('store: 1,000-op signed batches, durable', `${fmt(r.batch1000Sync, 0)} ops/s`, `raw LevelDB 1,000-put sync batches ${fmt(b.levelBatch1000Sync, 0)}/s (ratio ${fmt(r.batch1000Sync / b.levelBatch1000Sync, 2)})`)
+  add('store: ingest of remote 1,000-op batches (verify + apply)', `${fmt(r.ingest1000, 0)} ops/s`, `Ed25519 verify ${fmt(b.ed25519Verify, 0)}/s: ${fmt(r.ingest1000 / b.ed25519Verify, 1)}× one signature per op`)
+}
+
 async function main () {
   const rows = []
   const add = (what, value, note = '') => { rows.push([what, value, note]); console.error(`  ${what}: ${value} ${note}`) }
@@ -311,6 +322,7 @@ async function main () {
   if (only == null || only === 'mdns') await mdnsBench(add)
   if (only == null || only === 'presence') await presenceBench(add)
   if (only == null || only === 'state') await stateBench(add)
+  if (only == null || only === 'store') await storeBench(add)
   if (only == null || only === 'heal') await healBench(add)
 
   console.log('\n| what | figure | note |\n|---|---|---|')
@@ -318,7 +330,7 @@ async function main () {
   console.log(`\nnode ${process.version}, ${new Date().toISOString()}`)
 }
 
-/** `npm run bench -- SECTION` runs one section: federation, mdns, presence, state or heal */
+/** `npm run bench -- SECTION` runs one section: federation, mdns, presence, state, store or heal */
 const only = process.argv[2]
 
 async function federationBench (add) {
