@@ -99,17 +99,30 @@ export async function runDaemon (options: DaemonRunOptions): Promise<number> {
     explicit: { listen: options.listen != null && options.listen.length > 0, apiPort: options.apiPort != null },
     line
   })
-  await daemon.start()
-  line('ready')
-  const signal = await new Promise<string>(resolve => {
-    const onSignal = (sig: string): void => {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-      resolve(sig)
+  // handlers first: a signal that arrives while starting (or right after "ready") must
+  // stop the daemon cleanly, not kill it; a second one exits at once
+  let signalled!: (sig: string) => void
+  const stopRequested = new Promise<string>(resolve => { signalled = resolve })
+  let signals = 0
+  const onSignal = (sig: string): void => {
+    if (++signals === 1) {
+      signalled(sig)
+    } else {
+      line(`${sig} again: exiting now`)
+      process.exit(130)
     }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-  })
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    await daemon.start()
+  } catch (err) {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    throw err
+  }
+  line('ready')
+  const signal = await stopRequested
   line(`${signal}: stopping`)
   const deadline = setTimeout(() => {
     line('stop took too long: exiting')

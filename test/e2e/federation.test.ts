@@ -120,6 +120,21 @@ describe('daemon lifecycle', () => {
   })
 })
 
+describe('signals during start-up', () => {
+  it('a SIGTERM that arrives before ready still stops the daemon cleanly', async () => {
+    const d = new DaemonProcess({ name: 'early' })
+    try {
+      // the first line is written while the daemon is still starting
+      await d.start([], /paired \d+\.\d+\.\d+ peer /)
+      expect(await d.stop('SIGTERM')).toBe(0)
+      expect(d.log).toMatch(/SIGTERM: stopping/)
+      expect(d.log).toMatch(/\bstopped\b/)
+    } finally {
+      await d.cleanup()
+    }
+  })
+})
+
 describe('leaving a team', () => {
   const a = new DaemonProcess({ name: 'ada' })
   const b = new DaemonProcess({ name: 'bea' })

@@ -90,8 +90,8 @@ export class DaemonProcess {
     return this.options.args ?? ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns']
   }
 
-  /** start the daemon and wait for its `ready` line */
-  async start (extra: string[] = []): Promise<void> {
+  /** start the daemon and wait for its `ready` line (or another line of its log) */
+  async start (extra: string[] = [], until: RegExp = /\bready\b/): Promise<void> {
     if (this.home === '') this.home = this.options.home ?? await tempHome(this.name)
     const argv = [...this.prefix(), process.execPath, ...NODE_FLAGS, BIN, 'daemon', '--home', this.home, '--name', this.name, ...this.defaultArgs(), ...extra]
     const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } })
@@ -103,7 +103,7 @@ export class DaemonProcess {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error(`${this.name} did not get ready in 20 s:\n${this.log}`)) }, 20_000)
       const check = (): void => {
-        if (/\bready\b/.test(this.log)) { clearTimeout(timer); resolve() }
+        if (until.test(this.log)) { clearTimeout(timer); resolve() }
       }
       proc.stderr?.on('data', check)
       proc.stdout?.on('data', check)
