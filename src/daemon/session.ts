@@ -77,7 +77,6 @@ export class TeamSession {
   private readonly helloListeners = new Set<(o: HelloOutcome) => void>()
   private readonly deadlines = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly redialer: Redialer
-  private controller?: AbortController
 
   constructor (private readonly init: SessionInit) {
     this.redialer = new Redialer({
@@ -118,7 +117,6 @@ export class TeamSession {
   async start (): Promise<void> {
     if (this.node != null) return
     const { init } = this
-    this.controller = new AbortController()
     const node = await createPairedNode({
       privateKey: init.identity.privateKey,
       listen: init.listen,
@@ -211,7 +209,6 @@ export class TeamSession {
     await this.state?.stop().catch(() => {})
     this.state = undefined
     this.node = undefined
-    this.controller?.abort()
     this.redialer.stop()
     for (const t of this.deadlines.values()) clearTimeout(t)
     this.deadlines.clear()
