@@ -19,7 +19,15 @@ export const MAX_CANONICAL_DEPTH = 64
  * class instances, nesting deeper than `MAX_CANONICAL_DEPTH`) throws `CanonicalEncodingError`.
  */
 export function canonicalEncode (value: unknown): string {
-  return encode(value, 0)
+  return encode(value, 0, false)
+}
+
+/**
+ * The same encoding restricted to plain JSON (objects, arrays, strings, finite numbers,
+ * booleans, `null`): what signatures cover, where a `Map` or bytes must not sneak in.
+ */
+export function canonicalJsonStrict (value: unknown): string {
+  return encode(value, 0, true)
 }
 
 /** Order of two values by their canonical encodings (-1, 0, 1). */
@@ -33,7 +41,7 @@ export function compareStrings (a: string, b: string): -1 | 0 | 1 {
   return a < b ? -1 : 1
 }
 
-function encode (value: unknown, depth: number): string {
+function encode (value: unknown, depth: number, plain: boolean): string {
   if (depth > MAX_CANONICAL_DEPTH) throw new CanonicalEncodingError('value is nested too deeply (or cyclic)')
   if (value === null) return 'null'
   switch (typeof value) {
@@ -45,18 +53,22 @@ function encode (value: unknown, depth: number): string {
       if (!Number.isFinite(value)) throw new CanonicalEncodingError(`cannot encode the number ${value}`)
       return JSON.stringify(value)
     case 'object':
-      return encodeObject(value, depth)
+      return encodeObject(value, depth, plain)
     default:
       throw new CanonicalEncodingError(`cannot encode a value of type ${typeof value}`)
   }
 }
 
-function encodeObject (value: object, depth: number): string {
+function encodeObject (value: object, depth: number, plain: boolean): string {
   if (Array.isArray(value)) {
     return `[${value.map((item: unknown, i) => {
       if (item === undefined) throw new CanonicalEncodingError(`undefined at array index ${i}`)
-      return encode(item, depth + 1)
+      return encode(item, depth + 1, plain)
     }).join(',')}]`
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (plain && proto !== Object.prototype && proto !== null) {
+    throw new CanonicalEncodingError('only plain objects can be encoded')
   }
   if (value instanceof Map) {
     const entries: Array<[string, unknown]> = []
@@ -64,27 +76,26 @@ function encodeObject (value: object, depth: number): string {
       if (typeof key !== 'string') throw new CanonicalEncodingError('only Maps with string keys can be encoded')
       entries.push([key, item])
     }
-    return encodeEntries(entries, depth)
+    return encodeEntries(entries, depth, plain)
   }
   if (value instanceof Set) {
-    const items = [...(value as Set<unknown>)].map(item => encode(item, depth + 1)).sort(compareStrings)
+    const items = [...(value as Set<unknown>)].map(item => encode(item, depth + 1, plain)).sort(compareStrings)
     return `[${items.join(',')}]`
   }
   if (value instanceof Uint8Array) {
     return JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex'))
   }
-  const proto: unknown = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) {
     throw new CanonicalEncodingError('only plain objects, arrays, Maps, Sets and Uint8Arrays can be encoded')
   }
-  return encodeEntries(Object.entries(value), depth)
+  return encodeEntries(Object.entries(value), depth, plain)
 }
 
-function encodeEntries (entries: Array<[string, unknown]>, depth: number): string {
+function encodeEntries (entries: Array<[string, unknown]>, depth: number, plain: boolean): string {
   const parts: string[] = []
   for (const [key, item] of entries.sort((x, y) => compareStrings(x[0], y[0]))) {
     if (item === undefined) continue
-    parts.push(`${JSON.stringify(key)}:${encode(item, depth + 1)}`)
+    parts.push(`${JSON.stringify(key)}:${encode(item, depth + 1, plain)}`)
   }
   return `{${parts.join(',')}}`
 }

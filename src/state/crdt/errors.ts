@@ -30,6 +30,7 @@ export class TaskMismatchError extends Error {
 }
 
 /** A value cannot be canonically encoded (function, symbol, cycle, non-finite number...). */
-export class CanonicalEncodingError extends Error {
+/** a value that has no canonical encoding: a type error, so `instanceof TypeError` holds */
+export class CanonicalEncodingError extends TypeError {
   override name = 'CanonicalEncodingError'
 }

@@ -27,5 +27,5 @@ export {
   taskCancel, taskFail, taskLease, taskResult, taskRetry
 } from './task-lattice.js'
 export type { TaskLease, TaskPriority, TaskRecord, TaskResult, TaskSpec, TaskState } from './task-lattice.js'
-export { MAX_CANONICAL_DEPTH, canonicalEncode, compareCanonical } from './canonical.js'
+export { MAX_CANONICAL_DEPTH, canonicalEncode, canonicalJsonStrict, compareCanonical } from './canonical.js'
 export { STATE_HASH_VERSION, stateHash } from './hash.js'
