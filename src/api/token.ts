@@ -2,20 +2,14 @@
  * The bearer token of the local API: 32 random bytes as hex in `api.token`, mode 0600.
  */
 import { randomBytes } from 'node:crypto'
-import { chmod, readFile, writeFile } from 'node:fs/promises'
+import { chmod, writeFile } from 'node:fs/promises'
+import { readTextIfExists } from '../files.js'
 
 const TOKEN_SHAPE = /^[0-9a-f]{64}$/
 
 /** The token in `path`, or `undefined` when there is no such file (or it is empty). */
 export async function readApiToken (path: string): Promise<string | undefined> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
-  const token = text.trim()
+  const token = (await readTextIfExists(path))?.trim()
   return token === '' ? undefined : token
 }
 

@@ -4,7 +4,8 @@
  * The composition root: builds the parts, starts and stops them in order, owns the
  * home's lock and the process signals.
  */
-import { mkdir, open, readFile } from 'node:fs/promises'
+import { mkdir, open } from 'node:fs/promises'
+import { readTextIfExists } from '../files.js'
 import { InvalidConfigError } from '../errors.js'
 import { loadOrCreateIdentity } from '../identity/index.js'
 import { defaultConfig, envLayer, mergeConfig, validateLayer, type ConfigLayer, type PairedConfig } from './config.js'
@@ -37,13 +38,8 @@ export interface InitResult {
 
 /** the file layer: `config.json` in the home, if present */
 export async function readConfigFile (path: string): Promise<ConfigLayer> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
-    throw err
-  }
+  const text = await readTextIfExists(path)
+  if (text === undefined) return {}
   let parsed: unknown
   try {
     parsed = JSON.parse(text)

@@ -3,7 +3,8 @@
  * certificate, and the team's signing key when this daemon founded the team. Written
  * atomically (temporary file, fsync, rename).
  */
-import { chmod, open, readFile, rename } from 'node:fs/promises'
+import { chmod, open, rename } from 'node:fs/promises'
+import { readTextIfExists } from '../files.js'
 import { InvalidConfigError } from '../errors.js'
 import type { MemberCertificate, TeamInfo } from '../team/index.js'
 
@@ -16,13 +17,8 @@ export interface TeamFile {
 }
 
 export async function readTeamFile (path: string): Promise<TeamFile | undefined> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
+  const text = await readTextIfExists(path)
+  if (text === undefined) return undefined
   try {
     const parsed = JSON.parse(text) as TeamFile
     if (parsed?.v !== 1 || parsed.team == null || parsed.cert == null) throw new Error('missing fields')
