@@ -7,20 +7,25 @@
  * |---|---|
  * | `spec` | immutable; on a (buggy or forged) conflict the lower (`createdHlc`, canonical encoding) wins |
  * | `attempt` | max (also over the lease's and results' attempts) |
- * | `lease` | max by (attempt, expiresWall, executor): a renewal or a later attempt replaces it |
+ * | `leases` | union by key `${attempt}:${executor}`, a renewal (later `expiresWall`) replaces the older one |
  * | `results` | union by key `${attempt}:${executor}`; one key reported twice keeps a success over a failure, then the later hlc |
+ * | `replicas` | max (with `spec.replicas`): redundancy can be raised, never lowered |
+ * | `coordinator` | max by (epoch, peer): a survivor that adopts the task raises the epoch |
  * | `cancelled` | or |
  * | `failed` | or (the coordinator gave up: retry budget spent) |
  *
  * `state`, `executor` and the committed result are functions of the joined facts, never
  * merged themselves:
  *
- * - **committed result** (`committedResult`): among results with `exitCode === 0`, the one
- *   with the lowest (attempt, executor), then hlc, then outputHash. Every replica that holds
- *   the same results picks the same one. A success that arrives late from an earlier
- *   attempt takes over from a later attempt's success: execution is at-least-once.
+ * - **committed result** (`committedResult`): with one replica, among results with
+ *   `exitCode === 0`, the one with the lowest (attempt, executor), then hlc, then outputHash.
+ *   With `replicas = n > 1`, an output hash must first win a majority: successes from
+ *   at least ⌊n/2⌋ + 1 distinct executors; the committed result is then the lowest of those.
+ *   Every replica that holds the same results picks the same one. A success that arrives
+ *   late from an earlier attempt takes over from a later attempt's success: execution is
+ *   at-least-once.
  * - **state**: `succeeded` if there is a committed result; else `cancelled` if cancelled;
- *   else `failed` if failed; else `running` if the lease is for the current attempt; else
+ *   else `failed` if failed; else `running` if some lease is for the current attempt; else
  *   `pending`. So a cancel wins over pending, running and failed, but never over a success:
  *   work that produced an output is not undone by a cancel that raced it.
  *
@@ -46,13 +51,25 @@ export interface TaskSpec {
   readonly priority: TaskPriority
   readonly submitter: string
   readonly createdHlc: Hlc
+  /** labels the executor must have, each key equal */
+  readonly labels?: Readonly<Record<string, string>>
+  /** resources the executor must have free */
+  readonly needs?: { readonly cores?: number, readonly memMb?: number }
+  /** per attempt, ms; the agent's own timeout when absent */
+  readonly timeoutMs?: number
+  /** further attempts after a failure; @default 2 */
+  readonly retries?: number
+  /** distinct executors that run it; the majority output commits; @default 1 */
+  readonly replicas?: number
 }
 
-/** The executor holding the current attempt, until `expiresWall` (ms) unless renewed. */
+/** An executor holding an attempt, until `expiresWall` (ms) unless renewed. */
 export interface TaskLease {
   readonly executor: string
   readonly attempt: number
   readonly expiresWall: number
+  /** when the executor started it (wall ms) */
+  readonly startedWall?: number
 }
 
 /** One executor's outcome of one attempt. `exitCode === 0` is a success. */
@@ -62,6 +79,18 @@ export interface TaskResult {
   readonly executor: string
   readonly attempt: number
   readonly hlc: Hlc
+  /** the output itself (JSON), when it was small enough to replicate */
+  readonly output?: unknown
+  /** one line on failure */
+  readonly error?: string
+  /** the executor's signed receipt (see `src/tasks/receipt.ts`) */
+  readonly receipt?: unknown
+}
+
+/** Who coordinates the task: its submitter (epoch 0) until a survivor adopts it. */
+export interface TaskCoordinator {
+  readonly peer: string
+  readonly epoch: number
 }
 
 /** The replicated record of one task. Build with `createTask`, change with the helpers below. */
@@ -74,9 +103,16 @@ export interface TaskRecord {
   readonly attempt: number
   /** Derived: the committed result's executor, else the current attempt's lease holder. */
   readonly executor?: string
+  /** Derived: the latest lease of the current attempt (by expiry, then executor), if any. */
   readonly lease?: TaskLease
+  /** `${attempt}:${executor}` → lease, keys sorted. */
+  readonly leases: Readonly<Record<string, TaskLease>>
   /** `${attempt}:${executor}` → result, keys sorted. */
   readonly results: Readonly<Record<string, TaskResult>>
+  /** effective redundancy (≥ `spec.replicas`) */
+  readonly replicas: number
+  /** Derived: the coordinator fact, else the submitter at epoch 0. */
+  readonly coordinator: TaskCoordinator
   readonly cancelled: boolean
   /** The coordinator gave up (retry budget spent). */
   readonly failed: boolean
@@ -104,7 +140,10 @@ export function createTask (taskId: string, spec: TaskSpec): TaskRecord {
   }
   assertHlc(spec.createdHlc)
   canonicalEncode(spec)
-  return normalize({ taskId, spec, attempt: 1, results: {}, cancelled: false, failed: false })
+  return normalize({
+    taskId, spec, attempt: 1, leases: {}, results: {}, replicas: 1,
+    coordinator: { peer: spec.submitter, epoch: 0 }, cancelled: false, failed: false
+  })
 }
 
 /** The join of two records of the same task. Commutative, associative, idempotent. */
@@ -114,26 +153,76 @@ export function mergeTask (a: TaskRecord, b: TaskRecord): TaskRecord {
     taskId: a.taskId,
     spec: compareSpecs(a.spec, b.spec) <= 0 ? a.spec : b.spec,
     attempt: Math.max(a.attempt, b.attempt),
-    lease: maxBy(a.lease, b.lease, compareLeases),
-    results: mergeResults(a.results, b.results),
+    leases: mergeKeyed(a.leases, b.leases, compareLeases),
+    results: mergeKeyed(a.results, b.results, compareReports),
+    replicas: Math.max(a.replicas, b.replicas),
+    coordinator: maxBy(a.coordinator, b.coordinator, compareCoordinators) as TaskCoordinator,
     cancelled: a.cancelled || b.cancelled,
     failed: a.failed || b.failed
   })
 }
 
-/** The one committed result, or `undefined` if no attempt has succeeded (yet). */
-export function committedResult (task: Pick<TaskRecord, 'results'>): TaskResult | undefined {
-  let best: TaskResult | undefined
+/** Successes needed to commit an output with `replicas` executors: a majority. */
+export function quorum (replicas: number): number {
+  return Math.floor(Math.max(1, replicas) / 2) + 1
+}
+
+/**
+ * The one committed result, or `undefined` if no output has won (yet). With `replicas` > 1
+ * an output hash needs successes from a majority of distinct executors.
+ */
+export function committedResult (task: Pick<TaskRecord, 'results'> & { replicas?: number }): TaskResult | undefined {
+  const replicas = task.replicas ?? 1
+  const need = replicas > 1 ? quorum(replicas) : 1
+  const votes = new Map<string, Set<string>>()
   for (const result of Object.values(task.results)) {
     if (result.exitCode !== 0) continue
+    let voters = votes.get(result.outputHash)
+    if (voters === undefined) votes.set(result.outputHash, voters = new Set())
+    voters.add(result.executor)
+  }
+  let best: TaskResult | undefined
+  for (const result of Object.values(task.results)) {
+    if (result.exitCode !== 0 || (votes.get(result.outputHash)?.size ?? 0) < need) continue
     if (best === undefined || compareCommit(result, best) < 0) best = result
   }
   return best
 }
 
-/** Records (or renews) a lease; a lease for an older attempt than the current one is ignored. */
+/** Executors whose successful output lost to the committed one (for reputation). */
+export function dissenters (task: TaskRecord): string[] {
+  const committed = committedResult(task)
+  if (committed === undefined || task.replicas <= 1) return []
+  const out = new Set<string>()
+  for (const r of Object.values(task.results)) {
+    if (r.exitCode === 0 && r.outputHash !== committed.outputHash) out.add(r.executor)
+  }
+  return [...out].sort(compareStrings)
+}
+
+/** The coordinator: whoever adopted the task last, else its submitter. */
+export function taskCoordinator (task: TaskRecord): string {
+  return task.coordinator.peer
+}
+
+/** Records (or renews) a lease; a lease for an older attempt than the current one does not count. */
 export function taskLease (task: TaskRecord, lease: TaskLease): TaskRecord {
-  return mergeTask(task, { ...task, lease })
+  return mergeTask(task, { ...task, leases: { [resultKey(lease.attempt, lease.executor)]: lease } })
+}
+
+/** Moves to attempt `attempt` (a no-op if the task is already there or past it). */
+export function taskRetryTo (task: TaskRecord, attempt: number): TaskRecord {
+  return mergeTask(task, { ...task, attempt })
+}
+
+/** Raises the redundancy to `replicas` executors. */
+export function taskReplicas (task: TaskRecord, replicas: number): TaskRecord {
+  return mergeTask(task, { ...task, replicas })
+}
+
+/** Hands coordination to `peer` at `epoch` (adoption by a survivor). */
+export function taskAdopt (task: TaskRecord, coordinator: TaskCoordinator): TaskRecord {
+  return mergeTask(task, { ...task, coordinator })
 }
 
 /** Records one executor's result of one attempt. */
@@ -158,13 +247,18 @@ export function taskFail (task: TaskRecord): TaskRecord {
   return mergeTask(task, { ...task, failed: true })
 }
 
-type TaskFacts = Omit<TaskRecord, 'state' | 'executor'>
+type TaskFacts = Omit<TaskRecord, 'state' | 'executor' | 'lease'>
 
 function normalize (facts: TaskFacts): TaskRecord {
-  let attempt = Math.max(facts.attempt, facts.lease?.attempt ?? 0)
+  let attempt = facts.attempt
+  for (const lease of Object.values(facts.leases)) attempt = Math.max(attempt, lease.attempt)
   for (const result of Object.values(facts.results)) attempt = Math.max(attempt, result.attempt)
-  const committed = committedResult(facts)
-  const current = facts.lease?.attempt === attempt ? facts.lease : undefined
+  const replicas = Math.max(facts.replicas, facts.spec.replicas ?? 1)
+  const committed = committedResult({ results: facts.results, replicas })
+  let current: TaskLease | undefined
+  for (const lease of Object.values(facts.leases)) {
+    if (lease.attempt === attempt && (current === undefined || compareLeases(lease, current) > 0)) current = lease
+  }
   let state: TaskState = 'pending'
   if (committed !== undefined) state = 'succeeded'
   else if (facts.cancelled) state = 'cancelled'
@@ -177,22 +271,30 @@ function normalize (facts: TaskFacts): TaskRecord {
     state,
     attempt,
     ...(executor === undefined ? {} : { executor }),
-    ...(facts.lease === undefined ? {} : { lease: facts.lease }),
+    ...(current === undefined ? {} : { lease: current }),
+    leases: facts.leases,
     results: facts.results,
+    replicas,
+    coordinator: facts.coordinator,
     cancelled: facts.cancelled,
     failed: facts.failed
   }
 }
 
-function mergeResults (
-  a: Readonly<Record<string, TaskResult>>, b: Readonly<Record<string, TaskResult>>
-): Readonly<Record<string, TaskResult>> {
+function mergeKeyed<T> (
+  a: Readonly<Record<string, T>>, b: Readonly<Record<string, T>>, compare: (x: T, y: T) => number
+): Readonly<Record<string, T>> {
+  if (a === b) return a
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(compareStrings)
   return Object.fromEntries(keys.map(key => [key, maxBy(
     Object.hasOwn(a, key) ? a[key] : undefined,
     Object.hasOwn(b, key) ? b[key] : undefined,
-    compareReports
-  ) as TaskResult]))
+    compare
+  ) as T]))
+}
+
+function compareCoordinators (a: TaskCoordinator, b: TaskCoordinator): number {
+  return a.epoch - b.epoch || compareStrings(a.peer, b.peer)
 }
 
 function maxBy<T> (a: T | undefined, b: T | undefined, compare: (x: T, y: T) => number): T | undefined {
@@ -207,7 +309,8 @@ function compareSpecs (a: TaskSpec, b: TaskSpec): number {
 }
 
 function compareLeases (a: TaskLease, b: TaskLease): number {
-  return a.attempt - b.attempt || a.expiresWall - b.expiresWall || compareStrings(a.executor, b.executor)
+  return a.attempt - b.attempt || a.expiresWall - b.expiresWall || compareStrings(a.executor, b.executor) ||
+    compareCanonical(a, b)
 }
 
 /**
@@ -217,7 +320,7 @@ function compareLeases (a: TaskLease, b: TaskLease): number {
 function compareReports (a: TaskResult, b: TaskResult): number {
   return Number(a.exitCode === 0) - Number(b.exitCode === 0) || compareHlc(a.hlc, b.hlc) ||
     compareStrings(a.outputHash, b.outputHash) || a.exitCode - b.exitCode ||
-    compareStrings(a.executor, b.executor) || a.attempt - b.attempt
+    compareStrings(a.executor, b.executor) || a.attempt - b.attempt || compareCanonical(a, b)
 }
 
 /** Commit order: lowest (attempt, executor), then hlc, then outputHash. */

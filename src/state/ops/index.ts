@@ -18,6 +18,12 @@ export {
 } from './kinds.js'
 export type { OpKindSpec } from './kinds.js'
 export { checkOp, validateOp } from './validate.js'
+export {
+  AGENT_NAME_PATTERN, MAX_REPLICAS, MAX_RETRIES, MAX_TASK_TIMEOUT_MS, TASK_ID_PATTERN, TASK_KINDS, assertTaskSpec, taskDrafts
+} from './task-kinds.js'
+export type {
+  TaskAdoptBody, TaskCreateBody, TaskIdBody, TaskLeaseBody, TaskReplicasBody, TaskResultBody, TaskRetryBody, TaskSpecBody
+} from './task-kinds.js'
 export type { CheckedOp } from './validate.js'
 export {
   batchOpHashes, checkBatch, checkFold, inspectBatch, isFoldRecord, pruneBatch, signBatch, signOps,

@@ -15,7 +15,7 @@ export {
 } from './errors.js'
 export { OpStore } from './op-log.js'
 export type {
-  CompactResult, IngestOptions, IngestResult, OpStoreComponents, OpStoreInit, WriteOptions
+  CompactResult, IngestOptions, IngestResult, OpStoreComponents, OpStoreInit, TaskChange, WriteOptions
 } from './op-log.js'
 export type { KvEntry } from './kv-view.js'
 export { SNAPSHOT_VERSION, snapshotHash } from './snapshot.js'

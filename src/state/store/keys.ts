@@ -10,6 +10,8 @@
  * | `ops/<teamId>/<author>/<toSeq16>` | one log record of `author`, keyed by its last seq (16 digits): a signed `OpBatch` (after compaction pruned to its live ops, hash list kept) or an unsigned `FoldRecord` of superseded seqs, never last; the first key >= `…/<seq16>` holds op `seq` (the per-op index) |
  * | `head/<teamId>/<author>` | highest contiguous seq of `author` applied (number): the version vector, one author per key |
  * | `kv/<teamId>/<key>` | the LWW view of kv key `key`: `{ value, hlc, author, seq }` of the winning op, a tombstone without `value` |
+ * | `task/<teamId>/<taskId>` | the task view: the join of every fact of that task (`TaskRecord`; the placeholder spec until its `task:create` arrives) |
+ * | `rep/<teamId>/<peerId>` | this daemon's reputation of a peer (`ReputationState`, local: not replicated) |
  * | `clock/<teamId>` | the last hlc this store's clock issued or received, so it resumes after it on restart |
  * | `snap/<teamId>` | the last compaction's fold point: `{ vv, at, droppedOps }`; below `vv`, ops superseded in the view are gone from `ops/` |
  *
@@ -35,6 +37,10 @@ export const headPrefix = (teamId: string): string => `head/${teamId}/`
 export const headKey = (teamId: string, author: string): string => `${headPrefix(teamId)}${author}`
 export const kvPrefix = (teamId: string): string => `kv/${teamId}/`
 export const kvKey = (teamId: string, key: string): string => `${kvPrefix(teamId)}${key}`
+export const taskPrefix = (teamId: string): string => `task/${teamId}/`
+export const taskKey = (teamId: string, taskId: string): string => `${taskPrefix(teamId)}${taskId}`
+export const repPrefix = (teamId: string): string => `rep/${teamId}/`
+export const repKey = (teamId: string, peerId: string): string => `${repPrefix(teamId)}${peerId}`
 export const clockKey = (teamId: string): string => `clock/${teamId}`
 export const snapKey = (teamId: string): string => `snap/${teamId}`
 

@@ -19,13 +19,15 @@ import { compactAuthor, foldedLog, liveIn } from './compaction.js'
 import type { PairedDb } from './db.js'
 import { InvalidSnapshotError, NoSignerError, SeqConflictError } from './errors.js'
 import {
-  clockKey, headKey, headPrefix, kvKey, kvPrefix, opsKey, opsPrefix, prefixEnd, snapKey
+  clockKey, headKey, headPrefix, kvKey, kvPrefix, opsKey, opsPrefix, prefixEnd, snapKey, taskKey, taskPrefix
 } from './keys.js'
 import { VIEW_KINDS, asEntry, opId, viewChanges, type KvEntry, type ViewEntry } from './kv-view.js'
 import { GapBuffer, type Prepared } from './pending.js'
 import { SNAPSHOT_VERSION, checkSnapshot, snapshotHash, type Snapshot } from './snapshot.js'
 import { DEFAULT_REOPEN_HEADROOM_BYTES, WriteGuard, type DbOp } from './write-guard.js'
 import { ViewHash } from './view-hash.js'
+import { isCreated, taskChanges, taskIdOf } from './task-view.js'
+import type { TaskRecord } from '../crdt/index.js'
 
 const log = logger('paired:store')
 
@@ -48,6 +50,12 @@ export interface OpStoreInit {
   maxPendingBytes?: number
   /** free space needed on top of the logs' size before reopening after a failed write. @default 1 MiB */
   reopenHeadroomBytes?: number
+}
+
+/** a task record a write changed: what it was (if it was created already) and what it is */
+export interface TaskChange {
+  before?: TaskRecord
+  after: TaskRecord
 }
 
 export interface WriteOptions {
@@ -95,6 +103,8 @@ export class OpStore {
   private queue: Promise<unknown> = Promise.resolve()
   private readonly guard: WriteGuard
   private readonly viewHash = new ViewHash()
+  /** called after each durable write that changed task records (with the ops it applied) */
+  onTasks?: (changes: TaskChange[], ops: Op[]) => void
 
   constructor (components: OpStoreComponents, init: OpStoreInit) {
     this.db = components.db
@@ -269,6 +279,8 @@ export class OpStore {
     const current = await this.currentEntries(ops)
     const before = new Map(current)
     const changes = viewChanges(ops, current)
+    const tasksBefore = await this.currentTasks(ops)
+    const tasks = taskChanges(ops, tasksBefore)
     const heads = new Map<string, number>()
     const writes: DbOp[] = []
     for (const { record } of items) {
@@ -277,6 +289,7 @@ export class OpStore {
     }
     for (const [author, seq] of heads) writes.push({ type: 'put', key: headKey(this.teamId, author), value: seq })
     for (const [key, entry] of changes) writes.push({ type: 'put', key: kvKey(this.teamId, key), value: entry })
+    for (const [id, record] of tasks) writes.push({ type: 'put', key: taskKey(this.teamId, id), value: record })
     const clock = this.clock
     if (clock !== undefined) {
       const latest = ops.filter(op => op.author !== clock.node).reduce<Hlc | undefined>(
@@ -289,6 +302,28 @@ export class OpStore {
     await this.guard.batch(writes, sync)
     for (const [author, seq] of heads) this.heads.set(author, seq)
     this.viewHash.apply(changes, before)
+    this.viewHash.applyTasks(tasks, tasksBefore)
+    if (tasks.size > 0 && this.onTasks !== undefined) {
+      const changed: TaskChange[] = []
+      for (const [id, after] of tasks) {
+        if (!isCreated(after)) continue
+        const before = tasksBefore.get(id)
+        changed.push(before !== undefined && isCreated(before) ? { before, after } : { after })
+      }
+      if (changed.length > 0) this.onTasks(changed, ops)
+    }
+  }
+
+  private async currentTasks (ops: Op[]): Promise<Map<string, TaskRecord>> {
+    const ids = [...new Set(ops.flatMap(op => { const id = taskIdOf(op); return id === undefined ? [] : [id] }))]
+    const current = new Map<string, TaskRecord>()
+    if (ids.length === 0) return current
+    const values = await this.readable(async () => this.db.getMany(ids.map(id => taskKey(this.teamId, id))))
+    ids.forEach((id, i) => {
+      const value = values[i]
+      if (isPlainObject(value)) current.set(id, value as unknown as TaskRecord)
+    })
+    return current
   }
 
   private async currentEntries (ops: Op[]): Promise<Map<string, ViewEntry>> {
@@ -403,6 +438,29 @@ export class OpStore {
     }
   }
 
+  /** The record of a task, or `undefined` if its `task:create` has not arrived. */
+  async task (taskId: string): Promise<TaskRecord | undefined> {
+    await this.start()
+    const value = await this.readable(async () => this.db.get(taskKey(this.teamId, taskId)))
+    if (!isPlainObject(value)) return undefined
+    const record = value as unknown as TaskRecord
+    return isCreated(record) ? record : undefined
+  }
+
+  /** Every created task, in task id order. */
+  async * tasks (): AsyncGenerator<TaskRecord> {
+    for await (const [, record] of this.taskEntries()) if (isCreated(record)) yield record
+  }
+
+  private async * taskEntries (): AsyncGenerator<[string, TaskRecord]> {
+    await this.start()
+    await this.guard.readable()
+    const base = taskPrefix(this.teamId)
+    for await (const [key, value] of this.db.iterator({ gte: base, lt: prefixEnd(base) })) {
+      if (isPlainObject(value)) yield [key.slice(base.length), value as unknown as TaskRecord]
+    }
+  }
+
   private async * viewEntries (prefix = ''): AsyncGenerator<[string, ViewEntry]> {
     const base = kvPrefix(this.teamId)
     const iterator = await this.readable(async () => this.db.iterator({ gte: base + prefix, lt: prefixEnd(base) }))
@@ -424,7 +482,7 @@ export class OpStore {
     if (!this.viewHash.known) {
       await this.exclusive(async () => {
         if (this.viewHash.known) return
-        await this.viewHash.setFrom(this.viewEntries())
+        await this.viewHash.setFrom(this.viewEntries(), this.taskEntries())
       })
     }
     return this.viewHash.hex()

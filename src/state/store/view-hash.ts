@@ -1,5 +1,5 @@
 /**
- * An incremental hash of the kv view: the sum, modulo 2^256, of sha256 over each entry
+ * An incremental hash of the kv view and the task view: the sum, modulo 2^256, of sha256 over each entry
  * (key and LWW entry, canonically encoded). The sum is order-free and updated per changed
  * key, so `stateHash()` costs nothing while a catch-up streams in, instead of a scan of
  * the whole view per call. Two replicas with the same view have the same sum; different
@@ -7,10 +7,12 @@
  */
 import { createHash } from 'node:crypto'
 import { canonicalEncode } from '../crdt/index.js'
+import type { TaskRecord } from '../crdt/index.js'
 import { toLwwEntry, type ViewEntry } from './kv-view.js'
+import { taskDigest } from './task-view.js'
 
 const MOD = 1n << 256n
-export const VIEW_HASH_VERSION = 'paired-view-sum/v1'
+export const VIEW_HASH_VERSION = 'paired-view-sum/v2'
 
 export function entryDigest (key: string, entry: ViewEntry): bigint {
   const h = createHash('sha256').update(canonicalEncode([key, toLwwEntry(entry)])).digest('hex')
@@ -25,11 +27,27 @@ export class ViewHash {
   /** forget the sum (the view changed behind our back, e.g. after a reopen) */
   reset (): void { this.sum = undefined }
 
-  /** start over from a full scan (streamed: memory stays flat however large the view) */
-  async setFrom (entries: AsyncIterable<[string, ViewEntry]>): Promise<void> {
+  /**
+   * start over from a full scan of the kv view and the task view (streamed: memory stays
+   * flat however large the views)
+   */
+  async setFrom (entries: AsyncIterable<[string, ViewEntry]>, tasks?: AsyncIterable<[string, TaskRecord]>): Promise<void> {
     let sum = 0n
     for await (const [key, entry] of entries) sum += entryDigest(key, entry)
+    if (tasks !== undefined) for await (const [id, record] of tasks) sum += taskDigest(id, record)
     this.sum = sum % MOD
+  }
+
+  /** account for tasks whose record went from `before` (if any) to `after` */
+  applyTasks (after: Map<string, TaskRecord>, before: Map<string, TaskRecord>): void {
+    if (this.sum === undefined) return
+    let sum = this.sum
+    for (const [id, record] of after) {
+      const old = before.get(id)
+      if (old !== undefined) sum -= taskDigest(id, old)
+      sum += taskDigest(id, record)
+    }
+    this.sum = ((sum % MOD) + MOD) % MOD
   }
 
   /** account for keys whose entry went from `before` (if any) to `after` */

@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import {
   createTask, lwwDelete, lwwEmpty, lwwSet, rwAdd, rwEmpty, rwRemove, taskCancel, taskFail, taskLease,
-  taskResult, taskRetry, type Hlc, type LwwMap, type RwSet, type TaskRecord, type TaskSpec, type VersionVector
+  taskResult, taskRetry, taskReplicas, taskAdopt, type Hlc, type LwwMap, type RwSet, type TaskRecord, type TaskSpec, type VersionVector
 } from '../../../../src/state/crdt/index.js'
 
 export const NODES = ['a', 'ab', 'b', 'c'] as const
@@ -100,6 +100,7 @@ export type TaskOp =
   | { kind: 'lease', executor: string, attempt: number, expiresWall: number }
   | { kind: 'result', executor: string, attempt: number, exitCode: number, outputHash: string, hlc: Hlc }
   | { kind: 'retry' } | { kind: 'cancel' } | { kind: 'fail' }
+  | { kind: 'replicas', replicas: number } | { kind: 'adopt', peer: string, epoch: number }
 
 const attemptArb = fc.integer({ min: 1, max: 3 })
 
@@ -120,7 +121,9 @@ export const taskOpArb: fc.Arbitrary<TaskOp> = fc.oneof(
   }, rec),
   fc.constant({ kind: 'retry' as const }),
   fc.constant({ kind: 'cancel' as const }),
-  fc.constant({ kind: 'fail' as const })
+  fc.constant({ kind: 'fail' as const }),
+  fc.record({ kind: fc.constant('replicas' as const), replicas: fc.integer({ min: 1, max: 3 }) }, rec),
+  fc.record({ kind: fc.constant('adopt' as const), peer: fc.constantFrom(...EXECUTORS), epoch: fc.integer({ min: 1, max: 2 }) }, rec)
 )
 
 export function applyTaskOp (task: TaskRecord, op: TaskOp): TaskRecord {
@@ -132,6 +135,8 @@ export function applyTaskOp (task: TaskRecord, op: TaskOp): TaskRecord {
     case 'retry': return taskRetry(task)
     case 'cancel': return taskCancel(task)
     case 'fail': return taskFail(task)
+    case 'replicas': return taskReplicas(task, op.replicas)
+    case 'adopt': return taskAdopt(task, { peer: op.peer, epoch: op.epoch })
   }
 }
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  TaskMismatchError, committedResult, createTask, isTerminalState, mergeTask, taskCancel, taskFail, taskLease,
-  taskResult, taskRetry, type Hlc, type TaskRecord, type TaskResult
+  TaskMismatchError, committedResult, createTask, dissenters, isTerminalState, mergeTask, quorum, taskAdopt, taskCancel,
+  taskCoordinator, taskFail, taskLease, taskReplicas, taskResult, taskRetry, taskRetryTo, type Hlc, type TaskRecord, type TaskResult
 } from '../../../../src/state/crdt/index.js'
 import { SPECS, TASK_ID, applyTaskOp, taskArb, taskOpArb } from './arbitraries.js'
 import { assertAssociative, assertCommutative, assertIdempotent } from './laws.js'
@@ -41,7 +41,8 @@ describe('mergeTask laws', () => {
         let t = start
         for (const op of ops) {
           const next = applyTaskOp(t, op)
-          expect(progress(next)).toBeGreaterThanOrEqual(progress(t))
+          // raising redundancy can un-commit a lone success: coordinators raise it before any offer
+          if (op.kind !== 'replicas') expect(progress(next)).toBeGreaterThanOrEqual(progress(t))
           expect(mergeTask(next, t)).toStrictEqual(next) // every step is an inflation
           t = next
         }
@@ -61,11 +62,51 @@ describe('mergeTask laws', () => {
   })
 })
 
+describe('redundancy and adoption', () => {
+  const created = createTask(TASK_ID, { ...SPECS[0], replicas: 3 })
+
+  it('commits only an output that a majority of distinct executors agree on', () => {
+    expect(created.replicas).toBe(3)
+    expect(quorum(3)).toBe(2)
+    let t = taskResult(created, ok('x', 1, 'good'))
+    expect(t.state).toBe('pending')
+    t = taskResult(t, ok('y', 1, 'evil'))
+    expect(committedResult(t)).toBeUndefined()
+    t = taskResult(t, ok('z', 1, 'good'))
+    expect(t).toMatchObject({ state: 'succeeded', executor: 'x' })
+    expect(committedResult(t)?.outputHash).toBe('good')
+    expect(dissenters(t)).toStrictEqual(['y'])
+    // one executor reporting twice is one vote
+    const twice = taskResult(taskResult(created, ok('x', 1, 'good')), ok('x', 2, 'good'))
+    expect(twice.state).not.toBe('succeeded')
+  })
+
+  it('replicas only go up; several leases of one attempt all count as running', () => {
+    const t = taskReplicas(taskReplicas(createTask(TASK_ID, SPECS[0]), 3), 2)
+    expect(t.replicas).toBe(3)
+    const running = taskLease(taskLease(t, { executor: 'x', attempt: 1, expiresWall: 5_000 }), { executor: 'y', attempt: 1, expiresWall: 6_000 })
+    expect(running.state).toBe('running')
+    expect(Object.keys(running.leases)).toStrictEqual(['1:x', '1:y'])
+    expect(running.lease?.executor).toBe('y')
+  })
+
+  it('the coordinator is the submitter until adopted; the highest epoch wins', () => {
+    const t = createTask(TASK_ID, SPECS[0])
+    expect(taskCoordinator(t)).toBe('a')
+    const byY = taskAdopt(t, { peer: 'y', epoch: 1 })
+    const byX = taskAdopt(t, { peer: 'x', epoch: 1 })
+    expect(taskCoordinator(mergeTask(byX, byY))).toBe('y')
+    expect(taskCoordinator(mergeTask(byY, taskAdopt(t, { peer: 'x', epoch: 2 })))).toBe('x')
+    expect(taskRetryTo(t, 3).attempt).toBe(3)
+    expect(taskRetryTo(taskRetryTo(t, 3), 2).attempt).toBe(3)
+  })
+})
+
 describe('task lifecycle', () => {
   const created = createTask(TASK_ID, SPECS[0])
 
   it('pending → running → succeeded', () => {
-    expect(created).toMatchObject({ state: 'pending', attempt: 1, cancelled: false, failed: false, results: {} })
+    expect(created).toMatchObject({ state: 'pending', attempt: 1, cancelled: false, failed: false, results: {}, leases: {} })
     expect(created.executor).toBeUndefined()
     const running = taskLease(created, { executor: 'x', attempt: 1, expiresWall: 5_000 })
     expect(running).toMatchObject({ state: 'running', executor: 'x' })

@@ -172,7 +172,8 @@ describe('validateOp', () => {
   })
 
   it('accepts unregistered kinds with JSON bodies, and checks registered ones', () => {
-    expect(validateOp({ ...good(), kind: 'task:create', body: { any: ['json'] } }).kind).toBe('task:create')
+    expect(validateOp({ ...good(), kind: 'future:thing', body: { any: ['json'] } }).kind).toBe('future:thing')
+    expect(() => validateOp({ ...good(), kind: 'task:create', body: { any: ['json'] } })).toThrow(InvalidOpError)
     registerOpKind('test:strict', { validateBody: body => { if (body !== 1) throw new InvalidOpError('must be 1') } })
     expect(() => validateOp({ ...good(), kind: 'test:strict', body: 2 })).toThrow('must be 1')
     expect(validateOp({ ...good(), kind: 'test:strict', body: 1 }).body).toBe(1)
