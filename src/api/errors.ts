@@ -62,6 +62,7 @@ export const STATUS_BY_ERROR_NAME: Readonly<Record<string, number>> = {
   PayloadTooLargeError: 413,
   ValueTooLargeError: 413,
   NotImplementedError: 501,
+  AgentNotServedError: 422,
   PeerUnreachableError: 504,
   StoreFullError: 507,
   StoreWriteError: 503,

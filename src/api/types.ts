@@ -33,6 +33,8 @@ export interface PeerDoc {
   rttMs: number | null
   capacity: Record<string, unknown> | null
   reputation: number | null
+  /** trusted, unproven, probation, quarantined or banned */
+  reputationStatus?: string | null
   agents: string[]
   labels: Record<string, string>
 }
@@ -117,4 +119,117 @@ export interface KvControl {
   kvGet(key: string): Promise<KvEntryDoc>
   kvList(prefix: string): Promise<KvEntryDoc[]>
   kvDel(key: string): Promise<{ key: string, deleted: boolean }>
+}
+
+// ---- tasks (DESIGN §5) ---------------------------------------------------------------
+
+export type TaskPriorityName = 'critical' | 'high' | 'normal' | 'low'
+export type TaskStateName = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+
+/** what `paired submit` sends (`POST /api/v1/tasks/submit`) */
+export interface TaskSubmit {
+  agent: string
+  /** any JSON; @default null */
+  input?: unknown
+  /** @default 'normal' */
+  priority?: TaskPriorityName
+  labels?: Record<string, string>
+  needs?: { cores?: number, memMb?: number }
+  /** per attempt, ms */
+  timeoutMs?: number
+  /** further attempts after a failure; @default 2 */
+  retries?: number
+  /** distinct executors; the majority output commits; @default 1 */
+  replicas?: number
+}
+
+/** one line of `paired tasks` */
+export interface TaskSummaryDoc {
+  taskId: string
+  agent: string
+  state: TaskStateName
+  submitter: string
+  /** the committed result's executor, else the current attempt's; null when not placed */
+  executor: string | null
+  priority: TaskPriorityName
+  attempt: number
+  /** when it was submitted (wall ms) */
+  createdWall: number
+}
+
+/** one executor's report of one attempt */
+export interface TaskResultDoc {
+  executor: string
+  attempt: number
+  exitCode: number
+  outputHash: string
+  output?: unknown
+  error?: string
+  /** the signed receipt (see `paired task verify`) */
+  receipt?: unknown
+}
+
+/** `paired task show` (and the answer of submit and cancel) */
+export interface TaskDoc extends TaskSummaryDoc {
+  input: unknown
+  labels: Record<string, string>
+  needs: { cores?: number, memMb?: number }
+  timeoutMs: number | null
+  retries: number
+  replicas: number
+  coordinator: string
+  cancelled: boolean
+  /** the committed result; null until one commits */
+  result: TaskResultDoc | null
+  results: TaskResultDoc[]
+  leases: Array<{ executor: string, attempt: number, expiresWall: number, startedWall: number | null }>
+  /** the current attempt's start on its executor (wall ms), if started */
+  startedWall: number | null
+  /** for a waiting task: why nothing runs it yet */
+  waiting: string | null
+}
+
+/** `paired task explain` */
+export interface TaskExplainDoc {
+  taskId: string
+  state: TaskStateName
+  /** human lines: ranking table, refusals, why it waits */
+  lines: string[]
+  /** the placement as computed now by this daemon (see `src/tasks/placement.ts` `Placement`) */
+  placement: unknown
+}
+
+/** `paired task logs` */
+export interface TaskLogsDoc {
+  taskId: string
+  /** stderr lines of the agent, as the executor streamed them */
+  lines: string[]
+  truncated: boolean
+  /** where they came from (this daemon or the executor) */
+  source: string | null
+}
+
+/** `paired task verify` */
+export interface TaskVerifyDoc {
+  taskId: string
+  ok: boolean
+  /** why not, when not ok */
+  reason?: string
+  executor: string | null
+  receipt: unknown
+}
+
+/** the daemon's task subsystem, as the API uses it */
+export interface TaskControl {
+  /** durable and placed (or queued) when it resolves; throws InvalidArgumentError, PermissionDeniedError */
+  taskSubmit(spec: TaskSubmit): Promise<TaskDoc>
+  /** several at once: one durable write */
+  taskSubmitMany(specs: TaskSubmit[]): Promise<Array<{ taskId: string }>>
+  taskList(filter: { state?: TaskStateName, limit?: number }): Promise<TaskSummaryDoc[]>
+  /** throws NotFoundError */
+  taskGet(taskId: string): Promise<TaskDoc>
+  taskCancel(taskId: string): Promise<TaskDoc>
+  taskExplain(taskId: string): Promise<TaskExplainDoc>
+  taskLogs(taskId: string): Promise<TaskLogsDoc>
+  taskVerify(taskId: string): Promise<TaskVerifyDoc>
 }

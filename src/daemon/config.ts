@@ -5,6 +5,8 @@
 import { availableParallelism, hostname } from 'node:os'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError } from '../errors.js'
+import { defaultAgentsConfig, parseAgentsConfig, type AgentsConfig } from '../tasks/agents/index.js'
+import { parseDuration } from '../api/duration.js'
 
 export interface PairedConfig {
   /** the name teammates see; @default the host name */
@@ -27,6 +29,46 @@ export interface PairedConfig {
     /** @default 10000 */
     intervalMs: number
   }
+  /** the agents this machine runs: built-in echo and sleep, shell (off), configured commands */
+  agents: AgentsConfig
+  tasks: TasksConfig
+  reputation: {
+    /** below this score a peer is quarantined (no offers). @default 0.3 */
+    quarantineThreshold: number
+    /** first quarantine length; doubles with each relapse. @default 10 minutes */
+    coolOffMs: number
+  }
+}
+
+export type TaskPriorityName = 'critical' | 'high' | 'normal' | 'low'
+
+export interface TasksConfig {
+  /** a lease lasts this long unless renewed. @default 10 s */
+  leaseMs: number
+  /** the highest priority each role may submit. @default admin critical, member high, guest normal */
+  maxPriority: { admin: TaskPriorityName, member: TaskPriorityName, guest: TaskPriorityName }
+  /** take no new work while on battery. @default false */
+  pauseOnBattery: boolean
+  /** take new work only within these local hours, e.g. "09:00-18:00" (may wrap midnight). @default null: always */
+  workHours: string | null
+}
+
+const PRIORITY_NAMES: readonly TaskPriorityName[] = ['critical', 'high', 'normal', 'low']
+const WORK_HOURS = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/
+
+export function defaultTasksConfig (): TasksConfig {
+  return { leaseMs: 10_000, maxPriority: { admin: 'critical', member: 'high', guest: 'normal' }, pauseOnBattery: false, workHours: null }
+}
+
+/** whether `now` (local time) is within `hours` ("HH:MM-HH:MM", wrapping midnight when the end is earlier) */
+export function withinWorkHours (hours: string | null, now = new Date()): boolean {
+  if (hours === null) return true
+  const m = WORK_HOURS.exec(hours)
+  if (m === null) return true
+  const start = Number(m[1]) * 60 + Number(m[2])
+  const end = Number(m[3]) * 60 + Number(m[4])
+  const at = now.getHours() * 60 + now.getMinutes()
+  return start <= end ? at >= start && at < end : at >= start || at < end
 }
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4801', '/ip6/::/tcp/4801']
@@ -41,14 +83,80 @@ export function defaultConfig (): PairedConfig {
     apiPort: DEFAULT_API_PORT,
     slots: availableParallelism(),
     labels: {},
-    mdns: { enabled: true, intervalMs: 10_000 }
+    mdns: { enabled: true, intervalMs: 10_000 },
+    agents: defaultAgentsConfig(),
+    tasks: defaultTasksConfig(),
+    reputation: { quarantineThreshold: 0.3, coolOffMs: 10 * 60_000 }
   }
 }
 
 /** a partial config as it may appear in a layer */
-export type ConfigLayer = Partial<Omit<PairedConfig, 'mdns'>> & { mdns?: Partial<PairedConfig['mdns']> }
+export type ConfigLayer = Partial<Omit<PairedConfig, 'mdns' | 'tasks' | 'reputation'>> & {
+  mdns?: Partial<PairedConfig['mdns']>
+  tasks?: Partial<TasksConfig>
+  reputation?: Partial<PairedConfig['reputation']>
+}
 
-const KEYS = new Set(['name', 'listen', 'bootstrap', 'apiHost', 'apiPort', 'slots', 'labels', 'mdns'])
+const KEYS = new Set(['name', 'listen', 'bootstrap', 'apiHost', 'apiPort', 'slots', 'labels', 'mdns', 'agents', 'tasks', 'reputation'])
+const TASKS_KEYS = new Set(['leaseMs', 'lease', 'maxPriority', 'pauseOnBattery', 'workHours'])
+const REPUTATION_KEYS = new Set(['quarantineThreshold', 'coolOffMs', 'coolOff'])
+
+function objectOf (source: string, key: string, value: unknown, allowed: Set<string>): Record<string, unknown> {
+  if (value == null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidConfigError(`${source}: config key "${key}" must be an object`)
+  for (const k of Object.keys(value)) {
+    if (!allowed.has(k)) throw new InvalidConfigError(`${source}: unknown config key "${key}.${k}"`)
+  }
+  return value as Record<string, unknown>
+}
+
+function durationOf (source: string, key: string, value: unknown, minMs: number): number {
+  let ms: number
+  if (typeof value === 'number') ms = value
+  else if (typeof value === 'string') {
+    try { ms = parseDuration(value) } catch { ms = NaN }
+  } else ms = NaN
+  if (!Number.isInteger(ms) || ms < minMs) throw new InvalidConfigError(`${source}: config key "${key}" must be a duration of at least ${minMs} ms ("10s", "2m" or milliseconds)`)
+  return ms
+}
+
+function validateTasks (source: string, value: unknown): Partial<TasksConfig> {
+  const t = objectOf(source, 'tasks', value, TASKS_KEYS)
+  const out: Partial<TasksConfig> = {}
+  if (t.leaseMs !== undefined) out.leaseMs = durationOf(source, 'tasks.leaseMs', t.leaseMs, 500)
+  if (t.lease !== undefined) out.leaseMs = durationOf(source, 'tasks.lease', t.lease, 500)
+  if (t.maxPriority !== undefined) {
+    const mp = objectOf(source, 'tasks.maxPriority', t.maxPriority, new Set(['admin', 'member', 'guest']))
+    const d = defaultTasksConfig().maxPriority
+    for (const [role, p] of Object.entries(mp)) {
+      if (!PRIORITY_NAMES.includes(p as TaskPriorityName)) throw new InvalidConfigError(`${source}: config key "tasks.maxPriority.${role}" must be one of ${PRIORITY_NAMES.join(', ')}`)
+    }
+    out.maxPriority = { ...d, ...(mp as Partial<TasksConfig['maxPriority']>) }
+  }
+  if (t.pauseOnBattery !== undefined) {
+    if (typeof t.pauseOnBattery !== 'boolean') throw new InvalidConfigError(`${source}: config key "tasks.pauseOnBattery" must be true or false`)
+    out.pauseOnBattery = t.pauseOnBattery
+  }
+  if (t.workHours !== undefined) {
+    if (t.workHours !== null && (typeof t.workHours !== 'string' || !WORK_HOURS.test(t.workHours))) {
+      throw new InvalidConfigError(`${source}: config key "tasks.workHours" must be "HH:MM-HH:MM" (24-hour local time) or null`)
+    }
+    out.workHours = t.workHours
+  }
+  return out
+}
+
+function validateReputation (source: string, value: unknown): Partial<PairedConfig['reputation']> {
+  const r = objectOf(source, 'reputation', value, REPUTATION_KEYS)
+  const out: Partial<PairedConfig['reputation']> = {}
+  if (r.quarantineThreshold !== undefined) {
+    const q = r.quarantineThreshold
+    if (typeof q !== 'number' || !(q >= 0 && q < 1)) throw new InvalidConfigError(`${source}: config key "reputation.quarantineThreshold" must be a number in [0, 1)`)
+    out.quarantineThreshold = q
+  }
+  if (r.coolOffMs !== undefined) out.coolOffMs = durationOf(source, 'reputation.coolOffMs', r.coolOffMs, 100)
+  if (r.coolOff !== undefined) out.coolOffMs = durationOf(source, 'reputation.coolOff', r.coolOff, 100)
+  return out
+}
 const MDNS_KEYS = new Set(['enabled', 'intervalMs'])
 
 function checkMultiaddrs (key: string, value: unknown, needPeerId: boolean): string[] {
@@ -132,6 +240,9 @@ export function validateLayer (layer: unknown, source: string): ConfigLayer {
       out.mdns.intervalMs = mm.intervalMs
     }
   }
+  if (input.agents !== undefined) out.agents = parseAgentsConfig(input.agents, source)
+  if (input.tasks !== undefined) out.tasks = validateTasks(source, input.tasks)
+  if (input.reputation !== undefined) out.reputation = validateReputation(source, input.reputation)
   return out
 }
 
@@ -153,7 +264,15 @@ export function envLayer (env: NodeJS.ProcessEnv): ConfigLayer {
 
 /** Merge layers left to right over the defaults. Lists replace, objects merge. Pure. */
 export function mergeConfig (base: PairedConfig, ...layers: ConfigLayer[]): PairedConfig {
-  const out: PairedConfig = { ...base, listen: [...base.listen], bootstrap: [...base.bootstrap], labels: { ...base.labels }, mdns: { ...base.mdns } }
+  const out: PairedConfig = {
+    ...base,
+    listen: [...base.listen],
+    bootstrap: [...base.bootstrap],
+    labels: { ...base.labels },
+    mdns: { ...base.mdns },
+    tasks: { ...base.tasks, maxPriority: { ...base.tasks.maxPriority } },
+    reputation: { ...base.reputation }
+  }
   for (const layer of layers) {
     if (layer.name !== undefined) out.name = layer.name
     if (layer.listen !== undefined) out.listen = [...layer.listen]
@@ -163,6 +282,9 @@ export function mergeConfig (base: PairedConfig, ...layers: ConfigLayer[]): Pair
     if (layer.slots !== undefined) out.slots = layer.slots
     if (layer.labels !== undefined) out.labels = { ...layer.labels }
     if (layer.mdns !== undefined) out.mdns = { ...out.mdns, ...layer.mdns }
+    if (layer.agents !== undefined) out.agents = layer.agents
+    if (layer.tasks !== undefined) out.tasks = { ...out.tasks, ...layer.tasks }
+    if (layer.reputation !== undefined) out.reputation = { ...out.reputation, ...layer.reputation }
   }
   return out
 }

@@ -4,8 +4,10 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { ApiServer, ensureApiToken } from '../api/index.js'
 import type {
-  DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDoc, StatusDoc, TeamDoc
+  DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDoc, StatusDoc, TeamDoc,
+  TaskControl, TaskDoc, TaskExplainDoc, TaskLogsDoc, TaskStateName, TaskSubmit, TaskSummaryDoc, TaskVerifyDoc
 } from '../api/types.js'
+import type { TaskService } from '../tasks/service.js'
 import type { TeamState } from '../state/service.js'
 import { InvalidArgumentError, NotFoundError, PeerUnreachableError, PermissionDeniedError } from '../errors.js'
 import { loadOrCreateIdentity, type Identity } from '../identity/index.js'
@@ -62,7 +64,7 @@ function remoteError (error: { name: string, message: string }): Error {
  * The daemon: owns the home lock, the store, the API server and the current team
  * session. It implements the API's `DaemonControl`.
  */
-export class Daemon implements DaemonControl, KvControl {
+export class Daemon implements DaemonControl, KvControl, TaskControl {
   readonly paths: HomePaths
   private readonly lock: HomeLock
   private identity?: Identity
@@ -263,6 +265,23 @@ export class Daemon implements DaemonControl, KvControl {
   async kvList (prefix: string): Promise<KvEntryDoc[]> { return await this.requireState().kvList(prefix) }
   async kvDel (key: string): Promise<{ key: string, deleted: boolean }> { return await this.requireState().kvDel(key) }
 
+  // --- TaskControl: agent tasks ---------------------------------------------------------
+
+  private requireTasks (): TaskService {
+    const tasks = this.session?.tasks
+    if (tasks == null) throw new Error('the daemon is not started')
+    return tasks
+  }
+
+  async taskSubmit (spec: TaskSubmit): Promise<TaskDoc> { return await this.requireTasks().taskSubmit(spec) }
+  async taskSubmitMany (specs: TaskSubmit[]): Promise<Array<{ taskId: string }>> { return await this.requireTasks().taskSubmitMany(specs) }
+  async taskList (filter: { state?: TaskStateName, limit?: number }): Promise<TaskSummaryDoc[]> { return await this.requireTasks().taskList(filter) }
+  async taskGet (taskId: string): Promise<TaskDoc> { return await this.requireTasks().taskGet(taskId) }
+  async taskCancel (taskId: string): Promise<TaskDoc> { return await this.requireTasks().taskCancel(taskId) }
+  async taskExplain (taskId: string): Promise<TaskExplainDoc> { return await this.requireTasks().taskExplain(taskId) }
+  async taskLogs (taskId: string): Promise<TaskLogsDoc> { return await this.requireTasks().taskLogs(taskId) }
+  async taskVerify (taskId: string): Promise<TaskVerifyDoc> { return await this.requireTasks().taskVerify(taskId) }
+
   async peers (): Promise<PeerDoc[]> {
     const session = this.requireSession()
     const node = session.node
@@ -287,7 +306,8 @@ export class Daemon implements DaemonControl, KvControl {
         state: session.presenceOf(id) ?? (connected ? (session.isVerified(id) ? 'connected' : 'unverified') : 'unknown'),
         rttMs: session.rttOf(id),
         capacity: capacity != null ? { ...capacity } : null,
-        reputation: null,
+        reputation: session.tasks?.reputation.view(id).score ?? null,
+        reputationStatus: session.tasks?.reputation.view(id).status ?? null,
         agents: capacity?.agents ?? [],
         labels: capacity?.labels ?? {}
       })

@@ -22,6 +22,8 @@ import { TeamState } from '../state/service.js'
 import type { Capacity, PeerState, Transition } from '../presence/index.js'
 import type { Signer } from '../team/index.js'
 import type { Departure, Departures } from './departures.js'
+import { TaskService } from '../tasks/service.js'
+import { withinWorkHours } from './config.js'
 
 const log = logger('paired:session')
 
@@ -71,6 +73,7 @@ export class TeamSession {
   node?: PairedLibp2p
   presence?: PresenceService
   state?: TeamState
+  tasks?: TaskService
   /** peers that proved membership on this session's connections */
   private readonly verified = new Set<string>()
   private readonly rtt = new Map<string, number>()
@@ -150,7 +153,7 @@ export class TeamSession {
         isVerified: peer => this.verified.has(peer),
         isMember: peer => this.isMember(peer),
         teamSize: () => this.currentMembers().length,
-        work: () => ({ slots: init.config.slots, running: 0, queued: 0, agents: [], labels: init.config.labels }),
+        work: () => this.tasks?.work() ?? { slots: init.config.slots, running: 0, queued: 0, agents: [], labels: init.config.labels },
         onTransition: t => { this.onPresence(t) },
         digest: () => this.state?.digest,
         onDigest: (peer, digest) => { if (this.verified.has(peer)) this.state?.onPeerDigest(peer, digest) }
@@ -167,6 +170,30 @@ export class TeamSession {
         wanted: init.hasListeners
       })
       await this.state.start()
+      this.tasks = new TaskService({
+        node,
+        db: init.db,
+        teamId: init.team.teamId,
+        selfId: this.selfId,
+        signer: init.signer,
+        state: this.state,
+        slots: init.config.slots,
+        labels: init.config.labels,
+        agents: init.config.agents,
+        leaseMs: init.config.tasks.leaseMs,
+        maxPriority: init.config.tasks.maxPriority,
+        reputation: { quarantineThreshold: init.config.reputation.quarantineThreshold, coolOffMs: init.config.reputation.coolOffMs },
+        paused: () => this.pausedReason(),
+        isVerified: peer => this.verified.has(peer),
+        members: () => this.currentMembers().map(c => c.peerId),
+        roleOf: peer => this.isMember(peer) ? this.init.roster.get(peer)?.role : undefined,
+        peerState: peer => this.presence?.state(peer),
+        capacityOf: peer => this.capacityOf(peer),
+        rttOf: peer => this.rttOf(peer),
+        emit: (type, data) => { init.emit({ type, data }) },
+        wanted: init.hasListeners
+      })
+      await this.tasks.start()
       // gossip is accepted only from a peer that passed the hello, and only when it parses;
       // each certificate and departure inside is then verified on its own signatures
       node.services.pubsub.topicValidators.set(rosterTopic(init.team.teamId), (from, msg) => {
@@ -204,6 +231,8 @@ export class TeamSession {
     const node = this.node
     if (node == null) return
     // tell the team at once, so nobody waits for a failure detector to notice
+    await this.tasks?.stop().catch(() => {})
+    this.tasks = undefined
     await this.presence?.stop({ announce: true }).catch(() => {})
     this.presence = undefined
     await this.state?.stop().catch(() => {})
@@ -238,8 +267,17 @@ export class TeamSession {
     return peer === this.selfId ? this.presence?.ownCapacity : this.presence?.capacity(peer)
   }
 
+  /** why this daemon takes no new work now (config: pause on battery, work hours) */
+  private pausedReason (): string | undefined {
+    const { tasks } = this.init.config
+    if (tasks.pauseOnBattery && this.presence?.ownCapacity?.power === 'battery') return 'on battery'
+    if (!withinWorkHours(tasks.workHours)) return `outside work hours ${tasks.workHours ?? ''}`
+    return undefined
+  }
+
   private onPresence (t: Transition): void {
     if (t.peer === this.selfId) return
+    this.tasks?.onPeerState(t.peer, t.to)
     const name = this.init.roster.get(t.peer)?.name ?? ''
     if (t.to !== 'alive' || t.from != null) {
       this.init.line(`peer ${t.to} ${name} ${t.peer}${t.from != null ? ` (was ${t.from})` : ''}`)

@@ -13,3 +13,5 @@ export {
   type ReputationPolicy, type ReputationState, type ReputationStatus
 } from './score.js'
 export * from './constants.js'
+export { ReputationBook } from './book.js'
+export type { ReputationBookInit, ReputationView } from './book.js'

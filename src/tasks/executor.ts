@@ -1,0 +1,263 @@
+/**
+ * The executor: runs the attempts this daemon accepted, at most `slots` at once, the rest
+ * queued by priority lane. For each it records a lease (renewed while it runs), runs the
+ * agent, signs a receipt, writes the result durably and only then reports `done` with the
+ * signed batch, so a result the coordinator hears of is never lost by a crash.
+ */
+import { logger } from '@libp2p/logger'
+import type { OpBatch, OpDraft } from '../state/ops/index.js'
+import { taskDrafts } from '../state/ops/index.js'
+import type { TaskPriority } from '../state/crdt/index.js'
+import type { Signer } from '../team/index.js'
+import type { AgentOutcome, AgentRegistry } from './agents/index.js'
+import { notServed } from './agents/index.js'
+import {
+  MAX_LOGGED_TASKS, MAX_LOG_LINES, MAX_REPLICATED_OUTPUT_BYTES, QUEUE_PER_SLOT, RENEW_FRACTION, REPLICATE_LEASE_FRACTION
+} from './constants.js'
+import type { OfferTask, TaskMessage } from './messages.js'
+import { LaneQueue } from './queue.js'
+import { hashJson, signReceipt } from './receipt.js'
+
+const log = logger('paired:tasks:executor')
+
+export interface ExecutorInit {
+  selfId: string
+  teamId: string
+  signer: Signer
+  agents: AgentRegistry
+  slots: () => number
+  /** why this machine takes no new work now (battery, hours), if it does not */
+  paused: () => string | undefined
+  /** durable, signed, replicated */
+  write: (drafts: OpDraft[]) => Promise<OpBatch[]>
+  /** send a message to a coordinator (this daemon's own coordinator included) */
+  report: (coordinator: string, msg: TaskMessage) => void
+  onLog?: (taskId: string, line: string) => void
+  /** running or queued counts changed */
+  onLoad?: () => void
+}
+
+interface Job {
+  task: OfferTask
+  priority: TaskPriority
+  controller: AbortController
+  startedWall?: number
+  pid?: number
+  expiresWall?: number
+  lastReplicated?: number
+}
+
+const key = (taskId: string, attempt: number): string => `${taskId}#${attempt}`
+
+export class Executor {
+  private readonly queue = new LaneQueue<Job>()
+  private readonly running = new Map<string, Job>()
+  private readonly queued = new Map<string, Job>()
+  private readonly perAgent = new Map<string, number>()
+  private readonly logs = new Map<string, { lines: string[], truncated: boolean }>()
+  private renewTimer?: ReturnType<typeof setInterval>
+  private stopped = false
+
+  constructor (private readonly init: ExecutorInit) {}
+
+  get runningCount (): number { return this.running.size }
+  get queuedCount (): number { return this.queued.size }
+  agents (): string[] { return this.init.agents.names() }
+
+  start (leaseMs: number): void {
+    this.renewTimer = setInterval(() => { this.renew() }, Math.max(50, Math.floor(leaseMs * RENEW_FRACTION)))
+    this.renewTimer.unref?.()
+  }
+
+  /** stops taking work and kills what runs (its leases lapse; coordinators move it elsewhere) */
+  async stop (): Promise<void> {
+    this.stopped = true
+    clearInterval(this.renewTimer)
+    this.queue.remove(() => true)
+    this.queued.clear()
+    for (const job of this.running.values()) job.controller.abort(new Error('the daemon is stopping'))
+    const deadline = Date.now() + 3_000
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+  }
+
+  /** an offer: accepted (started or queued) or declined with a reason */
+  offer (task: OfferTask): { accepted: boolean, reason?: string, startedWall?: number } {
+    const k = key(task.taskId, task.attempt)
+    const existing = this.running.get(k) ?? this.queued.get(k)
+    if (existing !== undefined) return { accepted: true, ...(existing.startedWall === undefined ? {} : { startedWall: existing.startedWall }) }
+    if (this.stopped) return { accepted: false, reason: 'the daemon is stopping' }
+    if (!this.init.agents.has(task.agent)) return { accepted: false, reason: notServed(this.init.agents, task.agent).message }
+    const paused = this.init.paused()
+    if (paused !== undefined) return { accepted: false, reason: `not taking work: ${paused}` }
+    const slots = this.init.slots()
+    if (this.running.size + this.queued.size >= slots * (1 + QUEUE_PER_SLOT)) {
+      return { accepted: false, reason: `busy: ${this.running.size}/${slots} slots running, ${this.queued.size} queued` }
+    }
+    const job: Job = { task, priority: task.priority, controller: new AbortController() }
+    this.queued.set(k, job)
+    this.queue.push(job)
+    this.pump()
+    return { accepted: true, ...(job.startedWall === undefined ? {} : { startedWall: job.startedWall }) }
+  }
+
+  /** tasks of coordinators other than `coordinator` running or queued here now */
+  othersFor (coordinator: string): number {
+    let n = 0
+    for (const job of this.running.values()) if (job.task.coordinator !== coordinator) n++
+    for (const job of this.queued.values()) if (job.task.coordinator !== coordinator) n++
+    return n
+  }
+
+  /** cancels a queued or running attempt (all attempts of the task) */
+  cancel (taskId: string): boolean {
+    let found = false
+    for (const job of this.queue.remove(j => j.task.taskId === taskId)) {
+      this.queued.delete(key(taskId, job.task.attempt))
+      found = true
+      void this.finish(job, { exitCode: 130, output: '', outputHash: hashJson(''), reason: 'cancelled', error: 'cancelled', durationMs: 0 })
+    }
+    for (const job of this.running.values()) {
+      if (job.task.taskId !== taskId) continue
+      job.controller.abort(new Error('cancelled'))
+      found = true
+    }
+    if (found) this.init.onLoad?.()
+    return found
+  }
+
+  /** the pid of a running attempt of `taskId`, if it is a process */
+  pidOf (taskId: string): number | undefined {
+    for (const job of this.running.values()) if (job.task.taskId === taskId) return job.pid
+    return undefined
+  }
+
+  logsOf (taskId: string): { lines: string[], truncated: boolean } | undefined {
+    return this.logs.get(taskId)
+  }
+
+  private pump (): void {
+    const slots = this.init.slots()
+    while (this.running.size < slots) {
+      const job = this.queue.take(j => {
+        const cap = this.init.agents.get(j.task.agent)?.slots
+        return cap === undefined || (this.perAgent.get(j.task.agent) ?? 0) < cap
+      })
+      if (job === undefined) break
+      const k = key(job.task.taskId, job.task.attempt)
+      this.queued.delete(k)
+      this.running.set(k, job)
+      this.perAgent.set(job.task.agent, (this.perAgent.get(job.task.agent) ?? 0) + 1)
+      void this.run(job)
+    }
+    this.init.onLoad?.()
+  }
+
+  private async run (job: Job): Promise<void> {
+    const { task } = job
+    const agent = this.init.agents.get(task.agent)
+    job.startedWall = Date.now()
+    job.expiresWall = job.startedWall + task.leaseMs
+    job.lastReplicated = job.startedWall
+    this.init.report(task.coordinator, { t: 'started', taskId: task.taskId, attempt: task.attempt, startedWall: job.startedWall })
+    // the lease replicates in the next group commit; the run does not wait for it
+    this.init.write([taskDrafts.lease({ taskId: task.taskId, attempt: task.attempt, expiresWall: job.expiresWall, startedWall: job.startedWall })])
+      .catch((err: Error) => { log('lease of %s not recorded: %s', task.taskId, err.message) })
+    let outcome: AgentOutcome
+    if (agent === undefined) {
+      outcome = { exitCode: 127, output: '', outputHash: hashJson(''), reason: 'spawn', error: notServed(this.init.agents, task.agent).message, durationMs: 0 }
+    } else {
+      outcome = await agent.run({
+        input: task.input,
+        signal: job.controller.signal,
+        ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
+        onLog: line => { this.log(task, line) },
+        onStart: info => { job.pid = info.pid }
+      })
+    }
+    await this.finish(job, outcome)
+  }
+
+  private async finish (job: Job, outcome: AgentOutcome): Promise<void> {
+    const { task } = job
+    const k = key(task.taskId, task.attempt)
+    const endedWall = Date.now()
+    // the slot is free once the agent is done: writing its result needs no compute slot
+    if (this.running.delete(k)) {
+      const n = (this.perAgent.get(task.agent) ?? 1) - 1
+      if (n <= 0) this.perAgent.delete(task.agent)
+      else this.perAgent.set(task.agent, n)
+    }
+    if (!this.stopped) this.pump()
+    if (task.coordinator !== this.init.selfId) this.init.report(task.coordinator, { t: 'finished', taskId: task.taskId, attempt: task.attempt, others: this.othersFor(task.coordinator) })
+    const receipt = signReceipt({
+      v: 1,
+      teamId: this.init.teamId,
+      taskId: task.taskId,
+      attempt: task.attempt,
+      agent: task.agent,
+      inputHash: hashJson(task.input),
+      outputHash: outcome.outputHash,
+      exitCode: outcome.exitCode,
+      executor: this.init.selfId,
+      startedWall: job.startedWall ?? endedWall,
+      endedWall
+    }, this.init.signer)
+    const small = outputBytes(outcome.output) <= MAX_REPLICATED_OUTPUT_BYTES
+    const draft = taskDrafts.result({
+      taskId: task.taskId,
+      attempt: task.attempt,
+      exitCode: outcome.exitCode,
+      outputHash: outcome.outputHash,
+      ...(small ? { output: outcome.output } : {}),
+      ...(outcome.error === undefined ? {} : { error: outcome.error.slice(0, 4096) }),
+      receipt
+    })
+    try {
+      const [batch] = await this.init.write([draft])
+      this.init.report(task.coordinator, { t: 'done', taskId: task.taskId, attempt: task.attempt, batch })
+    } catch (err) {
+      // not durable: say nothing; the lease lapses and the coordinator runs it again
+      log('result of %s attempt %d not recorded: %s', task.taskId, task.attempt, (err as Error).message)
+    }
+  }
+
+  private log (task: OfferTask, line: string): void {
+    let entry = this.logs.get(task.taskId)
+    if (entry === undefined) {
+      if (this.logs.size >= MAX_LOGGED_TASKS) this.logs.delete(this.logs.keys().next().value as string)
+      entry = { lines: [], truncated: false }
+      this.logs.set(task.taskId, entry)
+    }
+    if (entry.lines.length >= MAX_LOG_LINES) {
+      entry.lines.shift()
+      entry.truncated = true
+    }
+    entry.lines.push(line)
+    this.init.onLog?.(task.taskId, line)
+    if (task.coordinator !== this.init.selfId) this.init.report(task.coordinator, { t: 'log', taskId: task.taskId, lines: [line] })
+  }
+
+  /** tells each coordinator its leases still hold; re-replicates leases now and then */
+  private renew (): void {
+    const now = Date.now()
+    const drafts: OpDraft[] = []
+    for (const job of this.running.values()) {
+      const { task } = job
+      job.expiresWall = now + task.leaseMs
+      this.init.report(task.coordinator, { t: 'renew', taskId: task.taskId, attempt: task.attempt, expiresWall: job.expiresWall })
+      if (now - (job.lastReplicated ?? 0) >= task.leaseMs * REPLICATE_LEASE_FRACTION) {
+        job.lastReplicated = now
+        drafts.push(taskDrafts.lease({ taskId: task.taskId, attempt: task.attempt, expiresWall: job.expiresWall, ...(job.startedWall === undefined ? {} : { startedWall: job.startedWall }) }))
+      }
+    }
+    if (drafts.length > 0) this.init.write(drafts).catch((err: Error) => { log('lease renewal not recorded: %s', err.message) })
+  }
+}
+
+function outputBytes (output: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(output) ?? '', 'utf8')
+  } catch {
+    return Infinity
+  }
+}
