@@ -4,7 +4,8 @@
  */
 import { InvalidArgumentError } from '../errors.js'
 import { kvRoutes } from './kv-routes.js'
-import type { DaemonControl, KvControl, StatusDoc } from './types.js'
+import { taskRoutes } from './task-routes.js'
+import type { DaemonControl, KvControl, StatusDoc, TaskControl } from './types.js'
 import { onlyFields, parseConnect, parseInviteRequest, parseJoin, parseTeamCreate } from './validate.js'
 
 export const API_PREFIX = '/api/v1'
@@ -12,10 +13,10 @@ export const API_PREFIX = '/api/v1'
 export type Method = 'GET' | 'POST'
 
 /**
- * What the API serves: the daemon's control, and its key-value store when it has one
- * (the `kv/*` routes answer 501 `NotImplementedError` without it).
+ * What the API serves: the daemon's control, and its key-value store and task system when
+ * it has them (the `kv/*` and `tasks*` routes answer 501 `NotImplementedError` without).
  */
-export type ApiControl = DaemonControl & Partial<KvControl>
+export type ApiControl = DaemonControl & Partial<KvControl> & Partial<TaskControl>
 
 /** what a handler gets */
 export interface RouteCall {
@@ -100,6 +101,7 @@ export const ROUTES: readonly Route[] = [
     }
   },
   ...kvRoutes(API_PREFIX),
+  ...taskRoutes(API_PREFIX),
   { method: 'GET', path: `${API_PREFIX}/events`, handle: async () => ({ kind: 'events' }) },
   {
     method: 'GET',

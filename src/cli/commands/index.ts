@@ -15,6 +15,14 @@ import * as peers from './peers.js'
 import * as ping from './ping.js'
 import * as query from './query.js'
 import * as status from './status.js'
+import * as submit from './submit.js'
+import * as taskCancel from './task-cancel.js'
+import * as taskExplain from './task-explain.js'
+import * as taskLogs from './task-logs.js'
+import * as taskShow from './task-show.js'
+import * as taskVerify from './task-verify.js'
+import * as task from './task.js'
+import * as tasks from './tasks.js'
 import * as teamCreate from './team-create.js'
 import * as teamInvite from './team-invite.js'
 import * as teamJoin from './team-join.js'
@@ -43,9 +51,17 @@ export const COMMANDS: Readonly<Record<string, CommandModule>> = {
   'kv list': kvList,
   'kv del': kvDel,
   'kv watch': kvWatch,
+  submit,
+  tasks,
+  task,
+  'task show': taskShow,
+  'task logs': taskLogs,
+  'task cancel': taskCancel,
+  'task explain': taskExplain,
+  'task verify': taskVerify,
   help,
   version
 }
 
 /** first words that take a second command word */
-export const GROUPS: readonly string[] = ['team', 'kv']
+export const GROUPS: readonly string[] = ['team', 'kv', 'task']

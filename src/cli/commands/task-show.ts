@@ -1,0 +1,71 @@
+/** `paired task show ID`: one task, readable. */
+import { formatDuration } from '../../api/duration.js'
+import type { TaskDoc, TaskResultDoc } from '../../api/types.js'
+import type { CommandArgs, CommandContext } from '../context.js'
+import { keyValues, oneLineValue, shortId, truncate } from '../format.js'
+import { age } from './tasks.js'
+import { getTask, taskIdArg } from './task.js'
+
+export const usage = 'task show ID'
+export const summary = 'one task: its spec, state, executor, result and attempts'
+export const details = [
+  'Input and output are cut to 200 characters; --json prints the whole task',
+  '{taskId, agent, state, submitter, executor, priority, attempt, input, labels, needs,',
+  'timeoutMs, retries, replicas, coordinator, result, results, leases, startedWall, waiting, ...}.'
+].join('\n')
+export const args = ['ID'] as const
+
+/** widest input or output */
+export const VALUE_WIDTH = 200
+
+function when (wall: number, now: number): string {
+  return `${new Date(wall).toISOString()} (${age(wall, now)} ago)`
+}
+
+function report (r: TaskResultDoc): string {
+  const parts = [`attempt ${r.attempt}`, shortId(r.executor), `exit ${r.exitCode}`, `output sha256 ${r.outputHash.slice(0, 12)}…`]
+  if (r.error != null && r.error !== '') parts.push(truncate(r.error.replace(/\s*\n\s*/g, ' '), 80))
+  return parts.join(' · ')
+}
+
+export function formatTask (doc: TaskDoc, now = Date.now()): string {
+  const needs = [
+    doc.needs.cores != null ? `${doc.needs.cores} core${doc.needs.cores === 1 ? '' : 's'}` : '',
+    doc.needs.memMb != null ? `${doc.needs.memMb} MB` : ''
+  ].filter(n => n !== '')
+  const pairs: Array<[string, string | string[]]> = [
+    ['task', doc.taskId],
+    ['agent', doc.agent],
+    ['state', `${doc.state}${doc.attempt > 0 ? ` (attempt ${doc.attempt})` : ''}${doc.cancelled && doc.state !== 'cancelled' ? ', cancel requested' : ''}`],
+    ['priority', doc.priority],
+    ['submitter', doc.submitter],
+    ['coordinator', doc.coordinator],
+    ['executor', doc.executor ?? '-'],
+    ['created', when(doc.createdWall, now)]
+  ]
+  if (doc.startedWall != null) pairs.push(['started', when(doc.startedWall, now)])
+  if (doc.waiting != null && doc.waiting !== '') pairs.push(['waiting', doc.waiting])
+  pairs.push(
+    ['timeout', doc.timeoutMs != null ? formatDuration(doc.timeoutMs) : '-'],
+    ['retries', String(doc.retries)],
+    ['replicas', String(doc.replicas)],
+    ['labels', Object.entries(doc.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '-'],
+    ['needs', needs.join(', ') || '-'],
+    ['input', truncate(oneLineValue(doc.input), VALUE_WIDTH)]
+  )
+  if (doc.result != null) {
+    pairs.push(['result', report(doc.result)])
+    if (doc.result.output !== undefined) pairs.push(['output', truncate(oneLineValue(doc.result.output), VALUE_WIDTH)])
+  }
+  if (doc.results.length > 0 && (doc.results.length > 1 || doc.result == null)) pairs.push(['reports', doc.results.map(report)])
+  if (doc.leases.length > 0 && !['succeeded', 'failed', 'cancelled'].includes(doc.state)) {
+    pairs.push(['leases', doc.leases.map(l => `attempt ${l.attempt} · ${shortId(l.executor)} · expires in ${formatDuration(Math.max(0, l.expiresWall - now))}`)])
+  }
+  return keyValues(pairs)
+}
+
+export async function run (parsed: CommandArgs, ctx: CommandContext): Promise<number | undefined> {
+  const doc = await getTask(await ctx.client(), taskIdArg(parsed))
+  ctx.result(doc, () => formatTask(doc))
+  return undefined
+}
