@@ -64,6 +64,7 @@ export function metricsText (status: StatusDoc): string {
 export const ROUTES: readonly Route[] = [
   { method: 'GET', path: `${API_PREFIX}/status`, handle: async c => json(await c.control.status()) },
   { method: 'GET', path: `${API_PREFIX}/peers`, handle: async c => json(await c.control.peers()) },
+  { method: 'GET', path: `${API_PREFIX}/peers/:id`, handle: async c => json(await c.control.peer(c.params.id)) },
   {
     method: 'GET',
     path: `${API_PREFIX}/peers/:id/ping`,

@@ -39,6 +39,13 @@ export interface PeerDoc {
   labels: Record<string, string>
 }
 
+/** `paired peer show`: one peer, with the history behind its reputation */
+export interface PeerDetailDoc extends PeerDoc {
+  role: Role | null
+  /** newest last: each outcome or behaviour, with the score and status right after it */
+  reputationHistory: Array<{ at: number, event: string, score: number, status: string }>
+}
+
 export interface MemberDoc {
   peerId: string
   name: string
@@ -80,6 +87,8 @@ export interface DaemonEvent {
 export interface DaemonControl {
   status(): Promise<StatusDoc>
   peers(): Promise<PeerDoc[]>
+  /** one peer and its reputation history; throws NotFoundError */
+  peer(peer: string): Promise<PeerDetailDoc>
   /** throws PeerUnreachableError, NotFoundError */
   ping(peer: string, options?: AbortOptions): Promise<{ peerId: string, rttMs: number }>
   /** the remote daemon's own status, fetched over libp2p */

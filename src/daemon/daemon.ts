@@ -5,7 +5,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { ApiServer, ensureApiToken } from '../api/index.js'
 import type {
   DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDoc, StatusDoc, TeamDoc,
-  TaskControl, TaskDoc, TaskExplainDoc, TaskLogsDoc, TaskStateName, TaskSubmit, TaskSummaryDoc, TaskVerifyDoc
+  PeerDetailDoc, TaskControl, TaskDoc, TaskExplainDoc, TaskLogsDoc, TaskStateName, TaskSubmit, TaskSummaryDoc, TaskVerifyDoc
 } from '../api/types.js'
 import type { TaskService } from '../tasks/service.js'
 import type { TeamState } from '../state/service.js'
@@ -313,6 +313,18 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       })
     }
     return out
+  }
+
+  async peer (arg: string): Promise<PeerDetailDoc> {
+    const id = this.resolvePeer(arg)
+    const doc = (await this.peers()).find(p => p.peerId === id)
+    if (doc == null) throw new NotFoundError(`no peer ${arg}`)
+    const session = this.requireSession()
+    return {
+      ...doc,
+      role: session.roster.get(id)?.role ?? null,
+      reputationHistory: session.tasks?.reputation.history(id).map(e => ({ at: e.at, event: e.event, score: e.score, status: e.status })) ?? []
+    }
   }
 
   /** a peer id, or a member's name, or the unique end of a member's peer id */

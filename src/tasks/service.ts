@@ -257,22 +257,34 @@ export class TaskService implements TaskControl {
   // --- the replicated records ------------------------------------------------------------
 
   private onTasks (changes: TaskChange[], ops: Op[]): void {
+    const records = new Map(changes.map(c => [c.after.taskId, c.after]))
+    // reputation: every result is an outcome of its author; a success whose output lost the
+    // vote of a replicated task counts as outvoted
+    const judged = new Set<string>()
+    for (const op of ops) {
+      if (op.kind !== 'task:result' || op.author === this.init.selfId) continue
+      const body = op.body as TaskResultBody
+      const record = records.get(body.taskId)
+      const committed = record === undefined ? undefined : committedResult(record)
+      judged.add(`${body.taskId}\n${op.author}`)
+      if (body.exitCode === 0) {
+        const lost = record !== undefined && record.replicas > 1 && committed !== undefined && committed.outputHash !== body.outputHash
+        this.reputation.outcome(op.author, lost ? 'outvoted' : 'success')
+      } else if (body.exitCode === 124) this.reputation.outcome(op.author, 'timeout')
+      else if (body.exitCode !== 130) this.reputation.outcome(op.author, 'failure')
+    }
     for (const { before, after } of changes) {
       this.coordinator.observe(after)
       if (after.cancelled && before?.cancelled !== true) this.executor.cancel(after.taskId)
       if (after.state === 'succeeded' && before?.state !== 'succeeded') {
-        for (const peer of dissenters(after)) this.reputation.outcome(peer, 'outvoted')
+        // dissenters whose result came before the vote was decided
+        for (const peer of dissenters(after)) {
+          if (peer !== this.init.selfId && !judged.has(`${after.taskId}\n${peer}`)) this.reputation.outcome(peer, 'outvoted')
+        }
       }
       if (this.init.wanted() && (before === undefined || before.state !== after.state || before.executor !== after.executor || before.attempt !== after.attempt)) {
         this.init.emit('task:updated', { ...summary(after), startedWall: startedWall(after), result: resultDoc(committedResult(after)), waiting: this.coordinator.explain(after.taskId)?.waiting ?? null })
       }
-    }
-    for (const op of ops) {
-      if (op.kind !== 'task:result' || op.author === this.init.selfId) continue
-      const body = op.body as TaskResultBody
-      if (body.exitCode === 0) this.reputation.outcome(op.author, 'success')
-      else if (body.exitCode === 124) this.reputation.outcome(op.author, 'timeout')
-      else if (body.exitCode !== 130) this.reputation.outcome(op.author, 'failure')
     }
   }
 

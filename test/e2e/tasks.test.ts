@@ -51,7 +51,11 @@ describe('placement by capacity', () => {
 
   beforeAll(async () => {
     // three executors, and a submitter that runs nothing itself
-    for (const [name, slots] of [['cap4', 4], ['cap2', 2], ['cap1', 1], ['submit', 0]] as const) ds.push(await configuredDaemon(name, { slots }))
+    // `answer` is 42 everywhere but on cap1, which answers 41: a dissenter for the replicas test
+    const answer = (n: number): Record<string, unknown> => ({ answer: { command: [process.execPath, '-e', `process.stdout.write('${n}')`] } })
+    for (const [name, slots, agents] of [['cap4', 4, answer(42)], ['cap2', 2, answer(42)], ['cap1', 1, answer(41)], ['submit', 0, {}]] as const) {
+      ds.push(await configuredDaemon(name, { slots, agents }))
+    }
     await Promise.all(ds.map(async d => { await d.start() }))
     await formTeam(ds[3], ds.slice(0, 3), 'capacity')
     await allAlive(ds)
@@ -80,6 +84,28 @@ describe('placement by capacity', () => {
     const other = await task(ds[2], taskIds[123])
     expect(other.result).toStrictEqual(rows[123].result)
   }, 120_000)
+
+  it('--replicas 3 runs on three machines and commits the majority output; the dissenter is outvoted', async () => {
+    const r = await ds[3].cli(['submit', 'answer', '--replicas', '3', '--wait', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const { taskId, result } = JSON.parse(r.stdout) as { taskId: string, result: { output: unknown } }
+    expect(result.output).toBe(42)
+    const row = await task(ds[3], taskId)
+    const voters = await eventually('all three results in', async () => {
+      const t = await task(ds[3], taskId)
+      return t.results.length === 3 ? t.results : undefined
+    }, 10_000, 100)
+    expect(new Set(voters.map(v => v.executor))).toStrictEqual(new Set(ids.slice(0, 3)))
+    expect(row.result?.executor).not.toBe(ids[2])
+    const shown = await eventually('the dissenter is outvoted', async () => {
+      const p = await ds[3].json<{ reputationHistory: Array<{ event: string }> }>(['peer', 'show', 'cap1'])
+      return p.reputationHistory.some(e => e.event === 'outvoted') ? p : undefined
+    }, 10_000, 200)
+    expect(shown.reputationHistory.at(-1)?.event).toBe('outvoted')
+    // and the receipt of the committed result checks out offline
+    const v = await ds[3].cli(['task', 'verify', taskId])
+    expect(v.code, v.stderr).toBe(0)
+  }, 60_000)
 })
 
 describe('failover', () => {
@@ -276,5 +302,9 @@ describe('reputation', () => {
     const done = await allFinal(a, [taskId], 15_000)
     expect(done[0]).toMatchObject({ state: 'succeeded', result: { executor: idB, output: 'hello' } })
     expect((await statusOfB()).reputationStatus).toBe('probation')
+    // the history behind the score
+    const shown = await a.cli(['peer', 'show', 'rb'])
+    expect(shown.stdout).toMatch(/failure +0\.\d+ +quarantined/)
+    expect(shown.stdout).toMatch(/success +0\.\d+ +probation/)
   }, 90_000)
 })

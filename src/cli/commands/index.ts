@@ -11,6 +11,8 @@ import * as kvGet from './kv-get.js'
 import * as kvList from './kv-list.js'
 import * as kvSet from './kv-set.js'
 import * as kvWatch from './kv-watch.js'
+import * as peerShow from './peer-show.js'
+import * as peer from './peer.js'
 import * as peers from './peers.js'
 import * as ping from './ping.js'
 import * as query from './query.js'
@@ -37,6 +39,8 @@ export const COMMANDS: Readonly<Record<string, CommandModule>> = {
   daemon,
   status,
   peers,
+  peer,
+  'peer show': peerShow,
   ping,
   query,
   connect,
@@ -64,4 +68,4 @@ export const COMMANDS: Readonly<Record<string, CommandModule>> = {
 }
 
 /** first words that take a second command word */
-export const GROUPS: readonly string[] = ['team', 'kv', 'task']
+export const GROUPS: readonly string[] = ['team', 'kv', 'peer', 'task']

@@ -11,13 +11,22 @@ function address (peer: PeerDoc): string {
   return peer.addresses.length === 1 ? peer.addresses[0] : `${peer.addresses[0]} (+${peer.addresses.length - 1})`
 }
 
+function slots (peer: PeerDoc): string {
+  const c = peer.capacity as { slots?: number, running?: number } | null
+  return c == null ? '-' : `${c.running ?? 0}/${c.slots ?? 0}`
+}
+
+function reputation (peer: PeerDoc): string {
+  return peer.reputation == null ? '-' : `${peer.reputation.toFixed(2)} ${peer.reputationStatus ?? ''}`.trim()
+}
+
 export async function run (_args: CommandArgs, ctx: CommandContext): Promise<number | undefined> {
   const peers = await (await ctx.client()).get<PeerDoc[]>('peers')
   ctx.result(peers, () => peers.length === 0
     ? 'no known peers'
     : table(
-      ['PEER', 'NAME', 'STATE', 'RTT', 'ADDRESS'],
-      peers.map(p => [shortId(p.peerId), p.name ?? '-', p.state, formatRtt(p.rttMs), address(p)])
+      ['PEER', 'NAME', 'STATE', 'RTT', 'SLOTS', 'REPUTATION', 'ADDRESS'],
+      peers.map(p => [shortId(p.peerId), p.name ?? '-', p.state, formatRtt(p.rttMs), slots(p), reputation(p), address(p)])
     ))
   return undefined
 }

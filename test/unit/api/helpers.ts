@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import type { AbortOptions } from '@libp2p/interface'
 import { ApiServer, ensureApiToken } from '../../../src/api/index.js'
 import type {
-  DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDoc, StatusDoc, TeamDoc
+  DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDetailDoc, PeerDoc, StatusDoc,
+  TeamDoc
 } from '../../../src/api/types.js'
 import { NotFoundError } from '../../../src/errors.js'
 
@@ -60,6 +61,13 @@ export class StubDaemonControl implements DaemonControl {
   async status (): Promise<StatusDoc> {
     this.record('status')
     return this.statusDoc
+  }
+
+  async peer (id: string): Promise<PeerDetailDoc> {
+    this.record('peer', id)
+    const found = (await this.peers()).find(p => p.peerId === id || p.name === id)
+    if (found == null) throw new NotFoundError(`no peer ${id}`)
+    return { ...found, role: 'member', reputationHistory: [{ at: 1, event: 'success', score: 0.6, status: 'unproven' }] }
   }
 
   async peers (): Promise<PeerDoc[]> {

@@ -147,12 +147,26 @@ describe('CLI against a real ApiServer', () => {
   it('peers: short ids in columns; full ids with --json', async () => {
     const human = await run(['peers', '--home', home])
     expect(human.code).toBe(0)
-    expect(human.stdout).toMatch(/^PEER +NAME +STATE +RTT +ADDRESS$/m)
+    expect(human.stdout).toMatch(/^PEER +NAME +STATE +RTT +SLOTS +REPUTATION +ADDRESS$/m)
     expect(human.stdout).toContain(`…${PEER_B.slice(-8)}`)
     expect(human.stdout).not.toContain(PEER_B)
     expect(human.stdout).toMatch(/0\.42 ms/)
     const json = await run(['peers', '--home', home, '--json'])
     expect((JSON.parse(json.stdout) as Array<{ peerId: string }>)[0].peerId).toBe(PEER_B)
+  })
+
+  it('peer show: the peer and the history behind its reputation; an unknown peer exits 4', async () => {
+    const r = await run(['peer', 'show', 'bob', '--home', home])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(new RegExp(`^peer +${PEER_B}$`, 'm'))
+    expect(r.stdout).toMatch(/^role +member$/m)
+    expect(r.stdout).toMatch(/^WHEN +EVENT +SCORE +STATUS$/m)
+    expect(r.stdout).toMatch(/success +0\.60 +unproven/)
+    const json = await run(['peer', 'show', 'bob', '--home', home, '--json'])
+    expect(JSON.parse(json.stdout)).toMatchObject({ peerId: PEER_B, reputationHistory: [{ event: 'success' }] })
+    const missing = await run(['peer', 'show', 'nobody', '--home', home])
+    expect(missing.code).toBe(4)
+    expect(missing.stderr).toMatch(/no peer nobody/)
   })
 
   it('team members: columns, marks this daemon', async () => {
