@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { kvRoutes } from './kv-routes.js'
 import { taskRoutes } from './task-routes.js'
 import type { DaemonControl, KvControl, StatusDoc, TaskControl } from './types.js'
-import { onlyFields, parseConnect, parseInviteRequest, parseJoin, parseTeamCreate } from './validate.js'
+import { onlyFields, parseConnect, parseInviteRequest, parseInviteRevoke, parseJoin, parseTeamCreate, parseTeamRemove } from './validate.js'
 
 export const API_PREFIX = '/api/v1'
 
@@ -86,6 +86,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: `${API_PREFIX}/team`, handle: async c => json(await c.control.team()) },
   { method: 'POST', path: `${API_PREFIX}/team/create`, handle: async c => json(await c.control.teamCreate(parseTeamCreate(c.body).name)) },
   { method: 'POST', path: `${API_PREFIX}/team/invites`, handle: async c => json(await c.control.teamInvite(parseInviteRequest(c.body))) },
+  { method: 'POST', path: `${API_PREFIX}/team/invites/revoke`, handle: async c => json(await c.control.teamRevokeInvite(parseInviteRevoke(c.body).inviteId)) },
+  { method: 'POST', path: `${API_PREFIX}/team/rotate-key`, long: true, handle: async c => { noFields(c); return json(await c.control.teamRotateKey()) } },
+  { method: 'POST', path: `${API_PREFIX}/team/remove`, handle: async c => json(await c.control.teamRemove(parseTeamRemove(c.body).peer)) },
   {
     method: 'POST',
     path: `${API_PREFIX}/team/join`,

@@ -100,6 +100,12 @@ export interface DaemonControl {
   teamJoin(token: string, options?: AbortOptions): Promise<TeamDoc>
   teamMembers(): Promise<MemberDoc[]>
   teamLeave(): Promise<TeamDoc>
+  /** admins: remove a member (replicated; its connections close); throws PermissionDeniedError, NotFoundError */
+  teamRemove(peer: string): Promise<{ peerId: string, name: string | null, removed: true }>
+  /** admins: a new network key for the members reached now; this daemon switches too */
+  teamRotateKey(): Promise<{ keyEpoch: number, delivered: string[], missed: string[] }>
+  /** admins: the invite admits nobody new; the members it admitted stay */
+  teamRevokeInvite(inviteId: string): Promise<{ inviteId: string, revoked: true, kept: number }>
   /** subscribe to daemon events; returns the unsubscribe function */
   subscribe(listener: (event: DaemonEvent) => void): () => void
 }

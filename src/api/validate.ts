@@ -92,3 +92,17 @@ export function parseConnect (body: Record<string, unknown>): { multiaddr: strin
   onlyFields(body, ['multiaddr'])
   return { multiaddr: requireString(body, 'multiaddr', MAX_MULTIADDR_LENGTH) }
 }
+
+/** `POST team/remove {peer}` */
+export function parseTeamRemove (body: Record<string, unknown>): { peer: string } {
+  onlyFields(body, ['peer'])
+  return { peer: requireString(body, 'peer', 256) }
+}
+
+/** `POST team/invites/revoke {inviteId}` */
+export function parseInviteRevoke (body: Record<string, unknown>): { inviteId: string } {
+  onlyFields(body, ['inviteId'])
+  const inviteId = requireString(body, 'inviteId', 64)
+  if (!/^[0-9a-f]{32}$/.test(inviteId)) throw new InvalidArgumentError('inviteId is the 32 hex characters `paired team invite --json` printed')
+  return { inviteId }
+}

@@ -20,7 +20,8 @@ import {
 import { DEFAULT_API_PORT, DEFAULT_LISTEN, type PairedConfig } from './config.js'
 import { homePaths, type HomePaths } from './home.js'
 import { HomeLock } from './lock.js'
-import { Departures, signDeparture } from './departures.js'
+import { Departures, signDeparture, signRemoval, signRevocation } from './departures.js'
+import { newRotation, verifyRotation, type KeyRotation } from './rekey.js'
 import { TeamSession, type HelloOutcome } from './session.js'
 import { readTeamFile, writeTeamFile, type TeamFile } from './team-file.js'
 
@@ -185,8 +186,10 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     return roster
   }
 
-  private async loadDepartures (file: TeamFile): Promise<Departures> {
+  private async loadDepartures (file: TeamFile, roster: Roster): Promise<Departures> {
     const departures = new Departures(file.team.teamId)
+    // a removal or revocation counts when an admin of the roster signed it
+    departures.isAdmin = peer => roster.get(peer)?.role === 'admin' && roster.isMember(peer, Date.now())
     departures.merge(await this.db?.get(departedKey(file.team.teamId)))
     return departures
   }
@@ -198,26 +201,45 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     if (db == null) throw new Error('the store is not open')
     await this.session?.stop()
     this.session = undefined
+    const roster = await this.loadRoster(file)
     const session = new TeamSession({
       identity,
       signer: this.requireSigner(),
       team: file.team,
       cert: file.cert,
-      roster: await this.loadRoster(file),
-      departures: await this.loadDepartures(file),
+      roster,
+      departures: await this.loadDepartures(file, roster),
       config: this.init.config,
       listen: this.listen,
       db,
       agentVersion: `paired/${this.version}`,
       status: async () => await this.status(),
       emit: e => { this.emit(e) },
+      onRekey: async (rotation, from) => await this.onRekey(rotation, from),
       hasListeners: () => this.listeners.size > 0,
       line: t => { this.line(t) }
     })
     await session.start()
     this.session = session
     this.teamFile = file
+    this.pinListenPorts(session)
     return session
+  }
+
+  /**
+   * After the first node bound its ports, later nodes (a new team, a new network key) bind
+   * the same ones, so members that remember this daemon's addresses find it again.
+   */
+  private pinListenPorts (session: TeamSession): void {
+    if (!this.listen.some(a => a.endsWith('/tcp/0'))) return
+    const bound = session.node?.getMultiaddrs().map(a => a.toString()) ?? []
+    this.listen = this.listen.map(a => {
+      if (!a.endsWith('/tcp/0')) return a
+      const host = a.slice(0, -'/tcp/0'.length)
+      const found = bound.find(b => b.startsWith(`${host}/tcp/`)) ?? bound.find(b => b.startsWith(a.split('/').slice(0, 2).join('/') + '/'))
+      const port = found === undefined ? undefined : /\/tcp\/(\d+)/.exec(found)?.[1]
+      return port === undefined ? a : `${host}/tcp/${port}`
+    })
   }
 
   private emit (event: DaemonEvent): void {
@@ -489,6 +511,78 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       const parsed = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
       void session.addKnownAddresses(parsed)
     })
+  }
+
+  private requireAdmin (what: string): TeamFile {
+    const file = this.teamFile
+    if (file == null) throw new Error('the daemon is not started')
+    if (file.cert.role !== 'admin') throw new PermissionDeniedError(`only admins can ${what}; you are a ${file.cert.role} of ${file.team.name}`)
+    return file
+  }
+
+  async teamRemove (peer: string): Promise<{ peerId: string, name: string | null, removed: true }> {
+    const file = this.requireAdmin('remove members')
+    const session = this.requireSession()
+    const id = this.resolvePeer(peer)
+    if (id === this.peerId) throw new InvalidArgumentError('to remove this daemon from the team, use paired team leave')
+    const cert = session.roster.get(id)
+    if (cert == null) throw new NotFoundError(`no member ${peer}`)
+    await session.announceRecords([signRemoval(file.team.teamId, id, this.requireSigner(), Date.now())])
+    return { peerId: id, name: cert.name, removed: true }
+  }
+
+  async teamRevokeInvite (inviteId: string): Promise<{ inviteId: string, revoked: true, kept: number }> {
+    const file = this.requireAdmin('revoke invites')
+    const session = this.requireSession()
+    const keep = session.roster.members().filter(c => c.grant?.inviteId === inviteId).map(c => c.peerId)
+    await session.announceRecords([signRevocation(file.team.teamId, inviteId, keep, this.requireSigner(), Date.now())])
+    return { inviteId, revoked: true, kept: keep.length }
+  }
+
+  /**
+   * admins: a new network key for the current members this daemon reaches; then this
+   * daemon switches too. Returns who got it (members offline now need a new invite).
+   */
+  async teamRotateKey (): Promise<{ keyEpoch: number, delivered: string[], missed: string[] }> {
+    const file = this.requireAdmin('rotate the network key')
+    const session = this.requireSession()
+    const rotation = newRotation(file.team.teamId, (file.keyEpoch ?? 0) + 1, this.requireSigner())
+    const others = session.currentMembers().filter(c => c.peerId !== this.peerId)
+    const delivered: string[] = []
+    const missed: string[] = []
+    await Promise.all(others.map(async c => {
+      try {
+        if (!session.isVerified(c.peerId)) throw new Error('not connected')
+        await session.sendRekey(c.peerId, rotation, AbortSignal.timeout(5_000))
+        delivered.push(c.name)
+      } catch {
+        missed.push(c.name)
+      }
+    }))
+    await this.takeRotation(file, rotation)
+    return { keyEpoch: rotation.keyEpoch, delivered: delivered.sort(), missed: missed.sort() }
+  }
+
+  /** a member received a rotation: check it, save the key, restart the node with it */
+  private async onRekey (rotation: unknown, from: string): Promise<boolean> {
+    const file = this.teamFile
+    const session = this.session
+    if (file == null || session == null || !verifyRotation(rotation, file.team.teamId)) return false
+    const signer = session.roster.get(rotation.by)
+    if (signer?.role !== 'admin' || !session.isMember(rotation.by) || rotation.keyEpoch <= (file.keyEpoch ?? 0)) return false
+    this.line(`new network key (epoch ${rotation.keyEpoch}) from admin ${signer.name} via ${from}`)
+    // answer first, then switch: the reply travels on the old key
+    setTimeout(() => { void this.takeRotation(file, rotation).catch(err => { this.line(`could not switch to the new network key: ${(err as Error).message}`) }) }, 100)
+    return true
+  }
+
+  private async takeRotation (file: TeamFile, rotation: KeyRotation): Promise<void> {
+    if (this.teamFile !== file) return
+    const next: TeamFile = { ...file, team: { ...file.team, psk: rotation.psk }, keyEpoch: rotation.keyEpoch }
+    await writeTeamFile(this.paths.team, next)
+    this.teamFile = next
+    await this.enterTeam(next)
+    this.emit({ type: 'team:changed', data: { teamId: next.team.teamId, keyEpoch: rotation.keyEpoch } })
   }
 
   async teamLeave (): Promise<TeamDoc> {

@@ -23,6 +23,7 @@ import type { Capacity, PeerState, Transition } from '../presence/index.js'
 import type { Signer } from '../team/index.js'
 import type { Departure, Departures } from './departures.js'
 import { TaskService } from '../tasks/service.js'
+import { PROTOCOL_REKEY, type KeyRotation } from './rekey.js'
 import { withinWorkHours } from './config.js'
 
 const log = logger('paired:session')
@@ -47,6 +48,8 @@ export interface SessionInit {
   /** the daemon's own status, answered on the query protocol */
   status: () => Promise<StatusDoc>
   emit: (event: DaemonEvent) => void
+  /** an admin sent a new network key; resolves true when it was taken */
+  onRekey?: (rotation: unknown, from: string) => Promise<boolean>
   /** is anyone listening to events? (skip making those nobody reads) */
   hasListeners: () => boolean
   line: (text: string) => void
@@ -133,6 +136,7 @@ export class TeamSession {
     try {
       await node.handle(PROTOCOL_TEAM, (stream, connection) => { void this.onHello(stream, connection) })
       await node.handle(PROTOCOL_QUERY, (stream, connection) => { void this.onQuery(stream, connection) })
+      await node.handle(PROTOCOL_REKEY, (stream, connection) => { void this.onRekey(stream, connection) })
       node.addEventListener('peer:discovery', evt => {
         const { id, multiaddrs } = evt.detail
         if (id.equals(node.peerId)) return
@@ -332,6 +336,38 @@ export class TeamSession {
     }
   }
 
+  /** hands a key rotation to one member; resolves when it took it */
+  async sendRekey (peer: string, rotation: KeyRotation, signal?: AbortSignal): Promise<void> {
+    const stream = await this.requireNode().dialProtocol(peerIdFromString(peer), PROTOCOL_REKEY, { signal })
+    try {
+      const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+      await ch.write({ type: 'rekey', rotation }, { signal })
+      const reply = await ch.read<{ ok?: boolean, error?: string }>({ signal })
+      if (!isObject(reply) || reply.ok !== true) throw new Error(reply?.error ?? 'refused')
+      await stream.close({ signal }).catch(() => {})
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
+    }
+  }
+
+  private async onRekey (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    if (!this.verified.has(peer) || this.init.onRekey == null) {
+      stream.abort(new Error('not a member'))
+      return
+    }
+    const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+    try {
+      const msg = await ch.read()
+      const ok = isObject(msg) && msg.type === 'rekey' && await this.init.onRekey(msg.rotation, peer)
+      await ch.write(ok ? { ok: true } : { ok: false, error: 'the key rotation was not signed by an admin of this team, or is not newer' })
+      await stream.close().catch(() => {})
+    } catch (err) {
+      stream.abort(err as Error)
+    }
+  }
+
   /** tell the team about certificates we learned (new members) */
   async publishRoster (certs: MemberCertificate[]): Promise<void> {
     const node = this.node
@@ -467,7 +503,7 @@ export class TeamSession {
     }
     if (this.applyDepartures(msg.departures).length > 0) void this.persistDepartures()
     if (this.init.departures.covers(cert)) {
-      throw Object.assign(new Error(`${cert.name} (${peer}) left the team; it needs a new invite to come back`), { name: 'InvalidCertificateError' })
+      throw Object.assign(new Error(this.init.departures.reason(cert) ?? `${cert.name} (${peer}) is not a member`), { name: 'InvalidCertificateError' })
     }
     const before = new Set(this.init.roster.members().map(c => c.peerId))
     const result = this.init.roster.add(cert, now)
@@ -524,19 +560,38 @@ export class TeamSession {
     }
   }
 
-  /** merge departures; a peer that left is let go and no longer redialed */
+  /**
+   * merge departures, removals and revocations; a peer that no longer counts is let go at
+   * once (its connections closed, its streams and gossip refused) and no longer redialed
+   */
   private applyDepartures (values: unknown): string[] {
     const changed = this.init.departures.merge(values)
-    for (const peer of changed) {
+    if (changed.length === 0) return changed
+    const peers = changed.includes('*') ? this.init.roster.members().map(c => c.peerId) : changed
+    for (const peer of new Set(peers)) {
       const cert = this.init.roster.get(peer)
-      if (peer === this.selfId || cert == null || !this.init.departures.covers(cert)) continue
+      if (cert == null || !this.init.departures.covers(cert)) continue
+      if (peer === this.selfId) {
+        this.init.line(`this daemon is no longer a member of team ${this.init.team.name}: ${this.init.departures.reason(cert) ?? ''}`)
+        continue
+      }
+      if (!this.verified.has(peer) && !this.isConnected(peer) && !changed.includes(peer)) continue
       this.redialer.forget(peer)
-      this.init.line(`peer left the team ${cert.name} ${peer}`)
+      this.init.line(`peer ${this.init.departures.reason(cert) ?? `left the team ${cert.name} ${peer}`}`)
       this.init.emit({ type: 'team:member-left', data: { peerId: peer, name: cert.name } })
       this.verified.delete(peer)
       if (this.node != null) void this.node.hangUp(peerIdFromString(peer)).catch(() => {})
     }
     return changed
+  }
+
+  /** apply signed removals or revocations made here, and tell the team */
+  async announceRecords (records: unknown[]): Promise<void> {
+    if (this.applyDepartures(records).length > 0) await this.persistDepartures()
+    const node = this.node
+    if (node == null) return
+    const data = new TextEncoder().encode(JSON.stringify({ certs: [], departures: records }))
+    await node.services.pubsub.publish(rosterTopic(this.init.team.teamId), data).catch(() => {})
   }
 
   private async persistDepartures (): Promise<void> {

@@ -14,6 +14,8 @@ export interface TeamFile {
   cert: MemberCertificate
   /** base64url Ed25519 seed of the team key; only on the founder's machine */
   teamSeed?: string
+  /** how many times the network key was rotated (0 or absent: the key of the invite) */
+  keyEpoch?: number
 }
 
 export async function readTeamFile (path: string): Promise<TeamFile | undefined> {

@@ -30,6 +30,8 @@ import * as teamInvite from './team-invite.js'
 import * as teamJoin from './team-join.js'
 import * as teamLeave from './team-leave.js'
 import * as teamMembers from './team-members.js'
+import * as teamRemove from './team-remove.js'
+import * as teamRotateKey from './team-rotate-key.js'
 import * as team from './team.js'
 import * as version from './version.js'
 
@@ -49,6 +51,8 @@ export const COMMANDS: Readonly<Record<string, CommandModule>> = {
   'team invite': teamInvite,
   'team join': teamJoin,
   'team members': teamMembers,
+  'team remove': teamRemove,
+  'team rotate-key': teamRotateKey,
   'team leave': teamLeave,
   'kv set': kvSet,
   'kv get': kvGet,

@@ -3,12 +3,14 @@
  * `$(paired team invite)` works; the hint goes to stderr.
  */
 import type { InviteDoc } from '../../api/types.js'
-import { flag, intOption, stringOption } from '../args.js'
+import { UsageError, flag, intOption, stringOption } from '../args.js'
 import type { CommandArgs, CommandContext, CommandOptions } from '../context.js'
 
-export const usage = 'team invite [--role R] [--ttl D] [--uses N] [--no-addresses]'
-export const summary = 'print a new invite token (admins only)'
+export const usage = 'team invite [--role R] [--ttl D] [--uses N] [--no-addresses] | team invite revoke INVITE_ID'
+export const summary = 'print a new invite token, or revoke one (admins only)'
+export const optionalArgs = 2
 export const details = [
+  '  revoke INVITE_ID  the invite admits nobody new (members it admitted stay; see paired team remove)',
   '  --role R         admin, member (default) or guest',
   '  --ttl D          how long it stays valid, like 30m, 24h (default) or 7d',
   '  --uses N         how many peers it admits (default 1, at most 1000)',
@@ -21,7 +23,19 @@ export const options: CommandOptions = {
   'no-addresses': { type: 'boolean' }
 }
 
+async function revoke (parsed: CommandArgs, ctx: CommandContext): Promise<number | undefined> {
+  const inviteId = parsed.positionals[1]
+  if (inviteId == null || parsed.positionals.length !== 2) throw new UsageError('usage: paired team invite revoke INVITE_ID')
+  const r = await (await ctx.client()).post<{ inviteId: string, kept: number }>('team/invites/revoke', { inviteId })
+  ctx.result(r, () => `invite ${r.inviteId} revoked; the ${r.kept === 1 ? 'member' : `${r.kept} members`} it admitted stay${r.kept === 0 ? '' : ' (paired team remove PEER to remove one)'}`)
+  return undefined
+}
+
 export async function run (parsed: CommandArgs, ctx: CommandContext): Promise<number | undefined> {
+  if (parsed.positionals.length > 0) {
+    if (parsed.positionals[0] !== 'revoke') throw new UsageError(`unknown argument "${parsed.positionals[0]}" (did you mean: paired team invite revoke INVITE_ID?)`)
+    return await revoke(parsed, ctx)
+  }
   const body: Record<string, unknown> = {}
   const role = stringOption(parsed, 'role')
   if (role != null) body.role = role
@@ -37,6 +51,6 @@ export async function run (parsed: CommandArgs, ctx: CommandContext): Promise<nu
   }
   ctx.out(invite.token)
   const uses1 = invite.maxUses === 1 ? '1 use' : `${invite.maxUses} uses`
-  ctx.err(`invite for a ${invite.role}, ${uses1}, valid until ${new Date(invite.expiresAt).toISOString()}; on the joining machine run: paired team join <token>`)
+  ctx.err(`invite ${invite.inviteId} for a ${invite.role}, ${uses1}, valid until ${new Date(invite.expiresAt).toISOString()}; on the joining machine run: paired team join <token>`)
   return undefined
 }

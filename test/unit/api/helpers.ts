@@ -63,6 +63,22 @@ export class StubDaemonControl implements DaemonControl {
     return this.statusDoc
   }
 
+  async teamRemove (peer: string): Promise<{ peerId: string, name: string | null, removed: true }> {
+    this.record('teamRemove', peer)
+    if (peer !== PEER_B && peer !== 'bob') throw new NotFoundError(`no member ${peer}`)
+    return { peerId: PEER_B, name: 'bob', removed: true }
+  }
+
+  async teamRotateKey (): Promise<{ keyEpoch: number, delivered: string[], missed: string[] }> {
+    this.record('teamRotateKey')
+    return { keyEpoch: 1, delivered: ['bob'], missed: [] }
+  }
+
+  async teamRevokeInvite (inviteId: string): Promise<{ inviteId: string, revoked: true, kept: number }> {
+    this.record('teamRevokeInvite', inviteId)
+    return { inviteId, revoked: true, kept: 1 }
+  }
+
   async peer (id: string): Promise<PeerDetailDoc> {
     this.record('peer', id)
     const found = (await this.peers()).find(p => p.peerId === id || p.name === id)

@@ -1,0 +1,51 @@
+/**
+ * Network key rotation: an admin (`paired team rotate-key`) signs a new pre-shared key with
+ * a higher key epoch and hands it, over `/paired/rekey/1.0.0`, to each current member it
+ * is connected to (never by gossip: a removed member must not see it). Each member checks
+ * the signature and that the signer is an admin, saves the key to `team.json` and restarts
+ * its libp2p node with it. A removed member, still holding the old key, then cannot even
+ * finish a handshake. A member that was offline during the rotation needs a new invite.
+ */
+import { randomBytes } from 'node:crypto'
+import { canonicalJson, peerPublicKey, verifyEd25519, type Signer } from '../team/index.js'
+import { isObject } from '../protocol/frames.js'
+
+export const PROTOCOL_REKEY = '/paired/rekey/1.0.0'
+const DOMAIN = 'paired/rekey/v1\n'
+
+export interface KeyRotation {
+  v: 1
+  teamId: string
+  /** 1 for the first rotation; a member takes only a higher epoch than its own */
+  keyEpoch: number
+  /** the new pnet key: 64 lowercase hex characters */
+  psk: string
+  at: number
+  by: string
+  sig: string
+}
+
+function payload (r: Omit<KeyRotation, 'sig'>): Uint8Array {
+  return new TextEncoder().encode(DOMAIN + canonicalJson({ v: r.v, teamId: r.teamId, keyEpoch: r.keyEpoch, psk: r.psk, at: r.at, by: r.by }))
+}
+
+export function newRotation (teamId: string, keyEpoch: number, signer: Signer, at = Date.now()): KeyRotation {
+  const body = { v: 1 as const, teamId, keyEpoch, psk: randomBytes(32).toString('hex'), at, by: signer.peerId }
+  return { ...body, sig: Buffer.from(signer.sign(payload(body))).toString('base64url') }
+}
+
+/** a well-formed rotation of `teamId`, signed by its `by` (whether `by` is an admin is the caller's check) */
+export function verifyRotation (value: unknown, teamId: string): value is KeyRotation {
+  if (!isObject(value) || value.v !== 1 || value.teamId !== teamId) return false
+  const { keyEpoch, psk, at, by, sig } = value
+  if (typeof keyEpoch !== 'number' || !Number.isSafeInteger(keyEpoch) || keyEpoch < 1) return false
+  if (typeof psk !== 'string' || !/^[0-9a-f]{64}$/.test(psk)) return false
+  if (typeof at !== 'number' || typeof by !== 'string' || typeof sig !== 'string') return false
+  const key = peerPublicKey(by)
+  if (key == null) return false
+  try {
+    return verifyEd25519(key, payload({ v: 1, teamId, keyEpoch, psk, at, by }), Buffer.from(sig, 'base64url'))
+  } catch {
+    return false
+  }
+}
