@@ -49,6 +49,11 @@ export interface TasksConfig {
   maxPriority: { admin: TaskPriorityName, member: TaskPriorityName, guest: TaskPriorityName }
   /** take no new work while on battery. @default false */
   pauseOnBattery: boolean
+  /**
+   * replicate a task placed on a machine that has not earned trust yet (10 good results in
+   * a row) on a second one, and commit only an output both agree on. @default false
+   */
+  adaptiveReplicas: boolean
   /** take new work only within these local hours, e.g. "09:00-18:00" (may wrap midnight). @default null: always */
   workHours: string | null
 }
@@ -57,7 +62,7 @@ const PRIORITY_NAMES: readonly TaskPriorityName[] = ['critical', 'high', 'normal
 const WORK_HOURS = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/
 
 export function defaultTasksConfig (): TasksConfig {
-  return { leaseMs: 10_000, maxPriority: { admin: 'critical', member: 'high', guest: 'normal' }, pauseOnBattery: false, workHours: null }
+  return { leaseMs: 10_000, maxPriority: { admin: 'critical', member: 'high', guest: 'normal' }, pauseOnBattery: false, adaptiveReplicas: false, workHours: null }
 }
 
 /** whether `now` (local time) is within `hours` ("HH:MM-HH:MM", wrapping midnight when the end is earlier) */
@@ -98,7 +103,7 @@ export type ConfigLayer = Partial<Omit<PairedConfig, 'mdns' | 'tasks' | 'reputat
 }
 
 const KEYS = new Set(['name', 'listen', 'bootstrap', 'apiHost', 'apiPort', 'slots', 'labels', 'mdns', 'agents', 'tasks', 'reputation'])
-const TASKS_KEYS = new Set(['leaseMs', 'lease', 'maxPriority', 'pauseOnBattery', 'workHours'])
+const TASKS_KEYS = new Set(['leaseMs', 'lease', 'maxPriority', 'pauseOnBattery', 'adaptiveReplicas', 'workHours'])
 const REPUTATION_KEYS = new Set(['quarantineThreshold', 'coolOffMs', 'coolOff'])
 
 function objectOf (source: string, key: string, value: unknown, allowed: Set<string>): Record<string, unknown> {
@@ -135,6 +140,10 @@ function validateTasks (source: string, value: unknown): Partial<TasksConfig> {
   if (t.pauseOnBattery !== undefined) {
     if (typeof t.pauseOnBattery !== 'boolean') throw new InvalidConfigError(`${source}: config key "tasks.pauseOnBattery" must be true or false`)
     out.pauseOnBattery = t.pauseOnBattery
+  }
+  if (t.adaptiveReplicas !== undefined) {
+    if (typeof t.adaptiveReplicas !== 'boolean') throw new InvalidConfigError(`${source}: config key "tasks.adaptiveReplicas" must be true or false`)
+    out.adaptiveReplicas = t.adaptiveReplicas
   }
   if (t.workHours !== undefined) {
     if (t.workHours !== null && (typeof t.workHours !== 'string' || !WORK_HOURS.test(t.workHours))) {

@@ -185,6 +185,7 @@ export class TeamSession {
         labels: init.config.labels,
         agents: init.config.agents,
         leaseMs: init.config.tasks.leaseMs,
+        adaptiveReplicas: init.config.tasks.adaptiveReplicas,
         maxPriority: init.config.tasks.maxPriority,
         reputation: { quarantineThreshold: init.config.reputation.quarantineThreshold, coolOffMs: init.config.reputation.coolOffMs },
         paused: () => this.pausedReason(),

@@ -59,6 +59,8 @@ export interface CoordinatorInit {
   ingest: (batch: unknown) => Promise<void>
   /** unfinished tasks in the store (at start, and for adoption) */
   openTasks: () => AsyncIterable<TaskRecord>
+  /** replicate work placed on an unproven or probation executor (BOINC's adaptive replication) */
+  adaptive?: boolean
   random?: () => number
 }
 
@@ -457,6 +459,11 @@ export class Coordinator {
       }
       misses = 0
       t.waiting = undefined
+      if (this.init.adaptive === true && t.record.replicas <= 1 && t.slots.size === 0 && !this.trusted(placement.chosen[0])) {
+        // an executor that has not earned trust yet: a second machine checks its output
+        t.record = { ...t.record, replicas: 2 }
+        void this.writeFacts([taskDrafts.replicas(t.taskId, 2)])
+      }
       for (const peer of placement.chosen) this.offer(t, peer)
       if (this.wanted(t) > 0) retry.push(t)
     }
@@ -464,6 +471,12 @@ export class Coordinator {
     const back = retry.filter(t => !t.inQueue && this.wanted(t) > 0)
     for (const t of back) t.inQueue = true
     this.pending.pushFront(back)
+  }
+
+  private trusted (peer: string): boolean {
+    if (peer === this.init.selfId) return true
+    const { status } = this.init.reputation.view(peer)
+    return status === 'trusted'
   }
 
   private offer (t: Tracked, peer: string): void {

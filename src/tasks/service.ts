@@ -46,6 +46,8 @@ export interface TaskServiceInit {
   labels: Record<string, string>
   agents: AgentsConfig
   leaseMs: number
+  /** replicate work placed on executors that have not earned trust yet. @default false */
+  adaptiveReplicas?: boolean
   maxPriority: Record<Role, TaskPriority>
   reputation: Partial<ReputationPolicy>
   /** why this daemon takes no work now, if it does not (battery, hours) */
@@ -114,7 +116,8 @@ export class TaskService implements TaskControl {
       reputation: this.reputation,
       write: async drafts => await init.state.write(drafts),
       ingest: async batch => { await init.state.ingest(batch) },
-      openTasks: () => this.openTasks()
+      openTasks: () => this.openTasks(),
+      adaptive: init.adaptiveReplicas === true
     })
   }
 

@@ -108,6 +108,38 @@ describe('placement by capacity', () => {
   }, 60_000)
 })
 
+describe('adaptive redundancy', () => {
+  let s: DaemonProcess, x: DaemonProcess, y: DaemonProcess
+
+  beforeAll(async () => {
+    s = await configuredDaemon('ad-s', { slots: 0, tasks: { adaptiveReplicas: true } })
+    x = await configuredDaemon('ad-x', { slots: 2 })
+    y = await configuredDaemon('ad-y', { slots: 2 })
+    await Promise.all([s, x, y].map(async d => { await d.start() }))
+    await formTeam(s, [x, y], 'adaptive')
+    await allAlive([s, x, y])
+  }, 60_000)
+
+  afterAll(async () => { await Promise.all([s, x, y].map(async d => { await d.cleanup(); await rm(d.home, { recursive: true, force: true }) })) })
+
+  it('work on executors that have not earned trust runs twice, until they have (10 good results in a row)', async () => {
+    const replicas: number[] = []
+    for (let i = 0; i < 14; i++) {
+      const r = await s.cli(['submit', 'echo', '--input', JSON.stringify({ i }), '--wait', '--json'])
+      expect(r.code, r.stderr).toBe(0)
+      const { taskId } = JSON.parse(r.stdout) as { taskId: string }
+      const row = await eventually('both replicas reported', async () => {
+        const t = await apiGet<TaskRow & { replicas: number }>(s, `tasks/${taskId}`)
+        return t.results.length >= t.replicas ? t : undefined
+      }, 10_000, 50)
+      expect(row.result?.output).toStrictEqual({ i })
+      replicas.push(row.replicas)
+    }
+    expect(replicas.slice(0, 3)).toStrictEqual([2, 2, 2])
+    expect(replicas.at(-1)).toBe(1)
+  }, 90_000)
+})
+
 describe('failover', () => {
   let a: DaemonProcess, b: DaemonProcess, c: DaemonProcess, d: DaemonProcess
   const id: Record<string, string> = {}
