@@ -147,7 +147,9 @@ export class TeamState implements SyncStore {
         }
         let batches: OpBatch[]
         try {
-          batches = await this.store.write(group.flatMap(p => p.drafts))
+          // appended under the store's lock, made durable outside it: ingests go on during the fsync
+          batches = await this.store.write(group.flatMap(p => p.drafts), { sync: false })
+          await this.store.durable()
         } catch (err) {
           // one bad write must not sink the others: retry them one caller at a time
           if (group.length > 1) {

@@ -21,8 +21,19 @@ function privateKeyObject (seed: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
 }
 
+/** parsed public keys of recent signers: parsing costs as much as verifying */
+const keyCache = new Map<string, KeyObject>()
+const KEY_CACHE_SIZE = 1024
+
 function publicKeyObject (publicKey: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
+  const id = Buffer.from(publicKey).toString('base64')
+  let key = keyCache.get(id)
+  if (key === undefined) {
+    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
+    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value as string)
+    keyCache.set(id, key)
+  }
+  return key
 }
 
 function rawPublicKey (key: KeyObject): Uint8Array {

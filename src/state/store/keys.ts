@@ -13,6 +13,7 @@
  * | `task/<teamId>/<taskId>` | the task view: the join of every fact of that task (`TaskRecord`; the placeholder spec until its `task:create` arrives) |
  * | `rep/<teamId>/<peerId>` | this daemon's reputation of a peer (`ReputationState`, local: not replicated) |
  * | `clock/<teamId>` | the last hlc this store's clock issued or received, so it resumes after it on restart |
+ * | `sync/<teamId>` | a counter written with `sync: true` to make earlier unsynced writes durable (`OpStore.durable`) |
  * | `snap/<teamId>` | the last compaction's fold point: `{ vv, at, droppedOps }`; below `vv`, ops superseded in the view are gone from `ops/` |
  *
  * A record, the head it advances, the view entries it changes and the clock are always
@@ -42,6 +43,7 @@ export const taskKey = (teamId: string, taskId: string): string => `${taskPrefix
 export const repPrefix = (teamId: string): string => `rep/${teamId}/`
 export const repKey = (teamId: string, peerId: string): string => `${repPrefix(teamId)}${peerId}`
 export const clockKey = (teamId: string): string => `clock/${teamId}`
+export const syncKey = (teamId: string): string => `sync/${teamId}`
 export const snapKey = (teamId: string): string => `snap/${teamId}`
 
 /**

@@ -19,7 +19,7 @@ import { compactAuthor, foldedLog, liveIn } from './compaction.js'
 import type { PairedDb } from './db.js'
 import { InvalidSnapshotError, NoSignerError, SeqConflictError } from './errors.js'
 import {
-  clockKey, headKey, headPrefix, kvKey, kvPrefix, opsKey, opsPrefix, prefixEnd, snapKey, taskKey, taskPrefix
+  clockKey, headKey, headPrefix, kvKey, kvPrefix, opsKey, opsPrefix, prefixEnd, snapKey, syncKey, taskKey, taskPrefix
 } from './keys.js'
 import { VIEW_KINDS, asEntry, opId, viewChanges, type KvEntry, type ViewEntry } from './kv-view.js'
 import { GapBuffer, type Prepared } from './pending.js'
@@ -103,6 +103,8 @@ export class OpStore {
   private queue: Promise<unknown> = Promise.resolve()
   private readonly guard: WriteGuard
   private readonly viewHash = new ViewHash()
+  private barriers = 0
+  private readonly ingesting = new Map<string, Promise<IngestResult>>()
   /** called after each durable write that changed task records (with the ops it applied) */
   onTasks?: (changes: TaskChange[], ops: Op[]) => void
 
@@ -177,6 +179,16 @@ export class OpStore {
     })
   }
 
+  /**
+   * Makes every write before it durable: one tiny write with `sync: true`, which flushes
+   * LevelDB's log, and with it every record appended before. Not under the store's
+   * exclusive lock, so ingests and reads go on while the disk flushes: a caller can
+   * `write(…, { sync: false })`, then `durable()`, then acknowledge.
+   */
+  async durable (): Promise<void> {
+    await this.guard.batch([{ type: 'put', key: syncKey(this.teamId), value: ++this.barriers }], true)
+  }
+
   /** Sets a kv key (value: any JSON up to 1 MiB encoded, else `ValueTooLargeError`). */
   async kvSet (key: string, value: unknown, options?: WriteOptions): Promise<OpBatch> {
     return (await this.write([kvSetDraft(key, value)], options))[0]
@@ -199,8 +211,22 @@ export class OpStore {
     await this.start()
     const peek = peekRange(input)
     if (peek !== undefined && peek.toSeq <= this.head(peek.author)) return { applied: 0, duplicate: true }
-    const prepared = prepare(input, options.acceptFolds ?? true)
-    return this.exclusive(async () => this.ingestPrepared(prepared, options.sync ?? false))
+    // the same record arriving twice at once (a direct message and gossip): verify and apply it once
+    const sig = isPlainObject(input) && typeof input.sig === 'string' ? input.sig : undefined
+    const key = peek === undefined || sig === undefined ? undefined : `${peek.author}\n${peek.toSeq}\n${sig}`
+    const same = key === undefined ? undefined : this.ingesting.get(key)
+    if (same !== undefined && await same.then(() => true, () => false)) return { applied: 0, duplicate: true }
+    const run = (async () => {
+      const prepared = prepare(input, options.acceptFolds ?? true)
+      return await this.exclusive(async () => this.ingestPrepared(prepared, options.sync ?? false))
+    })()
+    if (key === undefined) return await run
+    this.ingesting.set(key, run)
+    try {
+      return await run
+    } finally {
+      this.ingesting.delete(key)
+    }
   }
 
   private async ingestPrepared (p: Prepared, sync: boolean): Promise<IngestResult> {

@@ -79,7 +79,7 @@ export class StateSync {
     node.services.pubsub.topicValidators.set(stateTopic(teamId), (from, msg) => this.validate(from.toString(), msg.data))
     node.services.pubsub.subscribe(stateTopic(teamId))
     node.services.pubsub.addEventListener('message', this.onMessage)
-    this.timer = setInterval(() => { this.pullRandom() }, this.init.intervalMs ?? ANTI_ENTROPY_INTERVAL_MS)
+    this.timer = setInterval(() => { this.pullRandom() }, this.init.intervalMs ?? Number(process.env.PX_AE ?? ANTI_ENTROPY_INTERVAL_MS))
     this.timer.unref?.()
   }
 
