@@ -7,8 +7,10 @@
  * finish a handshake. A member that was offline during the rotation needs a new invite.
  */
 import { randomBytes } from 'node:crypto'
+import type { Stream } from '@libp2p/interface'
+import { MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS } from '../node/constants.js'
 import { canonicalJson, peerPublicKey, verifyEd25519, type Signer } from '../team/index.js'
-import { isObject } from '../protocol/frames.js'
+import { isObject, jsonChannel } from '../protocol/frames.js'
 
 export const PROTOCOL_REKEY = '/paired/rekey/1.0.0'
 const DOMAIN = 'paired/rekey/v1\n'
@@ -47,5 +49,32 @@ export function verifyRotation (value: unknown, teamId: string): value is KeyRot
     return verifyEd25519(key, payload({ v: 1, teamId, keyEpoch, psk, at, by }), Buffer.from(sig, 'base64url'))
   } catch {
     return false
+  }
+}
+
+/** sends `rotation` on a fresh `/paired/rekey/1.0.0` stream; resolves when the member took it */
+export async function sendRotation (stream: Stream, rotation: KeyRotation, signal?: AbortSignal): Promise<void> {
+  try {
+    const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+    await ch.write({ type: 'rekey', rotation }, { signal })
+    const reply = await ch.read<{ ok?: boolean, error?: string }>({ signal })
+    if (!isObject(reply) || reply.ok !== true) throw new Error(reply?.error ?? 'refused')
+    await stream.close({ signal }).catch(() => {})
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  }
+}
+
+/** answers one rotation request: `take` checks and applies it (true when taken) */
+export async function answerRotation (stream: Stream, take: (rotation: unknown) => Promise<boolean>): Promise<void> {
+  const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+  try {
+    const msg = await ch.read()
+    const ok = isObject(msg) && msg.type === 'rekey' && await take(msg.rotation)
+    await ch.write(ok ? { ok: true } : { ok: false, error: 'the key rotation was not signed by an admin of this team, or is not newer' })
+    await stream.close().catch(() => {})
+  } catch (err) {
+    stream.abort(err as Error)
   }
 }

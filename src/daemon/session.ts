@@ -6,7 +6,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createPairedNode, type PairedLibp2p } from '../node/create-node.js'
 import {
-  HELLO_DEADLINE_MS, MAX_QUERY_MESSAGE_BYTES, MAX_TEAM_MESSAGE_BYTES, PROTOCOL_QUERY, PROTOCOL_TEAM,
+  HELLO_DEADLINE_MS, MAX_QUERY_MESSAGE_BYTES, PROTOCOL_QUERY, PROTOCOL_TEAM,
   STREAM_READ_TIMEOUT_MS, rosterTopic
 } from '../node/constants.js'
 import { isObject, jsonChannel } from '../protocol/frames.js'
@@ -17,13 +17,14 @@ import type { Identity } from '../identity/index.js'
 import type { DaemonEvent, StatusDoc } from '../api/types.js'
 import type { PairedConfig } from './config.js'
 import { Redialer } from './redialer.js'
+import { answerHello, initiateHello, type HelloMessage } from './hello.js'
 import { PresenceService } from '../presence/service.js'
 import { TeamState } from '../state/service.js'
 import type { Capacity, PeerState, Transition } from '../presence/index.js'
 import type { Signer } from '../team/index.js'
 import type { Departure, Departures } from './departures.js'
 import { TaskService } from '../tasks/service.js'
-import { PROTOCOL_REKEY, type KeyRotation } from './rekey.js'
+import { PROTOCOL_REKEY, answerRotation, sendRotation, type KeyRotation } from './rekey.js'
 import { withinWorkHours } from './config.js'
 
 const log = logger('paired:session')
@@ -57,14 +58,6 @@ export interface SessionInit {
 
 /** what a hello exchange ended with, for a join that waits on it */
 export type HelloOutcome = { ok: true, peerId: string } | { ok: false, peerId: string, error: { name: string, message: string } }
-
-interface HelloMessage {
-  type: 'hello' | 'welcome' | 'ack' | 'refused'
-  cert?: unknown
-  roster?: unknown
-  departures?: unknown
-  error?: { name: string, message: string }
-}
 
 const MAX_ROSTER_ENTRIES = 2_000
 
@@ -340,33 +333,17 @@ export class TeamSession {
   /** hands a key rotation to one member; resolves when it took it */
   async sendRekey (peer: string, rotation: KeyRotation, signal?: AbortSignal): Promise<void> {
     const stream = await this.requireNode().dialProtocol(peerIdFromString(peer), PROTOCOL_REKEY, { signal })
-    try {
-      const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
-      await ch.write({ type: 'rekey', rotation }, { signal })
-      const reply = await ch.read<{ ok?: boolean, error?: string }>({ signal })
-      if (!isObject(reply) || reply.ok !== true) throw new Error(reply?.error ?? 'refused')
-      await stream.close({ signal }).catch(() => {})
-    } catch (err) {
-      stream.abort(err as Error)
-      throw err
-    }
+    await sendRotation(stream, rotation, signal)
   }
 
   private async onRekey (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    if (!this.verified.has(peer) || this.init.onRekey == null) {
+    const onRekey = this.init.onRekey
+    if (!this.verified.has(peer) || onRekey == null) {
       stream.abort(new Error('not a member'))
       return
     }
-    const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
-    try {
-      const msg = await ch.read()
-      const ok = isObject(msg) && msg.type === 'rekey' && await this.init.onRekey(msg.rotation, peer)
-      await ch.write(ok ? { ok: true } : { ok: false, error: 'the key rotation was not signed by an admin of this team, or is not newer' })
-      await stream.close().catch(() => {})
-    } catch (err) {
-      stream.abort(err as Error)
-    }
+    await answerRotation(stream, async rotation => await onRekey(rotation, peer))
   }
 
   /** tell the team about certificates we learned (new members) */
@@ -415,80 +392,47 @@ export class TeamSession {
     return { type, cert: this.init.cert, roster: this.init.roster.toJSON().slice(0, MAX_ROSTER_ENTRIES), departures: this.init.departures.toJSON() }
   }
 
+  private readonly helloHooks = {
+    payload: (type: 'hello' | 'welcome'): HelloMessage => this.helloPayload(type),
+    verify: async (peer: string, msg: HelloMessage): Promise<void> => { await this.verifyAndMerge(peer, msg) }
+  }
+
   private async sendHello (connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    let stream: Stream | undefined
-    try {
-      stream = await connection.newStream(PROTOCOL_TEAM, { signal: AbortSignal.timeout(STREAM_READ_TIMEOUT_MS) })
-      const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
-      await ch.write(this.helloPayload('hello'))
-      const reply = await ch.read<HelloMessage>()
-      if (!isObject(reply)) throw new Error('malformed reply')
-      if (reply.type === 'refused') {
-        await stream.close().catch(() => {})
-        this.refusedBy(peer, reply.error)
-        await connection.close().catch(() => {})
-        return
-      }
-      try {
-        await this.verifyAndMerge(peer, reply)
-      } catch (err) {
-        const e = err as Error
-        await ch.write({ type: 'refused', error: { name: e.name, message: e.message } }).catch(() => {})
-        throw err
-      }
-      await ch.write({ type: 'ack' })
-      await stream.close().catch(() => {})
-      this.markVerified(peer, (reply.cert as MemberCertificate).name)
-    } catch (err) {
-      stream?.abort(err as Error)
-      log('hello with %s failed: %s', peer, (err as Error).message)
-      // let a refused or broken peer go at once rather than at the deadline
-      if (!this.verified.has(peer)) await connection.close().catch(() => {})
-    }
-  }
-
-  private refusedBy (peer: string, error: unknown): void {
-    const e = isObject(error) ? { name: String(error.name), message: String(error.message) } : { name: 'Error', message: 'refused' }
-    log('%s refused our membership: %s', peer, e.message)
-    this.notify({ ok: false, peerId: peer, error: e })
-  }
-
-  /**
-   * The hello exchange, three messages: hello (initiator's certificate and roster),
-   * welcome (responder's), ack. Each side verifies the other's certificate before it
-   * answers, so "admitted" on either side means both sides accepted.
-   */
-  private async onHello (stream: Stream, connection: Connection): Promise<void> {
-    const peer = connection.remotePeer.toString()
-    const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
-    let msg: HelloMessage
-    try {
-      msg = await ch.read<HelloMessage>()
-      if (!isObject(msg) || msg.type !== 'hello') throw Object.assign(new Error('expected a hello'), { name: 'ProtocolError' })
-      await this.verifyAndMerge(peer, msg)
-    } catch (err) {
-      const e = err as Error
-      log('refusing %s: %s', peer, e.message)
-      await ch.write({ type: 'refused', error: { name: e.name, message: e.message } }).catch(() => {})
-      await stream.close().catch(() => {})
-      // give the refusal a moment to arrive, then drop the connection
-      setTimeout(() => { void connection.close().catch(() => {}) }, 200)
+    const result = await initiateHello(connection, this.helloHooks)
+    if (result.status === 'verified') {
+      this.markVerified(peer, (result.msg.cert as MemberCertificate).name)
       return
     }
-    try {
-      await ch.write(this.helloPayload('welcome'))
-      const final = await ch.read<HelloMessage>()
-      await stream.close().catch(() => {})
-      if (isObject(final) && final.type === 'ack') {
-        this.markVerified(peer, (msg.cert as MemberCertificate).name)
-      } else {
-        this.refusedBy(peer, isObject(final) ? final.error : undefined)
+    if (result.status === 'refused-by-peer') this.refusedBy(peer, result.error)
+    else log('hello with %s failed: %s', peer, result.error.message)
+    // let a refused or broken peer go at once rather than at the deadline
+    if (!this.verified.has(peer)) await connection.close().catch(() => {})
+  }
+
+  private refusedBy (peer: string, error: { name: string, message: string }): void {
+    log('%s refused our membership: %s', peer, error.message)
+    this.notify({ ok: false, peerId: peer, error })
+  }
+
+  private async onHello (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const result = await answerHello(stream, connection, this.helloHooks)
+    switch (result.status) {
+      case 'verified':
+        this.markVerified(peer, (result.msg.cert as MemberCertificate).name)
+        return
+      case 'refused':
+        log('refusing %s: %s', peer, result.error.message)
+        // give the refusal a moment to arrive, then drop the connection
+        setTimeout(() => { void connection.close().catch(() => {}) }, 200)
+        return
+      case 'refused-by-peer':
+        this.refusedBy(peer, result.error)
         await connection.close().catch(() => {})
-      }
-    } catch (err) {
-      stream.abort(err as Error)
-      log('hello from %s failed: %s', peer, (err as Error).message)
+        return
+      case 'failed':
+        log('hello from %s failed: %s', peer, result.error.message)
     }
   }
 

@@ -1,0 +1,98 @@
+/**
+ * The membership hello on `/paired/team/1.0.0`, three JSON messages: `hello` (the
+ * initiator's certificate, roster and departures), `welcome` (the responder's), `ack`.
+ * Each side verifies the other's certificate before it answers, so "admitted" on either
+ * side means both sides accepted. Either side may answer `refused` with an error instead.
+ * This file runs the exchange; what "verify" means (certificate, roster merge) is the
+ * session's, passed in.
+ */
+import type { Connection, Stream } from '@libp2p/interface'
+import { MAX_TEAM_MESSAGE_BYTES, PROTOCOL_TEAM, STREAM_READ_TIMEOUT_MS } from '../node/constants.js'
+import { isObject, jsonChannel } from '../protocol/frames.js'
+
+export interface HelloMessage {
+  type: 'hello' | 'welcome' | 'ack' | 'refused'
+  cert?: unknown
+  roster?: unknown
+  departures?: unknown
+  error?: { name: string, message: string }
+}
+
+export interface HelloHooks {
+  /** this daemon's side of the exchange */
+  payload: (type: 'hello' | 'welcome') => HelloMessage
+  /** checks the other side's certificate and merges what it sent; throws to refuse */
+  verify: (peer: string, msg: HelloMessage) => Promise<void>
+}
+
+export type HelloResult =
+  /** both sides accepted; `msg` is what the other side presented */
+  | { status: 'verified', msg: HelloMessage }
+  /** the other side refused us */
+  | { status: 'refused-by-peer', error: { name: string, message: string } }
+  /** we refused the other side */
+  | { status: 'refused', error: Error }
+  /** the stream broke */
+  | { status: 'failed', error: Error }
+
+function errorOf (value: unknown): { name: string, message: string } {
+  return isObject(value) ? { name: String(value.name), message: String(value.message) } : { name: 'Error', message: 'refused' }
+}
+
+/** the initiator's side, on a new stream of `connection` */
+export async function initiateHello (connection: Connection, hooks: HelloHooks): Promise<HelloResult> {
+  const peer = connection.remotePeer.toString()
+  let stream: Stream | undefined
+  try {
+    stream = await connection.newStream(PROTOCOL_TEAM, { signal: AbortSignal.timeout(STREAM_READ_TIMEOUT_MS) })
+    const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+    await ch.write(hooks.payload('hello'))
+    const reply = await ch.read<HelloMessage>()
+    if (!isObject(reply)) throw new Error('malformed reply')
+    if (reply.type === 'refused') {
+      await stream.close().catch(() => {})
+      return { status: 'refused-by-peer', error: errorOf(reply.error) }
+    }
+    try {
+      await hooks.verify(peer, reply)
+    } catch (err) {
+      const e = err as Error
+      await ch.write({ type: 'refused', error: { name: e.name, message: e.message } }).catch(() => {})
+      stream.abort(e)
+      return { status: 'refused', error: e }
+    }
+    await ch.write({ type: 'ack' })
+    await stream.close().catch(() => {})
+    return { status: 'verified', msg: reply }
+  } catch (err) {
+    stream?.abort(err as Error)
+    return { status: 'failed', error: err as Error }
+  }
+}
+
+/** the responder's side, on the stream the initiator opened */
+export async function answerHello (stream: Stream, connection: Connection, hooks: HelloHooks): Promise<HelloResult> {
+  const peer = connection.remotePeer.toString()
+  const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+  let msg: HelloMessage
+  try {
+    msg = await ch.read<HelloMessage>()
+    if (!isObject(msg) || msg.type !== 'hello') throw Object.assign(new Error('expected a hello'), { name: 'ProtocolError' })
+    await hooks.verify(peer, msg)
+  } catch (err) {
+    const e = err as Error
+    await ch.write({ type: 'refused', error: { name: e.name, message: e.message } }).catch(() => {})
+    await stream.close().catch(() => {})
+    return { status: 'refused', error: e }
+  }
+  try {
+    await ch.write(hooks.payload('welcome'))
+    const final = await ch.read<HelloMessage>()
+    await stream.close().catch(() => {})
+    if (isObject(final) && final.type === 'ack') return { status: 'verified', msg }
+    return { status: 'refused-by-peer', error: errorOf(isObject(final) ? final.error : undefined) }
+  } catch (err) {
+    stream.abort(err as Error)
+    return { status: 'failed', error: err as Error }
+  }
+}
