@@ -17,6 +17,7 @@ import type { Identity } from '../identity/index.js'
 import type { DaemonEvent, StatusDoc } from '../api/types.js'
 import type { PairedConfig } from './config.js'
 import { Redialer } from './redialer.js'
+import { PeerLimiter, QUERY_LIMIT, REKEY_LIMIT } from '../net/limits.js'
 import { answerHello, initiateHello, type HelloMessage } from './hello.js'
 import { PresenceService } from '../presence/service.js'
 import { TeamState } from '../state/service.js'
@@ -76,6 +77,8 @@ export class TeamSession {
   private readonly helloListeners = new Set<(o: HelloOutcome) => void>()
   private readonly deadlines = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly redialer: Redialer
+  private readonly queryLimiter = new PeerLimiter(QUERY_LIMIT, peer => { this.tasks?.reputation.behaviour(peer, 'flood') })
+  private readonly rekeyLimiter = new PeerLimiter(REKEY_LIMIT, peer => { this.tasks?.reputation.behaviour(peer, 'flood') })
 
   constructor (private readonly init: SessionInit) {
     this.redialer = new Redialer({
@@ -339,8 +342,8 @@ export class TeamSession {
   private async onRekey (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     const onRekey = this.init.onRekey
-    if (!this.verified.has(peer) || onRekey == null) {
-      stream.abort(new Error('not a member'))
+    if (!this.verified.has(peer) || onRekey == null || !this.rekeyLimiter.allow(peer)) {
+      stream.abort(new Error('not a member, or too many requests'))
       return
     }
     await answerRotation(stream, async rotation => await onRekey(rotation, peer))
@@ -566,6 +569,10 @@ export class TeamSession {
     const peer = connection.remotePeer.toString()
     if (!this.verified.has(peer)) {
       stream.abort(new Error('not a member'))
+      return
+    }
+    if (!this.queryLimiter.allow(peer)) {
+      stream.abort(new Error('rate limited: too many queries'))
       return
     }
     const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)

@@ -11,6 +11,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import type { PairedLibp2p } from '../node/create-node.js'
 import { MAX_TASK_MESSAGE_BYTES, PROTOCOL_TASK } from './constants.js'
 import { parseTaskMessage, type TaskMessage } from './messages.js'
+import { PeerLimiter, TASK_REQUEST_LIMIT } from '../net/limits.js'
 
 const log = logger('paired:tasks:links')
 const OPEN_TIMEOUT_MS = 5_000
@@ -24,6 +25,8 @@ export interface LinksInit {
   onMessage: (peer: string, msg: TaskMessage) => void
   /** a peer sent something that is not a task message */
   onInvalid?: (peer: string) => void
+  /** a peer sent requests faster than its limit */
+  onFlood?: (peer: string) => void
 }
 
 export class TaskLinks {
@@ -33,8 +36,12 @@ export class TaskLinks {
   private readonly streams = new Set<Stream>()
   private nextId = 1
   private stopped = false
+  /** offers and log requests per peer; replies and reports answer our own requests */
+  readonly limiter: PeerLimiter
 
-  constructor (private readonly init: LinksInit) {}
+  constructor (private readonly init: LinksInit) {
+    this.limiter = new PeerLimiter(TASK_REQUEST_LIMIT, init.onFlood)
+  }
 
   async start (): Promise<void> {
     await this.init.node.handle(PROTOCOL_TASK, (stream, connection) => { this.onInbound(stream, connection) }, {
@@ -133,8 +140,13 @@ export class TaskLinks {
             this.init.onInvalid?.(peer)
             throw new Error('malformed task message')
           }
-          if (msg.t === 'reply') this.settle(peer, msg)
-          else this.init.onMessage(peer, msg)
+          if (msg.t === 'reply') {
+            this.settle(peer, msg)
+          } else if ((msg.t === 'offer' || msg.t === 'logs') && !this.limiter.allow(peer)) {
+            await writer({ t: 'reply', id: msg.id, accepted: false, reason: 'rate limited: too many requests' })
+          } else {
+            this.init.onMessage(peer, msg)
+          }
         }
       } catch (err) {
         if (!this.stopped) log('task stream with %s ended: %s', peer, (err as Error).message)

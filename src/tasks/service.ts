@@ -89,7 +89,8 @@ export class TaskService implements TaskControl {
       node: init.node,
       isVerified: init.isVerified,
       onMessage: (peer, msg) => { this.onMessage(peer, msg) },
-      onInvalid: peer => { this.reputation.behaviour(peer, 'protocol-violation') }
+      onInvalid: peer => { this.reputation.behaviour(peer, 'protocol-violation') },
+      onFlood: peer => { this.reputation.behaviour(peer, 'flood') }
     })
     this.executor = new Executor({
       selfId: init.selfId,
