@@ -17,6 +17,7 @@ import type { Identity } from '../identity/index.js'
 import type { DaemonEvent, StatusDoc } from '../api/types.js'
 import type { PairedConfig } from './config.js'
 import { Redialer } from './redialer.js'
+import { DEFAULT_MAX_SKEW_MS } from '../state/crdt/index.js'
 import { PeerLimiter, QUERY_LIMIT, REKEY_LIMIT } from '../net/limits.js'
 import { answerHello, initiateHello, type HelloMessage } from './hello.js'
 import { PresenceService } from '../presence/service.js'
@@ -452,6 +453,20 @@ export class TeamSession {
     if (this.applyDepartures(msg.departures).length > 0) void this.persistDepartures()
     if (this.init.departures.covers(cert)) {
       throw Object.assign(new Error(this.init.departures.reason(cert) ?? `${cert.name} (${peer}) is not a member`), { name: 'InvalidCertificateError' })
+    }
+    // a certificate this daemon has not seen yet, derived from an invite, must be fresh: the
+    // joiner dates it itself, so an expired or used invite cannot be replayed by backdating
+    const known = this.init.roster.get(peer)
+    if (cert.grant != null && (known == null || known.sig !== cert.sig)) {
+      if (now > cert.grant.expiresAt) {
+        throw Object.assign(new Error(`the invite ${cert.grant.inviteId} expired at ${new Date(cert.grant.expiresAt).toISOString()}`), { name: 'InviteExpiredError' })
+      }
+      if (this.init.roster.inviteUsedUp(cert)) {
+        throw Object.assign(new Error(`invite ${cert.grant.inviteId.slice(0, 8)} was already used (max ${cert.grant.maxUses})`), { name: 'InviteUsedError' })
+      }
+      if (Math.abs(now - cert.issuedAt) > DEFAULT_MAX_SKEW_MS) {
+        throw Object.assign(new Error(`the certificate of ${peer} is dated ${new Date(cert.issuedAt).toISOString()}, not now: join again with a fresh invite (or fix the clock)`), { name: 'InvalidCertificateError' })
+      }
     }
     const before = new Set(this.init.roster.members().map(c => c.peerId))
     const result = this.init.roster.add(cert, now)

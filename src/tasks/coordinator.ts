@@ -125,6 +125,11 @@ export class Coordinator {
   /** tasks this daemon coordinates and has not finished */
   get activeCount (): number { return this.tracked.size }
 
+  /** whether `peer` holds (or held) a slot of the current attempt of a task this daemon coordinates */
+  isExecutorOf (taskId: string, peer: string): boolean {
+    return this.tracked.get(taskId)?.slots.has(peer) === true
+  }
+
   /** why a tracked task waits, and the last placement computed for it */
   explain (taskId: string): { waiting?: string, placement?: Placement } | undefined {
     const t = this.tracked.get(taskId)
@@ -199,7 +204,12 @@ export class Coordinator {
         return
       }
       case 'done':
-        // the same signed batch gossip brings: ingesting it settles the task through observe()
+        // the same signed batch gossip brings: ingesting it settles the task through observe();
+        // only the executor's own batch (its signature is checked on ingest)
+        if ((msg.batch as { author?: unknown }).author !== peer) {
+          log('done from %s carries a batch by someone else: ignored', peer)
+          return
+        }
         this.init.ingest(msg.batch).catch((err: Error) => { log('done batch from %s refused: %s', peer, err.message) })
     }
   }
@@ -492,7 +502,8 @@ export class Coordinator {
       priority: record.spec.priority,
       ...(record.spec.timeoutMs === undefined ? {} : { timeoutMs: record.spec.timeoutMs }),
       leaseMs: this.init.leaseMs,
-      coordinator: this.init.selfId
+      coordinator: this.init.selfId,
+      submitter: record.spec.submitter
     }
     if (peer === this.init.selfId) {
       this.answer(t, peer, attempt, this.init.executor.offer(task))

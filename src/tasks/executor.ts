@@ -108,16 +108,20 @@ export class Executor {
     return n
   }
 
-  /** cancels a queued or running attempt (all attempts of the task) */
-  cancel (taskId: string): boolean {
+  /**
+   * cancels a queued or running attempt (all attempts of the task); with `from`, only the
+   * attempts that peer coordinates (a cancel message), without, all (a replicated cancel)
+   */
+  cancel (taskId: string, from?: string): boolean {
     let found = false
-    for (const job of this.queue.remove(j => j.task.taskId === taskId)) {
+    const mine = (j: Job): boolean => j.task.taskId === taskId && (from === undefined || j.task.coordinator === from)
+    for (const job of this.queue.remove(mine)) {
       this.queued.delete(key(taskId, job.task.attempt))
       found = true
       void this.finish(job, { exitCode: 130, output: '', outputHash: hashJson(''), reason: 'cancelled', error: 'cancelled', durationMs: 0 })
     }
     for (const job of this.running.values()) {
-      if (job.task.taskId !== taskId) continue
+      if (!mine(job)) continue
       job.controller.abort(new Error('cancelled'))
       found = true
     }
@@ -232,9 +236,9 @@ export class Executor {
       entry.lines.shift()
       entry.truncated = true
     }
-    entry.lines.push(line)
+    entry.lines.push(line.length > 4_096 ? `${line.slice(0, 4_093)}...` : line)
     this.init.onLog?.(task.taskId, line)
-    if (task.coordinator !== this.init.selfId) this.init.report(task.coordinator, { t: 'log', taskId: task.taskId, lines: [line] })
+    if (task.coordinator !== this.init.selfId) this.init.report(task.coordinator, { t: 'log', taskId: task.taskId, lines: [line.length > 4_096 ? `${line.slice(0, 4_093)}...` : line] })
   }
 
   /** tells each coordinator its leases still hold; re-replicates leases now and then */

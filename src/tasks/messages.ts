@@ -34,6 +34,8 @@ export interface OfferTask {
   leaseMs: number
   /** the peer to report to */
   coordinator: string
+  /** whose task it is: their role caps its priority */
+  submitter?: string
 }
 
 export type TaskMessage =
@@ -51,12 +53,15 @@ const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafe
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1
 const isWall = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 const isTaskId = (v: unknown): v is string => typeof v === 'string' && TASK_ID_PATTERN.test(v)
-const isLines = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 10_000 && v.every(l => typeof l === 'string')
+/** a log line longer than this is refused: agents' lines are cut at 4 KiB */
+const MAX_LOG_LINE_CHARS = 4_096
+const isLines = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 1_000 && v.every(l => typeof l === 'string' && l.length <= MAX_LOG_LINE_CHARS)
 
 function isOfferTask (v: unknown): v is OfferTask {
   return isObject(v) && isTaskId(v.taskId) && isCount(v.attempt) && typeof v.agent === 'string' &&
     AGENT_NAME_PATTERN.test(v.agent) && v.input !== undefined && TASK_PRIORITIES.includes(v.priority as TaskPriority) &&
-    (v.timeoutMs === undefined || isCount(v.timeoutMs)) && isCount(v.leaseMs) && typeof v.coordinator === 'string'
+    (v.timeoutMs === undefined || isCount(v.timeoutMs)) && isCount(v.leaseMs) && typeof v.coordinator === 'string' &&
+    (v.submitter === undefined || typeof v.submitter === 'string')
 }
 
 /** the message, if `v` is a well-formed one */

@@ -215,8 +215,8 @@ export class TaskService implements TaskControl {
         const role = this.init.roleOf(peer)
         if (msg.task.coordinator !== peer) {
           reply = { accepted: false, reason: 'an offer must come from its coordinator' }
-        } else if (role === undefined || !this.mayUse(role, msg.task.priority)) {
-          reply = { accepted: false, reason: `a ${role ?? 'non-member'} may not submit at ${msg.task.priority} priority` }
+        } else if (role === undefined || !this.mayUse(this.init.roleOf(msg.task.submitter ?? peer) ?? role, msg.task.priority)) {
+          reply = { accepted: false, reason: `a ${this.init.roleOf(msg.task.submitter ?? peer) ?? 'non-member'} may not submit at ${msg.task.priority} priority` }
         } else {
           reply = this.executor.offer(msg.task)
         }
@@ -224,7 +224,8 @@ export class TaskService implements TaskControl {
         return
       }
       case 'cancel':
-        this.executor.cancel(msg.taskId)
+        // only the coordinator of an attempt may stop it this way (anyone else: a cancel op)
+        this.executor.cancel(msg.taskId, peer)
         return
       case 'logs': {
         const logs = this.localLogs(msg.taskId)
@@ -232,6 +233,8 @@ export class TaskService implements TaskControl {
         return
       }
       case 'log': {
+        // only for a task this daemon coordinates, from a machine running it
+        if (!this.coordinator.isExecutorOf(msg.taskId, peer)) return
         let entry = this.remoteLogs.get(msg.taskId)
         if (entry === undefined) {
           if (this.remoteLogs.size >= MAX_LOGGED_TASKS) this.remoteLogs.delete(this.remoteLogs.keys().next().value as string)

@@ -109,6 +109,19 @@ export class Roster {
     return 'added'
   }
 
+  /**
+   * Whether `cert`'s invite has already admitted as many other peers as it may. A hello
+   * refuses such a certificate outright, so a late holder of a used invite cannot push out
+   * the member it admitted by dating its certificate earlier (merges of others' rosters
+   * still follow the deterministic rule of `add`).
+   */
+  inviteUsedUp (cert: MemberCertificate): boolean {
+    const grant = cert.grant
+    if (grant === undefined) return false
+    const pool = this.pools.get(grant.sig)
+    return pool != null && !pool.holders.has(cert.peerId) && pool.holders.size >= pool.maxUses
+  }
+
   private refresh (peerId: string): void {
     let best = this.signed.get(peerId)
     const keys = this.poolsOf.get(peerId)

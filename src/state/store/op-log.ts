@@ -27,7 +27,7 @@ import { SNAPSHOT_VERSION, checkSnapshot, snapshotHash, type Snapshot } from './
 import { DEFAULT_REOPEN_HEADROOM_BYTES, WriteGuard, type DbOp } from './write-guard.js'
 import { ViewHash } from './view-hash.js'
 import { isCreated, taskChanges, taskIdOf } from './task-view.js'
-import type { TaskRecord } from '../crdt/index.js'
+import { DEFAULT_MAX_SKEW_MS, type TaskRecord } from '../crdt/index.js'
 
 const log = logger('paired:store')
 
@@ -218,6 +218,13 @@ export class OpStore {
     if (same !== undefined && await same.then(() => true, () => false)) return { applied: 0, duplicate: true }
     const run = (async () => {
       const prepared = prepare(input, options.acceptFolds ?? true)
+      // an op dated far ahead would win every later write to its key: refused (it can come
+      // back by anti-entropy once the clocks agree)
+      const limit = this.now() + DEFAULT_MAX_SKEW_MS
+      const ahead = prepared.ops.find(op => op.hlc.wall > limit)
+      if (ahead !== undefined) {
+        throw new InvalidBatchError(`op ${ahead.seq} of ${ahead.author} is dated ${Math.round((ahead.hlc.wall - this.now()) / 1000)} s in the future (more than ${DEFAULT_MAX_SKEW_MS / 1000} s of clock skew)`)
+      }
       return await this.exclusive(async () => this.ingestPrepared(prepared, options.sync ?? false))
     })()
     if (key === undefined) return await run
