@@ -31,7 +31,10 @@
  *
  * The derived state only moves up the order
  * `pending@n < running@n < pending@n+1 < … < failed < cancelled < succeeded`
- * as facts are joined, whatever order they arrive in.
+ * as facts are joined, whatever order they arrive in, with two exceptions that still
+ * converge: raising `replicas` after a lone success (coordinators raise it before any
+ * offer), and an executor that equivocates (two different successful outputs for one
+ * attempt), whose changed vote can undo a majority.
  */
 import { InvalidArgumentError } from '../../errors.js'
 import { canonicalEncode, compareCanonical, compareStrings } from './canonical.js'
