@@ -416,6 +416,7 @@ export class TeamSession {
 
   private refusedBy (peer: string, error: { name: string, message: string }): void {
     log('%s refused our membership: %s', peer, error.message)
+    if (/removed from the team|no longer a member|revoked/.test(error.message)) this.init.line(`refused by ${peer}: ${error.message}`)
     this.notify({ ok: false, peerId: peer, error })
   }
 
@@ -548,13 +549,18 @@ export class TeamSession {
     return changed
   }
 
-  /** apply signed removals or revocations made here, and tell the team */
-  async announceRecords (records: unknown[]): Promise<void> {
-    if (this.applyDepartures(records).length > 0) await this.persistDepartures()
+  /**
+   * tell the team about signed removals or revocations made here, then apply them: the
+   * gossip goes out first, so the removed member itself hears why it is dropped
+   */
+  async announceRecords (records: unknown[], waitMs = 250): Promise<void> {
     const node = this.node
-    if (node == null) return
-    const data = new TextEncoder().encode(JSON.stringify({ certs: [], departures: records }))
-    await node.services.pubsub.publish(rosterTopic(this.init.team.teamId), data).catch(() => {})
+    if (node != null) {
+      const data = new TextEncoder().encode(JSON.stringify({ certs: [], departures: records }))
+      const sent = await node.services.pubsub.publish(rosterTopic(this.init.team.teamId), data).catch(() => undefined)
+      if ((sent?.recipients.length ?? 0) > 0) await new Promise(resolve => setTimeout(resolve, waitMs))
+    }
+    if (this.applyDepartures(records).length > 0) await this.persistDepartures()
   }
 
   private async persistDepartures (): Promise<void> {

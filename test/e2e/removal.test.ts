@@ -43,7 +43,7 @@ describe('removal, revocation and key rotation', () => {
     }
     expect(Date.now() - t0).toBeLessThan(5_000)
     // the removed daemon knows, and what it writes reaches nobody
-    await eventually('rc says it is out', async () => /no longer a member/.test(c.log) ? true : undefined, 5_000, 100)
+    await eventually('rc says it is out', async () => /no longer a member|removed from the team by an admin/.test(c.log) ? true : undefined, 5_000, 100)
     await c.json(['kv', 'set', 'from/removed', 'x'])
     await sleep(1_500)
     expect((await a.cli(['kv', 'get', 'from/removed'])).code).toBe(4)
