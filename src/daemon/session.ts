@@ -166,6 +166,7 @@ export class TeamSession {
         teamId: init.team.teamId,
         signer: init.signer,
         isVerified: peer => this.verified.has(peer),
+        isPending: peer => this.helloPending(peer),
         isMember: peer => this.isMember(peer),
         emit: (type, data) => { init.emit({ type, data }) },
         wanted: init.hasListeners
@@ -199,7 +200,9 @@ export class TeamSession {
       // gossip is accepted only from a peer that passed the hello, and only when it parses;
       // each certificate and departure inside is then verified on its own signatures
       node.services.pubsub.topicValidators.set(rosterTopic(init.team.teamId), (from, msg) => {
-        if (!this.verified.has(from.toString())) return TopicValidatorResult.Reject
+        // a member whose hello is still under way may gossip first: ignored, not penalised;
+        // a peer past the hello deadline without a certificate is rejected (and scored down)
+        if (!this.verified.has(from.toString())) return this.helloPending(from.toString()) ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
         try {
           const parsed = JSON.parse(new TextDecoder().decode(msg.data)) as unknown
           return isObject(parsed) && Array.isArray(parsed.certs) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
@@ -233,10 +236,10 @@ export class TeamSession {
     const node = this.node
     if (node == null) return
     // tell the team at once, so nobody waits for a failure detector to notice
-    await this.tasks?.stop().catch(() => {})
-    this.tasks = undefined
     await this.presence?.stop({ announce: true }).catch(() => {})
     this.presence = undefined
+    await this.tasks?.stop().catch(() => {})
+    this.tasks = undefined
     await this.state?.stop().catch(() => {})
     this.state = undefined
     this.node = undefined
@@ -260,6 +263,9 @@ export class TeamSession {
   }
 
   isVerified (peer: string): boolean { return this.verified.has(peer) }
+
+  /** connected, not yet verified, and still within the hello deadline */
+  helloPending (peer: string): boolean { return this.deadlines.has(peer) }
 
   rttOf (peer: string): number | null { return this.rtt.get(peer) ?? null }
 

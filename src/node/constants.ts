@@ -20,13 +20,34 @@ export function stateTopic (teamId: string): string {
 }
 
 /**
+ * gossipsub's heartbeat (mesh upkeep, IHAVE gossip) and its score decay run this often
+ * (its default: 1 s each, two timers). Messages never wait for it: a publish goes to every
+ * subscriber at once (flood publish) and a relay is forwarded on arrival; only mesh repair
+ * after a member comes or goes, and lazy IHAVE recovery, are paced by it. Each idle wakeup
+ * costs CPU (~0.1–0.4 ms here), and a small team needs no faster upkeep.
+ */
+export const GOSSIP_HEARTBEAT_MS = 2_000
+
+/**
  * Gossip scoring on the team's topics: only invalid messages count (a relayer pays for
  * what it forwards), squared and slowly forgotten; quiet members are never penalised.
  * With the default thresholds (gossip -10, publish -50, graylist -80) one invalid
  * message costs -10, three graylist the sender; the penalty halves in about 70 s.
  */
 export const INVALID_MESSAGE_WEIGHT = -10
+/** per second; applied per score decay interval ({@link GOSSIP_HEARTBEAT_MS}) as `0.99^(interval/1 s)` */
 export const INVALID_MESSAGE_DECAY = 0.99
+/** gossipsub's default decay of its behaviour penalty (broken IWANT promises, early re-GRAFT), per second */
+export const BEHAVIOUR_PENALTY_DECAY = 0.2
+
+/** libp2p's connection monitor pings each connection this often (its default: 10 s) */
+export const CONNECTION_PING_INTERVAL_MS = 60_000
+
+/**
+ * gossipsub sends IDONTWANT only for messages at least this large (its default is 512 B):
+ * below, the control frame costs as much CPU as the duplicate it saves
+ */
+export const IDONTWANT_MIN_BYTES = 16 * 1024
 
 /** largest team-protocol message (a roster of ~1000 certificates fits) */
 export const MAX_TEAM_MESSAGE_BYTES = 4 * 1024 * 1024

@@ -16,7 +16,13 @@ import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { ConnectionGater, Ed25519PrivateKey, Libp2p, PeerDiscovery } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
-import { INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT, dhtProtocol, presenceTopic, rosterTopic, stateTopic } from './constants.js'
+import {
+  BEHAVIOUR_PENALTY_DECAY, CONNECTION_PING_INTERVAL_MS, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, INVALID_MESSAGE_DECAY,
+  INVALID_MESSAGE_WEIGHT, dhtProtocol, presenceTopic, rosterTopic, stateTopic
+} from './constants.js'
+
+/** a per-second decay factor, applied once per score decay interval instead */
+const perDecayInterval = (perSecond: number): number => perSecond ** (GOSSIP_HEARTBEAT_MS / 1000)
 
 export type PairedServices = {
   identify: Identify
@@ -53,7 +59,7 @@ function teamTopicScores (teamId: string): Record<string, TopicScoreParams> {
     meshMessageDeliveriesWeight: 0,
     meshFailurePenaltyWeight: 0,
     invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
-    invalidMessageDeliveriesDecay: INVALID_MESSAGE_DECAY
+    invalidMessageDeliveriesDecay: perDecayInterval(INVALID_MESSAGE_DECAY)
   })
   return { [rosterTopic(teamId)]: params, [stateTopic(teamId)]: params, [presenceTopic(teamId)]: params }
 }
@@ -86,6 +92,12 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
       ...init.gater
     },
     peerDiscovery,
+    // libp2p pings every connection every 10 s by default (a new stream each: ~10 frames
+    // and a peer-store write per side). In a team of five that was ~0.35 % of a core per
+    // idle daemon, the largest cost after heartbeats. Presence already judges every
+    // member's liveness from heartbeats, and probes the silent ones; this monitor is kept
+    // only to clear connections left half-open, which can wait a minute.
+    connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS },
     services: {
       identify: identify(),
       ping: ping(),
@@ -102,7 +114,20 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
         // batches); gossipsub's per-message signing would only halve the throughput
         globalSignaturePolicy: 'StrictNoSign',
         msgIdFn: msg => createHash('sha256').update(msg.topic).update(msg.data).digest(),
-        scoreParams: { topics: teamTopicScores(init.teamId) }
+        heartbeatInterval: GOSSIP_HEARTBEAT_MS,
+        // the score decays on a timer of its own, as slow as the heartbeat; its decay factors
+        // are rescaled so that penalties fade at the same rate per second as before
+        scoreParams: {
+          topics: teamTopicScores(init.teamId),
+          decayInterval: GOSSIP_HEARTBEAT_MS,
+          behaviourPenaltyDecay: perDecayInterval(BEHAVIOUR_PENALTY_DECAY)
+        },
+        // gossipsub 1.2 answers the first copy of every message of 512 bytes or more with an
+        // IDONTWANT to each other mesh peer. A heartbeat (~0.5 kB) then cost three control
+        // frames per receipt, each as dear as the copy it might spare (per frame: yamux, noise,
+        // pnet, a write syscall and a yamux window update back; the bytes are the cheap part).
+        // Keep it for messages where the bytes dominate: large op batches.
+        idontwantMinDataSize: IDONTWANT_MIN_BYTES
       })
     }
   })

@@ -3,8 +3,15 @@
  * The reasoning behind each failure-detector figure is in `failure-detector.ts`.
  */
 
-/** Heartbeat period for a small team, and the floor for any team size (ms). */
-export const DEFAULT_HEARTBEAT_BASE_MS = 1000
+/**
+ * Heartbeat period for a small team, and the floor for any team size (ms). Every heartbeat
+ * costs each other member a wakeup to receive it and its sender one per member for the
+ * yamux window update that answers it: at 1 s that was most of an idle daemon's CPU in a
+ * team of five. Detection does not hang on it: a killed process closes its connections
+ * and is probed at once (dead in ~0.5 s); only a silent loss (power, network) waits for
+ * missed heartbeats, and is still dead within ~9 s (see `failure-detector.ts`).
+ */
+export const DEFAULT_HEARTBEAT_BASE_MS = 3000
 
 /** Bandwidth each daemon may spend on heartbeats, inbound + outbound (bytes/s). */
 export const DEFAULT_HEARTBEAT_MAX_BYTES_PER_SEC = 20_000
@@ -50,6 +57,9 @@ export const DEFAULT_LOCAL_HEALTH_DECAY_MS = 5000
 
 /** After `left`, heartbeats still in flight for this long are ignored (ms). */
 export const DEFAULT_LEFT_GRACE_MS = 2000
+
+/** While a peer is suspect, the detector is evaluated at least this often (ms). */
+export const DEFAULT_SUSPECT_RECHECK_MS = 250
 
 /** Recommended timeout for the shell's direct probe: longer than a 2 s stop-the-world pause (ms). */
 export const DEFAULT_PROBE_TIMEOUT_MS = 3000

@@ -3,34 +3,41 @@
  * when a peer becomes `suspect`; SWIM-style suspicion with Lifeguard's refinements decides
  * when a suspect becomes `dead`. No timers and no I/O: the shell feeds it heartbeats,
  * probe results and its own lag, each with `now` in ms from a monotonic clock, and calls
- * {@link FailureDetector.evaluate} every ~100-250 ms.
+ * {@link FailureDetector.evaluate} when {@link FailureDetector.nextCheck} says (polling works
+ * too, at the cost of a wakeup per poll).
  *
  * ## The shell's part
+ * - Sleep until {@link FailureDetector.nextCheck} (or its own next heartbeat) rather than
+ *   polling; evaluate then, and ask again after anything it records.
  * - On `alive → suspect`, send one direct probe (a libp2p ping over a fresh stream, timeout
  *   {@link DEFAULT_PROBE_TIMEOUT_MS}) and report it with `recordProbe`. In larger teams, also
  *   ask a few other members to probe indirectly: a helper that reaches the peer reports
  *   `recordProbe(peer, true)`, one that cannot reports `recordSuspicionFrom(peer, helper)`.
+ * - When a member's last connection closes, probe it at once and report that too: a refused
+ *   probe of an alive peer makes it suspect, already confirmed.
  * - Suspicion gossip from other members goes to `recordSuspicionFrom`.
  * - Measure local timer lag (a timer that fires late) and report it with `recordLocalLag`.
  *
- * ## Why the defaults (1 s heartbeat)
+ * ## Why the defaults (3 s heartbeat; the figures in brackets are for 1 s)
  * - Suspect when phi ≥ 8 (P(a heartbeat this late) < 1e-8) against a normal model with
- *   mean + 500 ms acceptable pause and σ ≥ 100 ms. For a regular peer (jitter ±20 %,
- *   σ ≈ 115 ms) that is ≈ 1000 + 500 + 5.2·115 ≈ 2.1 s after the last heartbeat; for a peer
- *   with ±50 % jitter (σ ≈ 290 ms) ≈ 3.0 s, well past its longest gap (1.5 s), so jitter
- *   alone never even makes it suspect.
- * - A killed process (kill -9) closes its sockets: the direct probe fails within
- *   milliseconds, which confirms the suspicion fully and leaves only the 500 ms floor:
- *   dead ≈ 2.6 s after the last heartbeat, i.e. ≈ 2.3 s after the kill typical (it falls
- *   somewhere inside a heartbeat interval) and < 3 s worst case (simulated: p50 2.3 s,
- *   max 2.9 s over 1,000 runs).
- * - A machine that vanishes silently (probe times out, or no probe at all) is dead after the
- *   unconfirmed 3 s timeout: ≈ 5 s after its last heartbeat, far below 10 s.
- * - A peer stopped for 2 s (SIGSTOP) sends its next heartbeat at most interval + pause ≈
- *   3.5 s after the previous one; the probe sent at suspicion hangs and then succeeds when
- *   it resumes. Unconfirmed, it could only be declared dead at ≈ 2.1 + 3 = 5.1 s, so it is
- *   never declared dead even without probes. Each such pause also widens σ, so later pauses
- *   raise less suspicion.
+ *   mean + 500 ms acceptable pause and σ ≥ 100 ms, i.e. a silence of mean + 500 ms + 5.23·σ.
+ *   For a peer jittering ±20 % (σ ≈ 350 ms [115]) that is ≈ 3000 + 500 + 5.2·350 ≈ 5.3 s
+ *   [2.1 s] after its last heartbeat, ≈ 4 s for a daemon's own steady timer; for ±50 %
+ *   jitter (σ ≈ 870 ms [290]) ≈ 8 s [3 s], far past its longest gap (4.5 s [1.5 s]), so
+ *   jitter alone never even makes it suspect.
+ * - A killed process (kill -9) closes its sockets: the shell sees the connection close and
+ *   probes at once; the probe is refused within milliseconds, which makes the peer suspect
+ *   with full confirmation, leaving only the 500 ms floor: dead ≈ 0.6 s after the kill,
+ *   whatever the interval (simulated: p50 0.58 s, max 0.65 s over 1,000 runs). Should the
+ *   close go unseen, missed heartbeats still find it: p50 4.6 s [2.3 s], max 6.2 s [2.9 s].
+ * - A machine that vanishes silently (no close; the probe times out, or no probe at all) is
+ *   dead after the unconfirmed 3 s timeout: ≈ 8.3 s [5 s] after its last heartbeat at most
+ *   (simulated max 8.7 s [5.4 s] from the failure), below 10 s.
+ * - A peer stopped for 2 s (SIGSTOP) keeps its connections, and sends its next heartbeat at
+ *   most interval + 2 s after the previous one; the probe sent at suspicion hangs and then
+ *   succeeds when it resumes. Unconfirmed, it could only be declared dead 3 s after becoming
+ *   suspect, so it is never declared dead even without probes. Each such pause also widens
+ *   σ, so later pauses raise less suspicion.
  * - A throttled peer whose heartbeats are up to 4× late keeps answering probes (slowly); a
  *   successful probe counts as a sign of life, so suspicion restarts from it.
  * - Lifeguard: the suspicion timeout is `max(min, max − (max − min)·log(C+1)/log(K+1))`
@@ -44,7 +51,7 @@ import {
   DEFAULT_ACCEPTABLE_PAUSE_MS, DEFAULT_HEARTBEAT_BASE_MS, DEFAULT_LEFT_GRACE_MS,
   DEFAULT_LOCAL_HEALTH_DECAY_MS, DEFAULT_LOCAL_LAG_THRESHOLD_MS, DEFAULT_MAX_LOCAL_HEALTH,
   DEFAULT_MIN_STD_DEV_MS, DEFAULT_PHI_THRESHOLD, DEFAULT_PHI_WINDOW,
-  DEFAULT_SUSPICION_CONFIRMATIONS, DEFAULT_SUSPICION_MAX_MS, DEFAULT_SUSPICION_MIN_MS
+  DEFAULT_SUSPECT_RECHECK_MS, DEFAULT_SUSPICION_CONFIRMATIONS, DEFAULT_SUSPICION_MAX_MS, DEFAULT_SUSPICION_MIN_MS
 } from './constants.js'
 import { IntervalWindow, phiOf } from './phi.js'
 
@@ -59,7 +66,7 @@ export interface Transition {
 }
 
 export interface FailureDetectorInit {
-  /** Expected heartbeat period; seeds a new peer's window and is the unit for timeout scaling. @default 1000 */
+  /** Expected heartbeat period; seeds a new peer's window and is the unit for timeout scaling. @default 3000 */
   heartbeatIntervalMs?: number
   /** @default 100 */
   windowSize?: number
@@ -83,6 +90,25 @@ export interface FailureDetectorInit {
   localHealthDecayMs?: number
   /** @default 2000 */
   leftGraceMs?: number
+  /** Longest wait {@link FailureDetector.nextCheck} allows while a peer is suspect. @default 250 */
+  suspectRecheckMs?: number
+}
+
+/**
+ * The smallest y (in standard deviations) with phiOf(y, 0, 1) ≥ threshold, by bisection,
+ * rounded up a hair, so that a check at that silence always finds phi at the threshold
+ * whatever the rounding of `(elapsed − mean) / sd`.
+ */
+function thresholdCrossing (threshold: number): number {
+  let lo = 0
+  let hi = 1
+  while (phiOf(hi, 0, 1) < threshold) hi *= 2
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2
+    if (phiOf(mid, 0, 1) >= threshold) hi = mid
+    else lo = mid
+  }
+  return hi * (1 + 1e-9)
 }
 
 interface PeerRecord {
@@ -104,6 +130,8 @@ export class FailureDetector {
   private readonly peers = new Map<string, PeerRecord>()
   private health = 0
   private healthAt = 0
+  /** silence, in standard deviations past the mean, at which phi reaches the threshold */
+  private readonly thresholdZ: number
 
   constructor (init: FailureDetectorInit = {}) {
     this.init = {
@@ -118,7 +146,8 @@ export class FailureDetector {
       maxLocalHealth: init.maxLocalHealth ?? DEFAULT_MAX_LOCAL_HEALTH,
       localLagThresholdMs: init.localLagThresholdMs ?? DEFAULT_LOCAL_LAG_THRESHOLD_MS,
       localHealthDecayMs: init.localHealthDecayMs ?? DEFAULT_LOCAL_HEALTH_DECAY_MS,
-      leftGraceMs: init.leftGraceMs ?? DEFAULT_LEFT_GRACE_MS
+      leftGraceMs: init.leftGraceMs ?? DEFAULT_LEFT_GRACE_MS,
+      suspectRecheckMs: init.suspectRecheckMs ?? DEFAULT_SUSPECT_RECHECK_MS
     }
     const i = this.init
     if (!(i.heartbeatIntervalMs > 0) || !(i.windowSize >= 2) || !(i.phiThreshold > 0) || !(i.minStdDevMs > 0)) {
@@ -127,6 +156,8 @@ export class FailureDetector {
     if (!(i.suspicionMinMs >= 0) || !(i.suspicionMaxMs >= i.suspicionMinMs) || !(i.suspicionConfirmations >= 0)) {
       throw new InvalidArgumentError('failure detector: need 0 ≤ suspicionMinMs ≤ suspicionMaxMs and suspicionConfirmations ≥ 0')
     }
+    if (!(i.suspectRecheckMs > 0)) throw new InvalidArgumentError('failure detector: suspectRecheckMs must be > 0')
+    this.thresholdZ = thresholdCrossing(i.phiThreshold)
   }
 
   /** A heartbeat from `peer` arrived. Returns the transition it caused, if any. */
@@ -143,11 +174,22 @@ export class FailureDetector {
     return this.toAlive(peer, rec, now)
   }
 
-  /** A direct (or indirect, by a helper) probe of `peer` answered (`ok`) or failed. */
+  /**
+   * A direct (or indirect, by a helper) probe of `peer` answered (`ok`) or failed. A failed
+   * probe of a peer still `alive` (the shell probes a member whose last connection closed)
+   * makes it `suspect` at once, already fully confirmed: a killed process closes its
+   * sockets, so this is how kill -9 is detected in well under a second, independently of
+   * the heartbeat interval. A heartbeat or a good probe still refutes it.
+   */
   recordProbe (peer: string, ok: boolean, now: number): Transition | undefined {
     const rec = this.peers.get(peer)
     if (rec == null || rec.state === 'left') return undefined
     if (!ok) {
+      if (rec.state === 'alive') {
+        rec.suspectSince = now
+        rec.probeFailed = true
+        return this.move(peer, rec, 'suspect', now)
+      }
       if (rec.state === 'suspect') rec.probeFailed = true
       return undefined
     }
@@ -211,6 +253,29 @@ export class FailureDetector {
     return this.peers.get(peer)?.state
   }
 
+  /**
+   * The earliest time at which {@link evaluate} can return a transition if nothing else is
+   * recorded meanwhile (`Infinity` when it cannot), so the shell sleeps until then instead
+   * of polling: for an alive peer, the moment its phi reaches the threshold; for a suspect,
+   * the end of its suspicion timeout as it stands `now` (local health only shortens it as
+   * it decays, so while anyone is suspect this is capped at `now + suspectRecheckMs`).
+   * New heartbeats only move these times later; a transition or a probe result can bring
+   * them closer, and the shell asks again after each.
+   */
+  nextCheck (now: number): number {
+    let next = Infinity
+    for (const rec of this.peers.values()) {
+      if (rec.state === 'alive') {
+        const { mean, sd } = this.model(rec)
+        next = Math.min(next, rec.lastSignOfLife + mean + this.thresholdZ * sd)
+      } else if (rec.state === 'suspect') {
+        // (+1 µs: `t − suspectSince` must not round below the timeout at t)
+        next = Math.min(next, rec.suspectSince + this.timeoutOf(rec, now) + 0.001, now + this.init.suspectRecheckMs)
+      }
+    }
+    return next
+  }
+
   /** Suspicion level of `peer` at `now` (0 for an unknown peer). */
   phi (peer: string, now: number): number {
     const rec = this.peers.get(peer)
@@ -250,9 +315,13 @@ export class FailureDetector {
     }
   }
 
+  /** the normal model a peer's silence is judged against */
+  private model (rec: PeerRecord): { mean: number, sd: number } {
+    return { mean: rec.window.mean() + this.init.acceptablePauseMs, sd: Math.max(rec.window.stdDev(), this.init.minStdDevMs) }
+  }
+
   private phiOf (rec: PeerRecord, now: number): number {
-    const mean = rec.window.mean() + this.init.acceptablePauseMs
-    const sd = Math.max(rec.window.stdDev(), this.init.minStdDevMs)
+    const { mean, sd } = this.model(rec)
     return phiOf(now - rec.lastSignOfLife, mean, sd)
   }
 

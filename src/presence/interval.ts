@@ -15,10 +15,14 @@
  * I       = max(baseMs, ceil((2n − 1) · c · B · (1 + o) · 1000 / budget))
  * ```
  *
- * With the defaults (B = 400 bytes, D = 6, o = 0.25, budget 20 kB/s): 1 s up to 5
- * members, ≈ 2.3 s at 8, ≈ 15 s at 50, ≈ 5 min at 1,000. The failure detector scales its
- * suspicion timeouts with the observed interval, so large teams detect failures more
- * slowly, in proportion.
+ * With the defaults (B = 400 bytes, D = 6, o = 0.25, budget 20 kB/s): the 3 s base up to
+ * 10 members, ≈ 3.2 s at 11, ≈ 15 s at 50, ≈ 5 min at 1,000. The base is set by CPU, not
+ * bandwidth: each heartbeat wakes every receiver, and its sender once per receiver for the
+ * yamux window update, and at 1 s that was most of an idle daemon's CPU in a team of five.
+ * The model counts gossipsub's relaying; the presence shell skips it when the sender
+ * reaches everyone itself, so small teams stay well under budget. The failure detector
+ * scales its suspicion timeouts with the observed interval, so large teams detect silent
+ * failures more slowly, in proportion (a closed connection is probed at once, at any size).
  */
 import { InvalidArgumentError } from '../errors.js'
 import {
@@ -27,7 +31,7 @@ import {
 } from './constants.js'
 
 export interface HeartbeatIntervalOptions {
-  /** Interval for small teams, and the floor. @default 1000 */
+  /** Interval for small teams, and the floor. @default 3000 */
   baseMs?: number
   /** Budget per daemon, inbound + outbound. @default 20000 */
   maxBytesPerSec?: number

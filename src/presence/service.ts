@@ -1,20 +1,28 @@
 /**
  * The presence shell: publishes this daemon's signed heartbeat (with its capacity) on the
  * team's presence topic at an interval that grows with the team, feeds the others'
- * heartbeats into the failure detector, probes a suspect directly, announces a graceful
- * stop as `left`, and reports its own timer lag (Lifeguard's self-awareness).
+ * heartbeats into the failure detector, probes a suspect (and a member whose connection
+ * just closed) directly, announces a graceful stop as `left`, and reports its own timer
+ * lag (Lifeguard's self-awareness).
+ *
+ * Idle cost is the design constraint here: in a steady team this wakes once per heartbeat
+ * interval (no polling), relays a heartbeat only when its sender does not reach everyone
+ * itself, and keeps members' public keys ready for verifying.
  */
+import { createPublicKey, verify, type KeyObject } from 'node:crypto'
 import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
+import type { PeerId } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PairedLibp2p } from '../node/create-node.js'
 import { presenceTopic } from '../node/constants.js'
 import { isObject } from '../protocol/frames.js'
-import { canonicalJson, peerPublicKey, verifyEd25519, type Signer } from '../team/index.js'
+import { canonicalJson, peerPublicKey, type Signer } from '../team/index.js'
 import { readCapacity, readPower, type Capacity, type PowerInfo } from './capacity.js'
 import { DEFAULT_PROBE_TIMEOUT_MS } from './constants.js'
 import { FailureDetector, type PeerState, type Transition } from './failure-detector.js'
 import { heartbeatInterval } from './interval.js'
+import { PEER_TAG_LENGTH, needsRelay, peerTag } from './relay.js'
 
 const log = logger('paired:presence')
 
@@ -28,19 +36,68 @@ export interface Heartbeat {
   capacity?: Capacity
   /** digest of the sender's replicated-state version vector: a difference means sync */
   digest?: string
+  /**
+   * {@link peerTag}s of the members the sender's own publish reaches directly (its
+   * subscribers on the presence topic); absent in large teams and from older daemons.
+   * A receiver relays the heartbeat only to reach a member not in this list.
+   */
+  direct?: string[]
   sig: string
 }
 
 const DOMAIN = 'paired/presence/v1\n'
-/** failure detection runs this often; 5 wakeups a second keep an idle daemon idle */
-const TICK_MS = 200
+/**
+ * The presence timer is armed for the next thing due (our next heartbeat, or the moment
+ * the detector could change a peer's state: {@link FailureDetector.nextCheck}) instead of
+ * polling every 200 ms: an idle daemon in a steady team then wakes once per heartbeat
+ * interval, not five times a second (each wakeup costs ~0.1–0.4 ms of CPU here). It never
+ * sleeps less than this, so a rounding edge cannot spin (ms).
+ */
+const MIN_WAIT_MS = 20
+/**
+ * A new subscriber on the presence topic (a member that just connected) gets a heartbeat
+ * from us this soon, and one more a second later, instead of up to a whole interval
+ * later: the first tells it we are here, the second covers a hello still in flight (its
+ * validator ignores us until we are verified). Never two beats closer than the gap (ms).
+ */
+const NEW_PEER_BEAT_DELAY_MS = 100
+const NEW_PEER_FOLLOW_UP_MS = 1000
+const MIN_BEAT_GAP_MS = 500
 /** the power source (plugged in or not) is read again after this */
 const POWER_TTL_MS = 30_000
 const MAX_HEARTBEAT_BYTES = 16 * 1024
+/**
+ * a heartbeat lists the members it reaches directly only up to this many (11 bytes each);
+ * beyond, it says nothing and every receiver relays it, as gossipsub always does
+ */
+const MAX_DIRECT_TAGS = 64
+/** public keys kept ready for verifying (a team's members; cleared if it ever grows past) */
+const MAX_CACHED_KEYS = 4096
+const ED25519_SIGNATURE_BYTES = 64
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+const keys = new Map<string, KeyObject>()
+
+/**
+ * The public key a peer id embeds, as a `KeyObject`, cached. Building one is the dearest
+ * step of a verification: ~80 µs (OpenSSL 3) when idle, and it was the top JavaScript
+ * item of an idle daemon's profile; the verification itself is ~100 µs.
+ */
+function keyOf (peerId: string): KeyObject | undefined {
+  let key = keys.get(peerId)
+  if (key == null) {
+    const raw = peerPublicKey(peerId)
+    if (raw == null) return undefined
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' })
+    if (keys.size >= MAX_CACHED_KEYS) keys.clear()
+    keys.set(peerId, key)
+  }
+  return key
+}
 
 function payload (hb: Omit<Heartbeat, 'sig'>): Uint8Array {
   const { sig: _sig, ...body } = hb as Heartbeat
-  return new TextEncoder().encode(DOMAIN + canonicalJson(body))
+  return encoder.encode(DOMAIN + canonicalJson(body))
 }
 
 export function signHeartbeat (body: Omit<Heartbeat, 'sig'>, signer: Signer): Heartbeat {
@@ -52,10 +109,13 @@ export function verifyHeartbeat (value: unknown): value is Heartbeat {
   if (typeof value.peerId !== 'string' || typeof value.sig !== 'string') return false
   if (typeof value.seq !== 'number' || !Number.isSafeInteger(value.seq)) return false
   if (typeof value.intervalMs !== 'number' || !(value.intervalMs > 0)) return false
-  const key = peerPublicKey(value.peerId)
+  if (value.direct !== undefined && !(Array.isArray(value.direct) && value.direct.length <= MAX_DIRECT_TAGS &&
+    value.direct.every(t => typeof t === 'string' && t.length === PEER_TAG_LENGTH))) return false
+  const key = keyOf(value.peerId)
   if (key == null) return false
   try {
-    return verifyEd25519(key, payload(value as unknown as Heartbeat), Buffer.from(value.sig, 'base64url'))
+    const sig = Buffer.from(value.sig, 'base64url')
+    return sig.length === ED25519_SIGNATURE_BYTES && verify(null, payload(value as unknown as Heartbeat), key, sig)
   } catch {
     return false
   }
@@ -83,12 +143,19 @@ export class PresenceService {
   private readonly lastSeq = new Map<string, number>()
   private readonly probing = new Set<string>()
   private seq = Date.now() * 1000
-  private tick?: ReturnType<typeof setInterval>
-  private expectedTick = 0
+  private topic = ''
+  private timer?: ReturnType<typeof setTimeout>
+  /** when the armed timer is due (performance.now() ms) */
+  private timerAt = Infinity
   private nextBeatAt = 0
+  private lastBeatAt = -Infinity
+  /** the next beat comes {@link NEW_PEER_FOLLOW_UP_MS} after this one, not an interval */
+  private followUp = false
   private started = false
   private myCapacity?: Capacity
   private power?: { info: PowerInfo, at: number }
+  /** the peers our last heartbeat was actually handed to (an open gossipsub stream each) */
+  private reached?: Set<string>
 
   constructor (private readonly init: PresenceInit) {
     this.detector = new FailureDetector({ heartbeatIntervalMs: this.intervalMs() })
@@ -106,50 +173,69 @@ export class PresenceService {
     if (this.started) return
     this.started = true
     const { node, teamId } = this.init
-    const topic = presenceTopic(teamId)
-    node.services.pubsub.topicValidators.set(topic, (from, msg) => {
-      if (!this.init.isVerified(from.toString()) || msg.data.byteLength > MAX_HEARTBEAT_BYTES) return TopicValidatorResult.Reject
-      let hb: unknown
-      try { hb = JSON.parse(new TextDecoder().decode(msg.data)) } catch { return TopicValidatorResult.Reject }
-      if (!verifyHeartbeat(hb) || !this.init.isMember(hb.peerId)) return TopicValidatorResult.Reject
-      // an old heartbeat replayed is not news: ignore without penalty
-      return hb.seq > (this.lastSeq.get(hb.peerId) ?? 0) ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore
-    })
-    node.services.pubsub.subscribe(topic)
-    node.services.pubsub.addEventListener('message', this.onMessage)
-    this.expectedTick = performance.now() + TICK_MS
-    this.tick = setInterval(() => { void this.onTick() }, TICK_MS)
-    this.tick.unref?.()
+    this.topic = presenceTopic(teamId)
+    node.services.pubsub.topicValidators.set(this.topic, this.validate)
+    node.services.pubsub.subscribe(this.topic)
+    node.addEventListener('peer:disconnect', this.onDisconnect)
+    node.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.nextBeatAt = 0
+    this.schedule()
   }
 
   /** announce `left`, then stop; bounded by `waitMs` */
   async stop (options: { announce: boolean, waitMs?: number } = { announce: true }): Promise<void> {
     if (!this.started) return
     this.started = false
-    clearInterval(this.tick)
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.timerAt = Infinity
+    this.init.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.init.node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     if (options.announce) {
       await this.publish('left')
       await new Promise(resolve => setTimeout(resolve, options.waitMs ?? 100))
     }
-    this.init.node.services.pubsub.removeEventListener('message', this.onMessage)
   }
 
-  private async onTick (): Promise<void> {
+  /**
+   * Arm the timer for whatever is due next. Called after every change that moves a
+   * deadline: a heartbeat received (its sender's deadline moves later, so the timer is
+   * pushed back rather than waking for nothing), a transition, our own beat.
+   */
+  private schedule (): void {
+    if (!this.started) return
+    const now = performance.now()
+    const due = Math.max(now + MIN_WAIT_MS, Math.min(this.nextBeatAt, this.detector.nextCheck(now)))
+    if (this.timer != null && Math.abs(due - this.timerAt) < MIN_WAIT_MS) return
+    clearTimeout(this.timer)
+    this.timerAt = due
+    this.timer = setTimeout(this.onTimer, due - now)
+    this.timer.unref?.()
+  }
+
+  private readonly onTimer = (): void => {
     const now = performance.now()
     // a timer that fires late means this machine is slow or was paused: be slower to accuse
-    const lag = now - this.expectedTick
-    this.expectedTick = now + TICK_MS
+    const lag = now - this.timerAt
+    this.timer = undefined
+    this.timerAt = Infinity
     if (lag > 0) this.detector.recordLocalLag(lag, now)
-    if (now >= this.nextBeatAt) {
-      this.nextBeatAt = now + this.intervalMs()
-      await this.publish('beat').catch(err => { log('heartbeat failed: %s', (err as Error).message) })
+    // libuv rounds timers to whole ms on its own clock: a beat due within the slack is due
+    if (now + MIN_WAIT_MS >= this.nextBeatAt) {
+      this.lastBeatAt = now
+      this.nextBeatAt = now + (this.followUp ? NEW_PEER_FOLLOW_UP_MS : this.intervalMs())
+      this.followUp = false
+      this.publish('beat').catch(err => { log('heartbeat failed: %s', (err as Error).message) })
     }
     for (const t of this.detector.evaluate(now)) this.transition(t)
+    this.schedule()
   }
 
   private transition (t: Transition): void {
     this.init.onTransition(t)
     if (t.to === 'suspect') void this.probe(t.peer)
+    // a new suspect has a deadline of its own, maybe sooner than the armed timer
+    this.schedule()
   }
 
   private async probe (peer: string): Promise<void> {
@@ -169,6 +255,29 @@ export class PresenceService {
     if (t != null) this.transition(t)
   }
 
+  /** a peer subscribed to the presence topic: let it hear from us soon (see {@link NEW_PEER_BEAT_DELAY_MS}) */
+  private readonly onSubscriptionChange = (evt: CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    if (!this.started || !evt.detail.subscriptions.some(sub => sub.topic === this.topic && sub.subscribe)) return
+    const now = performance.now()
+    const soon = Math.max(now + NEW_PEER_BEAT_DELAY_MS, this.lastBeatAt + MIN_BEAT_GAP_MS)
+    if (soon < this.nextBeatAt) {
+      this.nextBeatAt = soon
+      this.followUp = true
+      this.schedule()
+    }
+  }
+
+  /**
+   * A member's last connection closed. A killed process closes its sockets, so probe it
+   * now instead of waiting for its heartbeats to stop: a refused probe makes it suspect,
+   * confirmed, and dead ~0.5 s later (see {@link FailureDetector.recordProbe}). A paused or
+   * throttled peer keeps its connections, so this never fires for it.
+   */
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail.toString()
+    if (this.started && this.detector.state(peer) === 'alive' && this.init.isMember(peer)) void this.probe(peer)
+  }
+
   private async publish (type: 'beat' | 'left'): Promise<void> {
     const work = this.init.work()
     if (type === 'beat') {
@@ -177,6 +286,17 @@ export class PresenceService {
       this.myCapacity = await readCapacity({ ...work, power: this.power.info })
     }
     const digest = type === 'beat' ? this.init.digest?.() : undefined
+    // gossipsub's flood publish sends to every subscriber it has an open stream to: those
+    // need no relay. Being subscribed is not enough: when the connection that carried
+    // gossipsub's outbound stream to a peer closes while another connection stays (a
+    // duplicate being cleaned up), gossipsub opens no new stream, and that peer then
+    // hears from us only through relays. So list the subscribers our last publish really
+    // reached; a new subscriber is missing for one beat and gets relayed copies meanwhile.
+    const pubsub = this.init.node.services.pubsub
+    const reached = this.reached
+    const direct = reached == null
+      ? undefined
+      : pubsub.getSubscribers(this.topic).map(p => p.toString()).filter(p => reached.has(p)).map(peerTag)
     const hb = signHeartbeat({
       v: 1,
       type,
@@ -184,21 +304,53 @@ export class PresenceService {
       seq: ++this.seq,
       intervalMs: this.intervalMs(),
       ...(type === 'beat' && this.myCapacity != null ? { capacity: this.myCapacity } : {}),
-      ...(digest != null ? { digest } : {})
+      ...(digest != null ? { digest } : {}),
+      ...(direct != null && direct.length <= MAX_DIRECT_TAGS ? { direct } : {})
     }, this.init.signer)
-    await this.init.node.services.pubsub.publish(presenceTopic(this.init.teamId), new TextEncoder().encode(JSON.stringify(hb)))
+    const { recipients } = await pubsub.publish(this.topic, encoder.encode(JSON.stringify(hb)))
+    this.reached = new Set(recipients.map(p => p.toString()))
   }
 
-  private readonly onMessage = (evt: CustomEvent<{ topic: string, data: Uint8Array }>): void => {
-    if (evt.detail.topic !== presenceTopic(this.init.teamId)) return
-    let hb: Heartbeat
-    try { hb = JSON.parse(new TextDecoder().decode(evt.detail.data)) as Heartbeat } catch { return }
-    if (hb.seq <= (this.lastSeq.get(hb.peerId) ?? 0)) return
+  /**
+   * Every heartbeat is handled here, in the topic validator, rather than on `message`:
+   * the validator sees each message once (gossipsub drops duplicates before it) and its
+   * answer decides the relay. `Accept` makes gossipsub forward the heartbeat to every mesh
+   * peer but its source; in a team where everyone is connected to everyone, each daemon
+   * would then send and receive n − 1 copies of every heartbeat instead of one (in a team
+   * of five, 16 frames per heartbeat instead of 4, each a wakeup and a yamux window update
+   * back, though every member already had it from the sender). So a heartbeat is relayed
+   * (`Accept`) only when one of our subscribers is missing from the sender's `direct` list,
+   * and otherwise `Ignore`d: no forward, no penalty, no `message` event.
+   */
+  private readonly validate = (from: PeerId, msg: { data: Uint8Array }): TopicValidatorResult => {
+    // a member's first heartbeats can beat its hello on a new connection: not yet verified
+    // is not misbehaving, so no penalty (a Reject costs the sender its mesh places for
+    // minutes, and the team then pays for IHAVE gossip to it every heartbeat)
+    if (!this.init.isVerified(from.toString())) return TopicValidatorResult.Ignore
+    if (msg.data.byteLength > MAX_HEARTBEAT_BYTES) return TopicValidatorResult.Reject
+    let hb: unknown
+    try { hb = JSON.parse(decoder.decode(msg.data)) } catch { return TopicValidatorResult.Reject }
+    // an old heartbeat replayed is not news: ignore without penalty (and without verifying)
+    if (isObject(hb) && typeof hb.peerId === 'string' && typeof hb.seq === 'number' &&
+      hb.seq <= (this.lastSeq.get(hb.peerId) ?? 0)) return TopicValidatorResult.Ignore
+    // membership first: it is cheap, and only members' keys are ever cached
+    if (!isObject(hb) || typeof hb.peerId !== 'string' || !this.init.isMember(hb.peerId) || !verifyHeartbeat(hb)) {
+      log('rejected a heartbeat relayed by %s (not a member, or a bad signature)', from)
+      return TopicValidatorResult.Reject
+    }
+    if (hb.peerId === this.init.signer.peerId) return TopicValidatorResult.Ignore
+    if (this.started) this.receive(hb)
+    const subscribers = this.init.node.services.pubsub.getSubscribers(this.topic).map(p => p.toString())
+    return needsRelay(hb.direct, subscribers, hb.peerId, from.toString()) ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore
+  }
+
+  private receive (hb: Heartbeat): void {
     this.lastSeq.set(hb.peerId, hb.seq)
     const now = performance.now()
     const t = hb.type === 'left' ? this.detector.recordLeft(hb.peerId, now) : this.detector.recordHeartbeat(hb.peerId, now)
     if (hb.type === 'beat' && hb.capacity != null) this.capacities.set(hb.peerId, hb.capacity)
     if (hb.type === 'beat' && typeof hb.digest === 'string') this.init.onDigest?.(hb.peerId, hb.digest)
     if (t != null) this.transition(t)
+    else this.schedule()
   }
 }

@@ -30,6 +30,8 @@ export interface TeamStateInit {
   teamId: string
   signer: OpSigner
   isVerified: (peer: string) => boolean
+  /** a connected peer whose membership hello is still under way */
+  isPending?: (peer: string) => boolean
   isMember: (peer: string) => boolean
   /** kv:changed events go here; `wanted()` false skips the work of making them */
   emit: (type: string, data: unknown) => void
@@ -68,6 +70,7 @@ export class TeamState implements SyncStore {
       teamId: init.teamId,
       store: this,
       isVerified: init.isVerified,
+      ...(init.isPending === undefined ? {} : { isPending: init.isPending }),
       isMember: init.isMember
     })
   }

@@ -37,6 +37,8 @@ const log = logger('paired:tasks:coordinator')
 /** a scan of the pending queue gives up after this many tasks in a row that cannot be placed */
 const MAX_UNPLACEABLE_SCAN = 64
 const ADOPT_EVERY_MS = 1_000
+/** the tick of a coordinator with nothing to coordinate */
+const IDLE_TICK_MS = 5_000
 /** an executor's own word on its other load beats heartbeats for this long */
 const DIRECT_LOAD_FRESH_MS = 2_000
 /** when every slot is busy, a remote executor is sent up to this many tasks per slot ahead of time (its queue: equal per slot, so shares follow slots) */
@@ -103,7 +105,7 @@ export class Coordinator {
   private readonly foreign = new Map<string, { stamp: unknown, load: number, direct?: number }>()
   /** unfinished tasks of other coordinators: task id → their coordinator */
   private readonly open = new Map<string, { peer: string, epoch: number }>()
-  private timer?: ReturnType<typeof setInterval>
+  private timer?: ReturnType<typeof setTimeout>
   private scheduled = false
   private lastAdopt = 0
   private stopped = false
@@ -113,13 +115,29 @@ export class Coordinator {
   async start (): Promise<void> {
     // resume what this daemon coordinated before a restart; remember the others' open tasks
     for await (const record of this.init.openTasks()) this.observe(record)
-    this.timer = setInterval(() => { this.tick() }, COORDINATOR_TICK_MS)
-    this.timer.unref?.()
+    this.arm()
   }
 
   stop (): void {
     this.stopped = true
-    clearInterval(this.timer)
+    clearTimeout(this.timer)
+  }
+
+  /**
+   * The tick runs every 250 ms while this daemon coordinates something, else every 5 s (to
+   * look for orphans to adopt; a coordinator's death also triggers that at once), so an
+   * idle daemon wakes rarely.
+   */
+  private arm (): void {
+    if (this.stopped) return
+    clearTimeout(this.timer)
+    const busy = this.tracked.size > 0 || this.pending.size > 0
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.tick()
+      this.arm()
+    }, busy ? COORDINATOR_TICK_MS : IDLE_TICK_MS)
+    this.timer.unref?.()
   }
 
   /** tasks this daemon coordinates and has not finished */
@@ -219,7 +237,8 @@ export class Coordinator {
     for (const t of this.tracked.values()) {
       if (t.slots.has(peer)) this.lose(t, peer, 'its executor is gone')
     }
-    this.lastAdopt = 0
+    this.lastAdopt = Date.now()
+    this.adoptOrphans()
     this.schedule()
   }
 
@@ -252,8 +271,10 @@ export class Coordinator {
       if (r.attempt === record.attempt && r.exitCode === 0) t.reported.add(r.executor)
       if (r.exitCode !== 0 && r.exitCode !== 130) t.failures++
     }
+    const wasIdle = this.tracked.size === 0
     this.tracked.set(record.taskId, t)
     this.enqueueIfNeeded(t)
+    if (wasIdle) this.arm()
     return t
   }
 

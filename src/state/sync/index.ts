@@ -60,6 +60,8 @@ export interface StateSyncInit {
   store: SyncStore
   /** has this peer passed the membership hello on a connection? */
   isVerified: (peer: string) => boolean
+  /** a connected peer whose membership hello is still under way (its gossip is ignored, not penalised) */
+  isPending?: (peer: string) => boolean
   /** is this author a current member (whose ops count)? */
   isMember: (peer: string) => boolean
   onApplied?: (count: number) => void
@@ -106,7 +108,7 @@ export class StateSync {
   private validate (from: string, data: Uint8Array): TopicValidatorResult {
     // a member's gossip can beat its hello on a new connection: not yet verified is not
     // misbehaving, so ignore it (unpenalised); anti-entropy on connect fetches what it sent
-    if (!this.init.isVerified(from)) return TopicValidatorResult.Ignore
+    if (!this.init.isVerified(from)) return this.init.isPending?.(from) === false ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
     try {
       const parsed = JSON.parse(new TextDecoder().decode(data)) as unknown
       if (!isObject(parsed) || typeof parsed.author !== 'string') return TopicValidatorResult.Reject

@@ -1,22 +1,29 @@
 import { describe, expect, it } from 'vitest'
 import { FailureDetector } from '../../../src/presence/failure-detector.js'
-import { DEFAULT_PROBE_TIMEOUT_MS } from '../../../src/presence/constants.js'
+import { DEFAULT_HEARTBEAT_BASE_MS, DEFAULT_PROBE_TIMEOUT_MS } from '../../../src/presence/constants.js'
 import { deliver, heartbeatSends, percentile, rng, simulate, uniform, type ProbeModel } from './sim.js'
 
 const MINUTES_10 = 10 * 60_000
+/** the shipped heartbeat interval, and the old 1 s one the detector was first tuned for */
+const INTERVALS = [DEFAULT_HEARTBEAT_BASE_MS, 1000]
 
-/** Kill the peer after a warm-up; returns ms from the kill to `dead`. */
-function killRun (seed: number, probe: 'fast-fail' | 'timeout' | 'none'): number {
+/**
+ * Kill the peer after a warm-up; returns ms from the kill to `dead`. The shell probes a
+ * suspect (`probe`); with `disconnect`, it also probes as soon as the killed process's
+ * connection closes, and that probe is refused within milliseconds.
+ */
+function killRun (seed: number, probe: 'fast-fail' | 'timeout' | 'none', intervalMs: number, disconnect = false): number {
   const random = rng(seed)
-  const killAt = uniform(random, 30_000, 90_000)
-  const sends = heartbeatSends({ random, startMs: 0, endMs: killAt, jitter: 0.2 })
+  const killAt = uniform(random, 30 * intervalMs, 90 * intervalMs)
+  const sends = heartbeatSends({ random, startMs: 0, endMs: killAt, intervalMs, jitter: 0.2 })
   const arrivals = deliver(sends, random)
   // kill -9 closes the sockets: a probe is refused or reset within milliseconds;
   // a vanished machine only fails the probe at its timeout
   const model: ProbeModel | undefined = probe === 'none'
     ? undefined
     : (at) => ({ at: at + (probe === 'fast-fail' ? uniform(random, 2, 50) : DEFAULT_PROBE_TIMEOUT_MS), ok: false })
-  const { deadAt } = simulate({ arrivals, probe: model, endMs: killAt + 15_000 })
+  const probeResults = disconnect ? [{ at: killAt + uniform(random, 2, 50), ok: false }] : []
+  const { deadAt } = simulate({ arrivals, probe: model, probeResults, endMs: killAt + 30_000, init: { heartbeatIntervalMs: intervalMs } })
   if (deadAt == null) throw new Error(`seed ${seed}: never declared dead`)
   return deadAt - killAt
 }
@@ -29,32 +36,40 @@ function summary (label: string, times: number[]): { p50: number, max: number } 
 }
 
 /** A run is "never dead" when no transition to dead happened. */
-function neverDead (arrivals: number[], probe: ProbeModel | undefined, endMs: number): { dead: number, suspects: number } {
-  const { transitions } = simulate({ arrivals, probe, endMs })
+function neverDead (arrivals: number[], probe: ProbeModel | undefined, endMs: number, intervalMs: number): { dead: number, suspects: number } {
+  const { transitions } = simulate({ arrivals, probe, endMs, init: { heartbeatIntervalMs: intervalMs } })
   return {
     dead: transitions.filter(t => t.to === 'dead').length,
     suspects: transitions.filter(t => t.to === 'suspect').length
   }
 }
 
-describe('failure detector: kill -9 detection (1,000 seeded runs, 1 s heartbeats, ±20 % jitter)', () => {
-  it('detects a killed peer with p50 ≤ 3 s and max ≤ 10 s when the probe is refused', () => {
-    const times = Array.from({ length: 1000 }, (_, i) => killRun(i + 1, 'fast-fail'))
-    const { p50, max } = summary('kill -9, probe refused', times)
-    expect(p50).toBeLessThanOrEqual(3000)
+describe.each(INTERVALS)('failure detector: kill -9 detection (1,000 seeded runs, %i ms heartbeats jittered by a fifth)', intervalMs => {
+  it('detects a killed peer within ~0.5 s once its connection closes and the probe is refused', () => {
+    const times = Array.from({ length: 1000 }, (_, i) => killRun(i + 1, 'fast-fail', intervalMs, true))
+    const { p50, max } = summary(`${intervalMs} ms, kill -9, connection closed, probe refused`, times)
+    expect(p50).toBeLessThanOrEqual(1000)
+    expect(max).toBeLessThanOrEqual(1000)
+  })
+
+  it('still detects a killed peer from its missing heartbeats alone (probe refused at suspicion)', () => {
+    const times = Array.from({ length: 1000 }, (_, i) => killRun(i + 1, 'fast-fail', intervalMs))
+    const { p50, max } = summary(`${intervalMs} ms, kill -9, probe refused at suspicion`, times)
+    // with no disconnect event, detection follows the heartbeat interval
+    expect(p50).toBeLessThanOrEqual(intervalMs + 2000)
     expect(max).toBeLessThanOrEqual(10_000)
   })
 
   it('still detects a silently vanished peer within 10 s (probe times out, or no probe)', () => {
     for (const mode of ['timeout', 'none'] as const) {
-      const times = Array.from({ length: 1000 }, (_, i) => killRun(10_000 + i, mode))
-      const { max } = summary(`vanished, probe ${mode}`, times)
+      const times = Array.from({ length: 1000 }, (_, i) => killRun(10_000 + i, mode, intervalMs))
+      const { max } = summary(`${intervalMs} ms, vanished, probe ${mode}`, times)
       expect(max).toBeLessThanOrEqual(10_000)
     }
   })
 })
 
-describe('failure detector: no false dead', () => {
+describe.each(INTERVALS)('failure detector: no false dead (%i ms heartbeats)', intervalMs => {
   it('a peer SIGSTOPped 2 s every 30 s for 10 minutes is never dead, with or without probes', () => {
     let suspects = 0
     for (let seed = 1; seed <= 20; seed++) {
@@ -66,7 +81,7 @@ describe('failure detector: no false dead', () => {
         return t >= offset && t < start + 2000 ? start + 2000 : undefined
       }
       // a stopped process fires its overdue timer on resume
-      const sends = heartbeatSends({ random, startMs: 0, endMs: MINUTES_10, jitter: 0.2, delay: (due) => (pauseEnd(due) ?? due) - due })
+      const sends = heartbeatSends({ random, startMs: 0, endMs: MINUTES_10, intervalMs, jitter: 0.2, delay: (due) => (pauseEnd(due) ?? due) - due })
       const arrivals = deliver(sends, random)
       // a probe to a stopped process hangs, and is answered when it resumes
       const probe: ProbeModel = (at) => {
@@ -74,19 +89,19 @@ describe('failure detector: no false dead', () => {
         return answer - at < DEFAULT_PROBE_TIMEOUT_MS ? { at: answer, ok: true } : { at: at + DEFAULT_PROBE_TIMEOUT_MS, ok: false }
       }
       for (const p of [probe, undefined]) {
-        const run = neverDead(arrivals, p, MINUTES_10)
+        const run = neverDead(arrivals, p, MINUTES_10, intervalMs)
         expect(run.dead).toBe(0)
         suspects += run.suspects
       }
     }
-    console.log(`SIGSTOP 2 s / 30 s: 40 runs of 10 min, ${suspects} suspicions, 0 dead`)
+    console.log(`${intervalMs} ms, SIGSTOP 2 s / 30 s: 40 runs of 10 min, ${suspects} suspicions, 0 dead`)
   })
 
   it('a peer whose heartbeats jitter by ±50 % is never dead (nor even suspect)', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const random = rng(seed)
-      const arrivals = deliver(heartbeatSends({ random, startMs: 0, endMs: MINUTES_10, jitter: 0.5 }), random)
-      expect(neverDead(arrivals, undefined, MINUTES_10)).toEqual({ dead: 0, suspects: 0 })
+      const arrivals = deliver(heartbeatSends({ random, startMs: 0, endMs: MINUTES_10, intervalMs, jitter: 0.5 }), random)
+      expect(neverDead(arrivals, undefined, MINUTES_10, intervalMs)).toEqual({ dead: 0, suspects: 0 })
     }
   })
 
@@ -98,17 +113,18 @@ describe('failure detector: no false dead', () => {
         random,
         startMs: 0,
         endMs: MINUTES_10,
+        intervalMs,
         jitter: 0.2,
-        delay: () => random() < 0.25 ? uniform(random, 0, 4000) : 0
+        delay: () => random() < 0.25 ? uniform(random, 0, 4 * intervalMs) : 0
       })
       const arrivals = deliver(sends, random)
       // a starved process still answers a ping, slowly
       const probe: ProbeModel = (at) => ({ at: at + uniform(random, 10, 1500), ok: true })
-      const run = neverDead(arrivals, probe, MINUTES_10)
+      const run = neverDead(arrivals, probe, MINUTES_10, intervalMs)
       expect(run.dead).toBe(0)
       suspects += run.suspects
     }
-    console.log(`throttled: 20 runs of 10 min, ${suspects} suspicions, 0 dead`)
+    console.log(`${intervalMs} ms, throttled: 20 runs of 10 min, ${suspects} suspicions, 0 dead`)
   })
 })
 
@@ -120,7 +136,7 @@ describe('failure detector: states', () => {
   }
 
   it('announces a new peer as alive, a graceful stop as left at once, and ignores stale heartbeats', () => {
-    const fd = new FailureDetector()
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
     expect(fd.recordHeartbeat('p', 0)).toEqual({ peer: 'p', from: undefined, to: 'alive', at: 0 })
     expect(fd.recordLeft('p', 500)).toEqual({ peer: 'p', from: 'alive', to: 'left', at: 500 })
     expect(fd.state('p')).toBe('left')
@@ -132,7 +148,7 @@ describe('failure detector: states', () => {
   })
 
   it('goes alive → suspect → dead by phi and the suspicion timeout, and a probe refutes', () => {
-    const fd = new FailureDetector()
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
     const last = warm(fd)
     expect(fd.evaluate(last + 1000)).toEqual([])
     const suspect = fd.evaluate(last + 2500)
@@ -148,7 +164,7 @@ describe('failure detector: states', () => {
   })
 
   it('a failed direct probe confirms the suspicion down to the floor', () => {
-    const fd = new FailureDetector()
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
     const last = warm(fd)
     fd.evaluate(last + 2500)
     expect(fd.suspicionTimeout('p', last + 2500)).toBe(3000)
@@ -157,8 +173,21 @@ describe('failure detector: states', () => {
     expect(fd.evaluate(last + 3000).map(t => t.to)).toEqual(['dead'])
   })
 
+  it('a refused probe of an alive peer (its connection closed) makes it suspect, confirmed', () => {
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
+    const last = warm(fd)
+    expect(fd.recordProbe('p', false, last + 300)).toEqual({ peer: 'p', from: 'alive', to: 'suspect', at: last + 300 })
+    expect(fd.suspicionTimeout('p', last + 300)).toBe(500)
+    expect(fd.evaluate(last + 799)).toEqual([])
+    expect(fd.evaluate(last + 800).map(t => t.to)).toEqual(['dead'])
+    // a heartbeat refutes, as ever
+    expect(fd.recordHeartbeat('p', last + 5000)?.to).toBe('alive')
+    expect(fd.recordProbe('p', false, last + 5100)?.to).toBe('suspect')
+    expect(fd.recordHeartbeat('p', last + 5200)?.to).toBe('alive')
+  })
+
   it('independent confirmations shorten the suspicion timeout (Lifeguard), down to the floor', () => {
-    const fd = new FailureDetector()
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
     const last = warm(fd)
     fd.evaluate(last + 2500)
     const timeouts = [fd.suspicionTimeout('p', last + 2500)]
@@ -178,7 +207,7 @@ describe('failure detector: states', () => {
   })
 
   it('local lag raises the suspicion timeout, restarts suspicions, and decays back', () => {
-    const fd = new FailureDetector()
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
     const last = warm(fd)
     fd.evaluate(last + 2500)
     fd.recordLocalLag(50, last + 2600)
@@ -195,7 +224,7 @@ describe('failure detector: states', () => {
   })
 
   it('scales the suspicion timeout with a slower heartbeat interval', () => {
-    const fd = new FailureDetector()
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
     for (let t = 0; t <= 200_000; t += 5000) fd.recordHeartbeat('slow', t)
     expect(fd.suspicionTimeout('slow', 200_000)).toBeGreaterThan(10_000)
     expect(fd.evaluate(200_000 + 6000)).toEqual([])
@@ -209,12 +238,75 @@ describe('failure detector: states', () => {
 
 describe('failure detector: confirmations over time', () => {
   it('counts a confirmer again when it renews an old suspicion', () => {
-    const fd = new FailureDetector()
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
     for (let t = 1000; t <= 30_000; t += 1000) fd.recordHeartbeat('p', t)
     fd.recordSuspicionFrom('p', 'a', 5000)
     fd.evaluate(32_500)
     expect(fd.suspicionTimeout('p', 32_500)).toBe(3000)
     fd.recordSuspicionFrom('p', 'a', 32_600)
     expect(fd.suspicionTimeout('p', 32_600)).toBeLessThan(3000)
+  })
+})
+
+describe('failure detector: nextCheck (when the shell must wake)', () => {
+  it('is the moment phi reaches the threshold: nothing before, the transition then', () => {
+    for (const intervalMs of INTERVALS) {
+      const fd = new FailureDetector({ heartbeatIntervalMs: intervalMs })
+      for (let t = intervalMs; t <= 30 * intervalMs; t += intervalMs) fd.recordHeartbeat('p', t)
+      const due = fd.nextCheck(30 * intervalMs)
+      expect(due).toBeGreaterThan(31 * intervalMs)
+      expect(fd.evaluate(due - 1)).toEqual([])
+      expect(fd.evaluate(due).map(t => t.to)).toEqual(['suspect'])
+      expect(fd.phi('p', due)).toBeGreaterThanOrEqual(8)
+    }
+  })
+
+  it('moves later with each heartbeat, is capped while a peer is suspect, and is Infinity with nothing to watch', () => {
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
+    expect(fd.nextCheck(0)).toBe(Infinity)
+    for (let t = 1000; t <= 30_000; t += 1000) fd.recordHeartbeat('p', t)
+    const before = fd.nextCheck(30_000)
+    fd.recordHeartbeat('p', 31_000)
+    expect(fd.nextCheck(31_000)).toBeGreaterThan(before)
+    fd.recordProbe('p', false, 31_100)
+    expect(fd.nextCheck(31_100)).toBe(31_100 + 250)
+    fd.recordLeft('p', 31_200)
+    expect(fd.nextCheck(31_200)).toBe(Infinity)
+  })
+
+  it('an event-driven shell (waking only at nextCheck) sees the same transitions as polling every 10 ms', () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      const random = rng(seed)
+      const intervalMs = INTERVALS[seed % INTERVALS.length]
+      const stopAt = uniform(random, 20 * intervalMs, 40 * intervalMs)
+      const resumeAt = random() < 0.5 ? stopAt + uniform(random, 0, 12 * intervalMs) : Infinity
+      const arrivals = deliver(heartbeatSends({ random, startMs: 0, endMs: 60 * intervalMs, intervalMs, jitter: 0.3 }), random)
+        .filter(t => t < stopAt || t > resumeAt)
+      const polled = simulate({ arrivals, endMs: 60 * intervalMs, evaluateEveryMs: 10, init: { heartbeatIntervalMs: intervalMs } })
+      const fd = new FailureDetector({ heartbeatIntervalMs: intervalMs })
+      const seen: Array<{ to: string, at: number }> = []
+      let i = 0
+      let now = 0
+      for (let wakeups = 0; now <= 60 * intervalMs; wakeups++) {
+        expect(wakeups).toBeLessThan(1000)
+        const wake = Math.min(fd.nextCheck(now), arrivals[i] ?? Infinity, 60 * intervalMs + 1)
+        expect(wake).toBeGreaterThanOrEqual(now)
+        now = wake
+        while (i < arrivals.length && arrivals[i] <= now) {
+          const t = fd.recordHeartbeat('peer', arrivals[i++])
+          if (t != null) seen.push({ to: t.to, at: t.at })
+        }
+        for (const t of fd.evaluate(now)) seen.push({ to: t.to, at: t.at })
+        if (wake === 60 * intervalMs + 1) break
+      }
+      const expected = polled.transitions.map(t => ({ to: t.to, at: t.at }))
+      expect(seen.map(t => t.to)).toEqual(expected.map(t => t.to))
+      // never later than polling; polling finds each transition up to a step late, and a
+      // suspect → dead up to two (its suspicion started up to a step late too)
+      seen.forEach((t, k) => {
+        expect(t.at).toBeLessThanOrEqual(expected[k].at + 0.01)
+        expect(expected[k].at - t.at).toBeLessThanOrEqual(20)
+      })
+    }
   })
 })

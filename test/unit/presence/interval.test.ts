@@ -31,9 +31,12 @@ describe('heartbeatInterval', () => {
   })
 
   it('uses the base interval for a small team and stretches for a large one', () => {
-    expect(heartbeatInterval(1)).toBe(1000)
-    expect(heartbeatInterval(5)).toBe(1000)
-    expect(heartbeatInterval(8)).toBe(2250)
+    expect(heartbeatInterval(1)).toBe(3000)
+    expect(heartbeatInterval(5)).toBe(3000)
+    expect(heartbeatInterval(10)).toBe(3000)
+    // past ten members the bandwidth budget, not the base, sets the interval
+    expect(heartbeatInterval(11)).toBe(3150)
+    expect(heartbeatInterval(8, { baseMs: 1000 })).toBe(2250)
     expect(heartbeatInterval(1000)).toBe(299_850)
     expect(heartbeatInterval(1000, { fanout: 1 })).toBeLessThan(60_000)
   })

@@ -28,6 +28,11 @@ export interface SimOptions {
   /** heartbeat arrival times at the observer, ascending */
   arrivals: number[]
   probe?: ProbeModel
+  /**
+   * probe results reported at fixed times, whatever the state: the shell probes a member
+   * whose last connection closed (a killed process closes its sockets)
+   */
+  probeResults?: Array<{ at: number, ok: boolean }>
   endMs: number
   evaluateEveryMs?: number
   init?: FailureDetectorInit
@@ -46,7 +51,7 @@ export function simulate (options: SimOptions): SimResult {
   const fd = new FailureDetector(options.init)
   const step = options.evaluateEveryMs ?? 100
   const transitions: Transition[] = []
-  const probes: Array<{ at: number, ok: boolean }> = []
+  const probes: Array<{ at: number, ok: boolean }> = [...(options.probeResults ?? [])]
   let next = 0
   let deadAt: number | undefined
   const note = (t: Transition | undefined): void => {
