@@ -56,3 +56,12 @@ export const MAX_QUERY_MESSAGE_BYTES = 64 * 1024
 export const STREAM_READ_TIMEOUT_MS = 5_000
 /** a connected peer that has not proven membership by then is disconnected */
 export const HELLO_DEADLINE_MS = 10_000
+
+/**
+ * an inbound connection must finish its upgrade (pnet, Noise, yamux) within this long: long
+ * enough for a slow WAN link (about four round trips), short enough that keyless dialers
+ * and silent sockets do not hold slots for long
+ */
+export const INBOUND_UPGRADE_TIMEOUT_MS = 2_000
+/** inbound connections still upgrading at once (libp2p's default is 10) */
+export const MAX_INCOMING_PENDING_CONNECTIONS = 64

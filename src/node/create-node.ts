@@ -17,7 +17,8 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { ConnectionGater, Ed25519PrivateKey, Libp2p, PeerDiscovery } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 import {
-  BEHAVIOUR_PENALTY_DECAY, CONNECTION_PING_INTERVAL_MS, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, INVALID_MESSAGE_DECAY,
+  BEHAVIOUR_PENALTY_DECAY, CONNECTION_PING_INTERVAL_MS, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, INBOUND_UPGRADE_TIMEOUT_MS,
+  INVALID_MESSAGE_DECAY, MAX_INCOMING_PENDING_CONNECTIONS,
   INVALID_MESSAGE_WEIGHT, dhtProtocol, presenceTopic, rosterTopic, stateTopic
 } from './constants.js'
 
@@ -98,6 +99,13 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
     // member's liveness from heartbeats, and probes the silent ones; this monitor is kept
     // only to clear connections left half-open, which can wait a minute.
     connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS },
+    // a dialer without the team key never finishes the pnet/Noise upgrade: let it go after
+    // 2 s (libp2p's default is 10 s), and keep enough pending slots that a few silent
+    // sockets cannot lock members out (libp2p's default is 10)
+    connectionManager: {
+      inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
+      maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS
+    },
     services: {
       identify: identify(),
       ping: ping(),

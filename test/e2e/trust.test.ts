@@ -445,30 +445,25 @@ describe('trust boundaries against a stock libp2p attacker', () => {
     }, 30_000)
   })
 
-  it('GAP: a socket that never finishes the pnet nonce is held 10 s; ten of them (no key, no libp2p) lock out a key holder', async () => {
+  it('ten sockets that never finish the pnet nonce (no key, no libp2p) do not lock a key holder out', async () => {
     const target = addrOf((await status(g)).addresses)
     const port = Number(target.toString().split('/tcp/')[1].split('/')[0])
     const sockets: Socket[] = []
     try {
-      // one per 250 ms stays under the 5 connections/s per-host limit: it is the pending cap that bites
+      // one per 250 ms stays under the 5 connections/s per-host limit
       for (let i = 0; i < 10; i++) {
         const s = connect(port, '127.0.0.1')
         s.on('error', () => {})
         sockets.push(s)
         await sleep(250)
       }
-      await sleep(1_000)
-      const blocked = await attacker({ psk })
-      const r = await timed(async () => await blocked.node.dial(target, { signal: AbortSignal.timeout(3_000) }))
-      expect(r.ok).toBe(false)
+      await sleep(500)
+      const member = await attacker({ psk })
+      const r = await timed(async () => await member.node.dial(target, { signal: AbortSignal.timeout(3_000) }))
+      expect(r.ok, r.error?.message).toBe(true)
     } finally {
       for (const s of sockets) s.destroy()
     }
-    // the same dial once the sockets are gone: it was the slots, not the key
-    await sleep(500)
-    const later = await attacker({ psk })
-    const ok = await timed(async () => await later.node.dial(target, { signal: AbortSignal.timeout(3_000) }))
-    expect(ok.ok, ok.error?.message).toBe(true)
   }, 30_000)
 })
 
