@@ -11,7 +11,7 @@ import type { AbortOptions } from '@libp2p/interface'
 import { ApiServer, ensureApiToken } from '../../../src/api/index.js'
 import type {
   DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDetailDoc, PeerDoc, StatusDoc,
-  TeamDoc
+  TaskDoc, TaskSubmit, TeamDoc
 } from '../../../src/api/types.js'
 import { NotFoundError } from '../../../src/errors.js'
 
@@ -271,5 +271,33 @@ export async function startFixture (init: { host?: string, callTimeoutMs?: numbe
       await server.stop()
       await rm(dir, { recursive: true, force: true })
     }
+  }
+}
+
+/** a pending task's document as a daemon would answer it, for fake task controls */
+export function pendingTaskDoc (taskId: string, spec: TaskSubmit, extra: Partial<TaskDoc> = {}): TaskDoc {
+  return {
+    taskId,
+    agent: spec.agent,
+    state: 'pending',
+    submitter: PEER_A,
+    executor: null,
+    priority: spec.priority ?? 'normal',
+    attempt: 0,
+    createdWall: 1_700_000_000_000,
+    input: spec.input ?? null,
+    labels: spec.labels ?? {},
+    needs: spec.needs ?? {},
+    timeoutMs: spec.timeoutMs ?? null,
+    retries: spec.retries ?? 2,
+    replicas: spec.replicas ?? 1,
+    coordinator: PEER_A,
+    cancelled: false,
+    result: null,
+    results: [],
+    leases: [],
+    startedWall: null,
+    waiting: null,
+    ...extra
   }
 }

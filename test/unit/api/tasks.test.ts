@@ -10,7 +10,7 @@ import type {
   TaskControl, TaskDoc, TaskExplainDoc, TaskLogsDoc, TaskStateName, TaskSubmit, TaskSummaryDoc, TaskVerifyDoc
 } from '../../../src/api/types.js'
 import { NotFoundError } from '../../../src/errors.js'
-import { PEER_A, PEER_B, StubControl, StubDaemonControl, call, named, type Reply } from './helpers.js'
+import { PEER_A, PEER_B, StubControl, StubDaemonControl, call, named, pendingTaskDoc, type Reply } from './helpers.js'
 
 /**
  * The stub control with a fake task system: it records each call and answers canned
@@ -20,29 +20,7 @@ class TaskStubControl extends StubControl implements TaskControl {
   hangLogs = false
 
   doc (taskId: string, spec: TaskSubmit = { agent: 'echo' }): TaskDoc {
-    return {
-      taskId,
-      agent: spec.agent,
-      state: 'pending',
-      submitter: PEER_A,
-      executor: null,
-      priority: spec.priority ?? 'normal',
-      attempt: 0,
-      createdWall: 1_700_000_000_000,
-      input: spec.input ?? null,
-      labels: spec.labels ?? {},
-      needs: spec.needs ?? {},
-      timeoutMs: spec.timeoutMs ?? null,
-      retries: spec.retries ?? 2,
-      replicas: spec.replicas ?? 1,
-      coordinator: PEER_A,
-      cancelled: false,
-      result: null,
-      results: [],
-      leases: [],
-      startedWall: null,
-      waiting: null
-    }
+    return pendingTaskDoc(taskId, spec)
   }
 
   private known (taskId: string): TaskDoc {

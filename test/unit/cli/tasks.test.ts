@@ -16,7 +16,7 @@ import { exitCodeFor } from '../../../src/cli/exit-codes.js'
 import { main } from '../../../src/cli/main.js'
 import { homePaths } from '../../../src/daemon/home.js'
 import { NotFoundError } from '../../../src/errors.js'
-import { PEER_A, PEER_B, StubControl } from '../api/helpers.js'
+import { PEER_B, StubControl, pendingTaskDoc } from '../api/helpers.js'
 
 interface Run { code: number, stdout: string, stderr: string }
 
@@ -56,29 +56,7 @@ class TaskStubControl extends StubControl implements TaskControl {
 
   async taskSubmit (spec: TaskSubmit): Promise<TaskDoc> {
     this.record('taskSubmit', spec)
-    const doc: TaskDoc = {
-      taskId: `t${++this.next}`,
-      agent: spec.agent,
-      state: 'pending',
-      submitter: PEER_A,
-      executor: null,
-      priority: spec.priority ?? 'normal',
-      attempt: 0,
-      createdWall: Date.now() - 5_000,
-      input: spec.input ?? null,
-      labels: spec.labels ?? {},
-      needs: spec.needs ?? {},
-      timeoutMs: spec.timeoutMs ?? null,
-      retries: spec.retries ?? 2,
-      replicas: spec.replicas ?? 1,
-      coordinator: PEER_A,
-      cancelled: false,
-      result: null,
-      results: [],
-      leases: [],
-      startedWall: null,
-      waiting: 'no peer has agent ' + spec.agent
-    }
+    const doc = pendingTaskDoc(`t${++this.next}`, spec, { createdWall: Date.now() - 5_000, waiting: 'no peer has agent ' + spec.agent })
     this.tasks.set(doc.taskId, doc)
     this.onSubmit?.(structuredClone(doc))
     return structuredClone(doc)
