@@ -168,6 +168,7 @@ export class TeamSession {
         isVerified: peer => this.verified.has(peer),
         isPending: peer => this.helloPending(peer),
         isMember: peer => this.isMember(peer),
+        isKnownAuthor: author => this.init.roster.get(author) != null,
         emit: (type, data) => { init.emit({ type, data }) },
         wanted: init.hasListeners
       })

@@ -33,6 +33,8 @@ export interface TeamStateInit {
   /** a connected peer whose membership hello is still under way */
   isPending?: (peer: string) => boolean
   isMember: (peer: string) => boolean
+  /** a member now or before (its ops belong in the log) */
+  isKnownAuthor?: (author: string) => boolean
   /** kv:changed events go here; `wanted()` false skips the work of making them */
   emit: (type: string, data: unknown) => void
   wanted: () => boolean
@@ -71,6 +73,7 @@ export class TeamState implements SyncStore {
       store: this,
       isVerified: init.isVerified,
       ...(init.isPending === undefined ? {} : { isPending: init.isPending }),
+      ...(init.isKnownAuthor === undefined ? {} : { isKnownAuthor: init.isKnownAuthor }),
       isMember: init.isMember
     })
   }

@@ -62,6 +62,8 @@ export interface StateSyncInit {
   isVerified: (peer: string) => boolean
   /** a connected peer whose membership hello is still under way (its gossip is ignored, not penalised) */
   isPending?: (peer: string) => boolean
+  /** whether ops by `author` belong in this team's log (a member, now or before); default: isMember */
+  isKnownAuthor?: (author: string) => boolean
   /** is this author a current member (whose ops count)? */
   isMember: (peer: string) => boolean
   onApplied?: (count: number) => void
@@ -175,7 +177,10 @@ export class StateSync {
         if (!isObject(msg)) throw new Error('malformed sync frame')
         if (msg.type === 'done') break
         if (msg.type !== 'batch') throw new Error(`unexpected sync frame ${String(msg.type)}`)
-        const result = await this.init.store.ingest(msg.batch)
+        const author = isObject(msg.batch) ? msg.batch.author : undefined
+        // a server cannot slip in ops of someone who was never a member
+        const known = typeof author === 'string' && (this.init.isKnownAuthor ?? this.init.isMember)(author)
+        const result = known ? await this.init.store.ingest(msg.batch) : { applied: 0 }
         applied += result.applied
         // grant more as frames are consumed, half a window at a time
         if (++ingested % refill === 0) await ch.write({ type: 'more', frames: refill })
