@@ -38,26 +38,23 @@ export class ViewHash {
     this.sum = sum % MOD
   }
 
-  /** account for tasks whose record went from `before` (if any) to `after` */
-  applyTasks (after: Map<string, TaskRecord>, before: Map<string, TaskRecord>): void {
-    if (this.sum === undefined) return
-    let sum = this.sum
-    for (const [id, record] of after) {
-      const old = before.get(id)
-      if (old !== undefined) sum -= taskDigest(id, old)
-      sum += taskDigest(id, record)
-    }
-    this.sum = ((sum % MOD) + MOD) % MOD
-  }
-
   /** account for keys whose entry went from `before` (if any) to `after` */
   apply (after: Map<string, ViewEntry>, before: Map<string, ViewEntry>): void {
+    this.shift(after, before, entryDigest)
+  }
+
+  /** account for tasks whose record went from `before` (if any) to `after` */
+  applyTasks (after: Map<string, TaskRecord>, before: Map<string, TaskRecord>): void {
+    this.shift(after, before, taskDigest)
+  }
+
+  private shift<T> (after: Map<string, T>, before: Map<string, T>, digest: (key: string, value: T) => bigint): void {
     if (this.sum === undefined) return
     let sum = this.sum
-    for (const [key, entry] of after) {
+    for (const [key, value] of after) {
       const old = before.get(key)
-      if (old !== undefined) sum -= entryDigest(key, old)
-      sum += entryDigest(key, entry)
+      if (old !== undefined) sum -= digest(key, old)
+      sum += digest(key, value)
     }
     this.sum = ((sum % MOD) + MOD) % MOD
   }
