@@ -6,7 +6,6 @@ import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
-import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
@@ -14,8 +13,9 @@ import type { GossipSub } from '@libp2p/gossipsub'
 import { createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { ConnectionGater, Ed25519PrivateKey, Libp2p, PeerDiscovery } from '@libp2p/interface'
+import type { ConnectionGater, Ed25519PrivateKey, Libp2p, PeerDiscovery, StreamMiddleware } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
+import { teamNetwork } from '../net/pnet.js'
 import {
   BEHAVIOUR_PENALTY_DECAY, CONNECTION_PING_INTERVAL_MS, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, INBOUND_UPGRADE_TIMEOUT_MS,
   INVALID_MESSAGE_DECAY, MAX_INCOMING_PENDING_CONNECTIONS,
@@ -46,9 +46,14 @@ export interface NodeInit {
   agentVersion: string
 }
 
-/** The pnet swarm-key file format that `@libp2p/pnet` expects. */
-export function swarmKey (pskHex: string): Uint8Array {
+function networkKey (pskHex: string): Uint8Array {
   if (!/^[0-9a-f]{64}$/.test(pskHex)) throw new Error('the team network key must be 64 hex characters')
+  return Buffer.from(pskHex, 'hex')
+}
+
+/** The pnet swarm-key file format that `@libp2p/pnet` expects (for any stock pnet peer). */
+export function swarmKey (pskHex: string): Uint8Array {
+  networkKey(pskHex)
   return new TextEncoder().encode(`/key/swarm/psk/1.0.0/\n/base16/\n${pskHex}`)
 }
 
@@ -78,7 +83,7 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
   if (init.bootstrap.length > 0) {
     peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
   }
-  return await createLibp2p({
+  const node = await createLibp2p({
     privateKey: init.privateKey,
     nodeInfo: { userAgent: init.agentVersion },
     start: false,
@@ -86,7 +91,8 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionProtector: preSharedKey({ psk: swarmKey(init.psk) }),
+    // pnet on the wire, refusing a dialer without the key at its first bytes (src/net/pnet.ts)
+    connectionProtector: teamNetwork({ key: networkKey(init.psk), timeoutMs: INBOUND_UPGRADE_TIMEOUT_MS }),
     connectionGater: {
       // loopback and private addresses are how teams on one LAN or machine meet
       denyDialMultiaddr: () => false,
@@ -139,4 +145,21 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
       })
     }
   })
+  copyMiddlewareChains(node)
+  return node
 }
+
+/**
+ * libp2p 3.3.11 hands out the registered middleware array of a protocol itself, and every
+ * inbound stream appends its handler to it (js-libp2p#3534, open): the second stream on a
+ * protocol with middleware would run the handler twice, outbound streams would run it too.
+ * Hand out copies instead. Throws if libp2p's internals moved, so an upgrade cannot silently
+ * drop the member gate (src/daemon/member-gate.ts).
+ */
+function copyMiddlewareChains (node: Libp2p): void {
+  const registrar = (node as unknown as { components?: { registrar?: { getMiddleware?: (protocol: string) => StreamMiddleware[] } } }).components?.registrar
+  const getMiddleware = registrar?.getMiddleware
+  if (registrar == null || getMiddleware == null) throw new Error('libp2p changed: no registrar.getMiddleware to patch (see copyMiddlewareChains)')
+  registrar.getMiddleware = protocol => [...getMiddleware.call(registrar, protocol)]
+}
+
