@@ -42,6 +42,11 @@ export interface PeerDoc {
 /** `paired peer show`: one peer, with the history behind its reputation */
 export interface PeerDetailDoc extends PeerDoc {
   role: Role | null
+  /**
+   * this daemon's gossipsub score of the peer (null when it has none): 0 for a well-behaved
+   * member, negative after invalid gossip it sent or relayed; below -80 its gossip is ignored
+   */
+  gossipScore: number | null
   /** newest last: each outcome or behaviour, with the score and status right after it */
   reputationHistory: Array<{ at: number, event: string, score: number, status: string }>
 }

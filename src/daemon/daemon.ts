@@ -345,6 +345,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     return {
       ...doc,
       role: session.roster.get(id)?.role ?? null,
+      gossipScore: session.gossipScore(id),
       reputationHistory: session.tasks?.reputation.history(id).map(e => ({ at: e.at, event: e.event, score: e.score, status: e.status })) ?? []
     }
   }

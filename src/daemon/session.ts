@@ -7,7 +7,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { createPairedNode, type PairedLibp2p } from '../node/create-node.js'
 import {
   HELLO_DEADLINE_MS, MAX_QUERY_MESSAGE_BYTES, PROTOCOL_QUERY, PROTOCOL_TEAM,
-  STREAM_READ_TIMEOUT_MS, rosterTopic
+  STREAM_READ_TIMEOUT_MS, dhtProtocol, rosterTopic
 } from '../node/constants.js'
 import { isObject, jsonChannel } from '../protocol/frames.js'
 import { Roster, type MemberCertificate, type TeamInfo } from '../team/index.js'
@@ -28,6 +28,7 @@ import type { Departure, Departures } from './departures.js'
 import { TaskService } from '../tasks/service.js'
 import { PROTOCOL_REKEY, answerRotation, sendRotation, type KeyRotation } from './rekey.js'
 import { withinWorkHours } from './config.js'
+import { MemberGate } from './member-gate.js'
 
 const log = logger('paired:session')
 
@@ -77,6 +78,8 @@ export class TeamSession {
   private readonly rtt = new Map<string, number>()
   private readonly helloListeners = new Set<(o: HelloOutcome) => void>()
   private readonly deadlines = new Map<string, ReturnType<typeof setTimeout>>()
+  /** gossipsub and DHT streams wait here until their peer is verified */
+  private readonly gate = new MemberGate(peer => this.verified.has(peer), HELLO_DEADLINE_MS + 1_000)
   private readonly redialer: Redialer
   private readonly queryLimiter = new PeerLimiter(QUERY_LIMIT, peer => { this.tasks?.reputation.behaviour(peer, 'flood') })
   private readonly rekeyLimiter = new PeerLimiter(REKEY_LIMIT, peer => { this.tasks?.reputation.behaviour(peer, 'flood') })
@@ -131,6 +134,8 @@ export class TeamSession {
     })
     this.node = node
     try {
+      for (const protocol of node.services.pubsub.protocols) node.use(protocol, this.gate.inbound)
+      node.use(dhtProtocol(init.team.teamId), this.gate.both)
       await node.handle(PROTOCOL_TEAM, (stream, connection) => { void this.onHello(stream, connection) })
       await node.handle(PROTOCOL_QUERY, (stream, connection) => { void this.onQuery(stream, connection) })
       await node.handle(PROTOCOL_REKEY, (stream, connection) => { void this.onRekey(stream, connection) })
@@ -248,6 +253,7 @@ export class TeamSession {
     for (const t of this.deadlines.values()) clearTimeout(t)
     this.deadlines.clear()
     this.verified.clear()
+    this.gate.close()
     await node.stop()
   }
 
@@ -264,6 +270,14 @@ export class TeamSession {
   }
 
   isVerified (peer: string): boolean { return this.verified.has(peer) }
+
+  /** gossipsub's score of `peer` (null without a running node or a score record) */
+  gossipScore (peer: string): number | null {
+    // the class has both; the exported GossipSub interface declares neither
+    const pubsub = this.node?.services.pubsub as unknown as { getScore: (peer: string) => number, score: { peerStats: Map<string, unknown> } } | undefined
+    if (pubsub == null || !pubsub.score.peerStats.has(peer)) return null
+    return Math.round(pubsub.getScore(peer) * 1000) / 1000
+  }
 
   /** connected, not yet verified, and still within the hello deadline */
   helloPending (peer: string): boolean { return this.deadlines.has(peer) }
@@ -376,6 +390,7 @@ export class TeamSession {
       this.deadlines.set(peer, setTimeout(() => {
         this.deadlines.delete(peer)
         if (!this.verified.has(peer)) {
+          this.gate.refuse(peer, `no membership proof within ${HELLO_DEADLINE_MS} ms`)
           log('closing %s: no membership proof within %d ms', peer, HELLO_DEADLINE_MS)
           void this.node?.hangUp(connection.remotePeer).catch(() => {})
         }
@@ -391,6 +406,7 @@ export class TeamSession {
     if (this.isConnected(peer)) return
     const t = this.deadlines.get(peer)
     if (t != null) { clearTimeout(t); this.deadlines.delete(peer) }
+    this.gate.refuse(peer, 'disconnected')
     if (this.verified.delete(peer)) {
       const name = this.init.roster.get(peer)?.name ?? ''
       this.init.line(`peer left ${name} ${peer}`)
@@ -496,6 +512,7 @@ export class TeamSession {
     if (t != null) { clearTimeout(t); this.deadlines.delete(peer) }
     if (!this.verified.has(peer)) {
       this.verified.add(peer)
+      this.gate.verified(peer)
       this.redialer.connected(peer)
       this.init.line(`peer joined ${name} ${peer}`)
       this.init.emit({ type: 'peer:connected', data: { peerId: peer, name } })

@@ -25,6 +25,7 @@ export function formatPeer (p: PeerDetailDoc): string {
     ['capacity', capacityLine(p.capacity)],
     ['agents', p.agents.length > 0 ? p.agents.join(', ') : '-'],
     ['reputation', p.reputation == null ? '-' : `${p.reputation.toFixed(2)} (${p.reputationStatus ?? 'unknown'})`],
+    ['gossip score', p.gossipScore == null ? '-' : p.gossipScore.toFixed(1)],
     ['addresses', p.addresses.length > 0 ? p.addresses : ['-']]
   ])
   if (p.reputationHistory.length === 0) return `${head}\nno reputation events yet`

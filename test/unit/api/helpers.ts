@@ -83,7 +83,7 @@ export class StubDaemonControl implements DaemonControl {
     this.record('peer', id)
     const found = (await this.peers()).find(p => p.peerId === id || p.name === id)
     if (found == null) throw new NotFoundError(`no peer ${id}`)
-    return { ...found, role: 'member', reputationHistory: [{ at: 1, event: 'success', score: 0.6, status: 'unproven' }] }
+    return { ...found, role: 'member', gossipScore: 0, reputationHistory: [{ at: 1, event: 'success', score: 0.6, status: 'unproven' }] }
   }
 
   async peers (): Promise<PeerDoc[]> {
