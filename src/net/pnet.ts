@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto'
 import { byteStream, AbstractMultiaddrConnection, type SendResult } from '@libp2p/utils'
 import xsalsa20 from 'xsalsa20'
-import type { AbortOptions, ComponentLogger, ConnectionProtector, MessageStream, MultiaddrConnection } from '@libp2p/interface'
+import type { AbortOptions, ConnectionProtector, MessageStream, MultiaddrConnection } from '@libp2p/interface'
 
 const NONCE_BYTES = 24
 const KEY_BYTES = 32
@@ -30,7 +30,7 @@ export class WrongNetworkKeyError extends Error {
 /** the list of bytes the base class hands to `sendData` (its own uint8arraylist version) */
 type Outgoing = Parameters<AbstractMultiaddrConnection['sendData']>[0]
 
-interface XorStream { update: (input: Uint8Array) => Uint8Array }
+interface XorStream { update: (input: Uint8Array) => Uint8Array, finalize: () => void }
 
 /** true when `a` and `b` agree on their common length */
 function agree (a: Uint8Array, b: Uint8Array): boolean {
@@ -48,6 +48,8 @@ class TeamNetworkConnection extends AbstractMultiaddrConnection {
   private readonly outbound: XorStream
   /** how many bytes of the expected header have been checked so far */
   private checked = 0
+  /** the ciphers' state was returned to the xsalsa20 module (its WASM slots are reused) */
+  private finished = false
 
   constructor (private readonly raw: MultiaddrConnection, key: Uint8Array, localNonce: Uint8Array, remoteNonce: Uint8Array) {
     super({ remoteAddr: raw.remoteAddr, direction: raw.direction, log: raw.log.newScope('team-pnet') })
@@ -60,14 +62,23 @@ class TeamNetworkConnection extends AbstractMultiaddrConnection {
     })
     raw.addEventListener('drain', () => { this.onMuxerDrain() })
     raw.addEventListener('close', evt => {
+      this.finish()
       if (evt.error == null) this.onTransportClosed()
       else if (evt.local === true) this.abort(evt.error)
       else this.onRemoteReset()
     })
   }
 
+  /** without this, each connection would keep its 64-byte cipher slot in the WASM memory */
+  private finish (): void {
+    if (this.finished) return
+    this.finished = true
+    this.inbound.finalize()
+    this.outbound.finalize()
+  }
+
   private receive (cipher: Uint8Array): void {
-    if (this.status !== 'open') return
+    if (this.status !== 'open' || this.finished) return
     const plain = this.inbound.update(cipher)
     if (this.checked < MULTISTREAM_HEADER.length) {
       if (!agree(plain, MULTISTREAM_HEADER.subarray(this.checked))) {
@@ -87,6 +98,7 @@ class TeamNetworkConnection extends AbstractMultiaddrConnection {
   }
 
   sendData (data: Outgoing): SendResult {
+    if (this.finished) throw new Error('the connection is closed')
     return { sentBytes: data.byteLength, canSendMore: this.raw.send(this.outbound.update(data.subarray())) }
   }
 
@@ -130,7 +142,7 @@ class TeamNetworkProtector implements ConnectionProtector {
  * A connection protector for `createLibp2p({ connectionProtector })`: `key` is the team's
  * 32-byte network key; `timeoutMs` bounds the nonce exchange when the upgrader gives no signal.
  */
-export function teamNetwork (init: { key: Uint8Array, timeoutMs?: number }): (components: { logger: ComponentLogger }) => ConnectionProtector {
+export function teamNetwork (init: { key: Uint8Array, timeoutMs?: number }): () => ConnectionProtector {
   if (init.key.length !== KEY_BYTES) throw new Error(`the team network key must be ${KEY_BYTES} bytes`)
   const key = new Uint8Array(init.key)
   return () => new TeamNetworkProtector(key, init.timeoutMs ?? 2_000)
