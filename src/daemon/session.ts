@@ -175,7 +175,8 @@ export class TeamSession {
         isMember: peer => this.isMember(peer),
         isKnownAuthor: author => this.init.roster.get(author) != null,
         emit: (type, data) => { init.emit({ type, data }) },
-        wanted: init.hasListeners
+        wanted: init.hasListeners,
+        onFlood: peer => { this.tasks?.reputation.behaviour(peer, 'flood') }
       })
       await this.state.start()
       this.tasks = new TaskService({

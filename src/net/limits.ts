@@ -14,7 +14,10 @@ export interface RequestLimit {
 export const TASK_REQUEST_LIMIT: RequestLimit = { ratePerSec: 2_000, burst: 4_000 }
 /** remote status queries (`/paired/query/1.0.0`) */
 export const QUERY_LIMIT: RequestLimit = { ratePerSec: 50, burst: 100 }
-/** anti-entropy pulls (`/paired/sync/1.0.0`) */
+/**
+ * anti-entropy pulls (`/paired/sync/1.0.0`): each scans the store. A member pulls on connect,
+ * every 60 s, when a digest differs and when gossip shows a gap, one pull at a time per peer
+ */
 export const SYNC_LIMIT: RequestLimit = { ratePerSec: 20, burst: 40 }
 /** key rotations (`/paired/rekey/1.0.0`) */
 export const REKEY_LIMIT: RequestLimit = { ratePerSec: 1, burst: 5 }

@@ -38,6 +38,8 @@ export interface TeamStateInit {
   /** kv:changed events go here; `wanted()` false skips the work of making them */
   emit: (type: string, data: unknown) => void
   wanted: () => boolean
+  /** a peer pulled state past its rate limit */
+  onFlood?: (peer: string) => void
 }
 
 interface Pending {
@@ -74,7 +76,8 @@ export class TeamState implements SyncStore {
       isVerified: init.isVerified,
       ...(init.isPending === undefined ? {} : { isPending: init.isPending }),
       ...(init.isKnownAuthor === undefined ? {} : { isKnownAuthor: init.isKnownAuthor }),
-      isMember: init.isMember
+      isMember: init.isMember,
+      ...(init.onFlood === undefined ? {} : { onFlood: init.onFlood })
     })
   }
 

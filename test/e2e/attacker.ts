@@ -230,7 +230,7 @@ export function frame (payload: Uint8Array): Uint8Array {
  * member ends the stream (or `timeoutMs`). Resolves with whether the member answered
  * anything at all.
  */
-export async function sendRaw (node: AttackerNode, target: Multiaddr, protocol: string, bytes: Uint8Array, timeoutMs = 2_000): Promise<{ opened: boolean, answered: boolean }> {
+export async function sendRaw (node: AttackerNode, target: Multiaddr, protocol: string, bytes: Uint8Array, timeoutMs = 2_000): Promise<{ opened: boolean, answered: boolean, reply?: string }> {
   let stream: Stream
   try {
     stream = await node.dialProtocol(target, protocol, { signal: AbortSignal.timeout(timeoutMs) })
@@ -238,9 +238,13 @@ export async function sendRaw (node: AttackerNode, target: Multiaddr, protocol: 
     return { opened: false, answered: false }
   }
   let answered = false
+  let reply = ''
   const ended = new Promise<void>(resolve => {
     const timer = setTimeout(() => { stream.abort(new Error('timeout')); resolve() }, timeoutMs)
-    stream.addEventListener('message', () => { answered = true })
+    stream.addEventListener('message', evt => {
+      answered = true
+      if (reply.length < 1024) reply += new TextDecoder().decode(evt.data.subarray())
+    })
     stream.addEventListener('close', () => { clearTimeout(timer); resolve() }, { once: true })
   })
   try {
@@ -248,5 +252,5 @@ export async function sendRaw (node: AttackerNode, target: Multiaddr, protocol: 
     await stream.close({ signal: AbortSignal.timeout(timeoutMs) })
   } catch {}
   await ended
-  return { opened: true, answered }
+  return answered ? { opened: true, answered, reply } : { opened: true, answered }
 }

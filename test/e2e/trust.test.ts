@@ -278,12 +278,15 @@ describe('trust boundaries against a stock libp2p attacker', () => {
       const lanes = [PROTOCOL_TASK, PROTOCOL_TASK, PROTOCOL_SYNC, PROTOCOL_SYNC]
       let opened = 0
       let answered = 0
+      let limited = 0
       async function blast (batch: Uint8Array[]): Promise<void> {
         await Promise.all(lanes.map(async (protocol, lane) => {
           for (let i = lane; i < batch.length; i += lanes.length) {
             const r = await sendRaw(x.node, target, protocol, batch[i])
             if (r.opened) opened++
-            if (r.answered) answered++
+            // a sync pull past the per-peer limit is refused in words; anything else is an answer
+            if (r.reply?.includes('"RateLimitedError"') === true) limited++
+            else if (r.answered) answered++
           }
         }))
       }
@@ -312,6 +315,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
       const rss0 = await peakRss(blast(fc.sample(garbage, { numRuns: 10_000, seed: 1 })))
       opened = 0
       answered = 0
+      limited = 0
       const t0 = Date.now()
       const rss1 = await peakRss(blast(frames))
       const ms = Date.now() - t0
@@ -320,12 +324,13 @@ describe('trust boundaries against a stock libp2p attacker', () => {
       const violations = history.filter(e => e.event.includes('protocol-violation')).length
       console.log(`insider's reputation on bob before: ${String(repBefore?.reputation)} (${String(repBefore?.reputationStatus)}); ` +
         `history: ${history.length} events, ${violations} protocol violations; last: ${JSON.stringify(history.at(-1))}`)
-      console.log(`fuzz: ${frames.length} frames in ${ms} ms, ${opened} streams opened, ${answered} answered; ` +
+      console.log(`fuzz: ${frames.length} frames in ${ms} ms, ${opened} streams opened, ${answered} answered, ${limited} sync pulls refused by the rate limit; ` +
         `RSS ${(rssFresh / 2 ** 20).toFixed(1)} MiB before the warm-up, peak ${(rss0 / 2 ** 20).toFixed(1)} in it, peak ${(rss1 / 2 ** 20).toFixed(1)} in the measured run; insider's reputation on bob: ${String(row?.reputation)} (${String(row?.reputationStatus)}), connected ${String(row?.connected)}`)
 
       expect(b.proc?.exitCode ?? null).toBeNull()
       expect(opened).toBeGreaterThan(frames.length * 0.9)
       expect(answered).toBe(0)
+      expect(limited).toBeGreaterThan(0) // the sync lanes ran far past 20 pulls/s
       expect(rss1 - rss0).toBeLessThan(50 * 1024 * 1024)
       const st = await b.cli(['status'])
       expect(st.code, st.stderr).toBe(0)

@@ -16,6 +16,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import type { PairedLibp2p } from '../../node/create-node.js'
 import { STREAM_READ_TIMEOUT_MS, stateTopic } from '../../node/constants.js'
 import { isObject, jsonChannel } from '../../protocol/frames.js'
+import { PeerLimiter, SYNC_LIMIT } from '../../net/limits.js'
 import type { VersionVector } from '../crdt/index.js'
 
 const log = logger('paired:sync')
@@ -68,6 +69,8 @@ export interface StateSyncInit {
   isMember: (peer: string) => boolean
   onApplied?: (count: number) => void
   intervalMs?: number
+  /** a peer pulled past its rate limit (told at most once a second) */
+  onFlood?: (peer: string) => void
 }
 
 export class StateSync {
@@ -75,8 +78,12 @@ export class StateSync {
   private readonly pulling = new Map<string, Promise<void>>()
   private readonly again = new Set<string>()
   private started = false
+  /** pulls each peer may make of us: each one scans the store */
+  private readonly limiter: PeerLimiter
 
-  constructor (private readonly init: StateSyncInit) {}
+  constructor (private readonly init: StateSyncInit) {
+    this.limiter = new PeerLimiter(SYNC_LIMIT, init.onFlood)
+  }
 
   async start (): Promise<void> {
     if (this.started) return
@@ -173,9 +180,10 @@ export class StateSync {
     try {
       await ch.write({ type: 'pull', vv: await this.init.store.versionVector(), window: SYNC_WINDOW_FRAMES })
       for (;;) {
-        const msg = await ch.read<{ type?: string, batch?: unknown }>()
+        const msg = await ch.read<{ type?: string, batch?: unknown, error?: unknown }>()
         if (!isObject(msg)) throw new Error('malformed sync frame')
         if (msg.type === 'done') break
+        if (msg.type === 'error') throw new Error(`the peer refused the pull: ${isObject(msg.error) ? String(msg.error.message) : 'no reason given'}`)
         if (msg.type !== 'batch') throw new Error(`unexpected sync frame ${String(msg.type)}`)
         const author = isObject(msg.batch) ? msg.batch.author : undefined
         // a server cannot slip in ops of someone who was never a member
@@ -202,6 +210,12 @@ export class StateSync {
       return
     }
     const ch = jsonChannel(stream, MAX_SYNC_FRAME_BYTES, STREAM_READ_TIMEOUT_MS)
+    if (!this.limiter.allow(peer)) {
+      // said, not reset: the puller logs why and pulls again at its next trigger
+      await ch.write({ type: 'error', error: { name: 'RateLimitedError', message: 'too many sync pulls: try again later' } }).catch(() => {})
+      await stream.close().catch(() => {})
+      return
+    }
     try {
       const req = await ch.read<{ type?: string, vv?: unknown, window?: unknown }>()
       if (!isObject(req) || req.type !== 'pull' || !isObject(req.vv)) throw new Error('expected a pull')
