@@ -12,6 +12,8 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { ping } from '@libp2p/ping'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
@@ -20,13 +22,13 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { Ed25519PrivateKey, Stream } from '@libp2p/interface'
 import { swarmKey } from '../../src/node/create-node.js'
-import { MAX_TEAM_MESSAGE_BYTES, PROTOCOL_TEAM, stateTopic } from '../../src/node/constants.js'
+import { MAX_TEAM_MESSAGE_BYTES, PROTOCOL_TEAM, dhtProtocol, stateTopic } from '../../src/node/constants.js'
 import { isObject, jsonChannel } from '../../src/protocol/frames.js'
 import { signBatch, type OpBatch } from '../../src/state/ops/index.js'
 import { signerFromSeed, type MemberCertificate, type Signer } from '../../src/team/index.js'
 import type { TeamFile } from '../../src/daemon/team-file.js'
 
-export type AttackerNode = Libp2p<{ pubsub: GossipSub }>
+export type AttackerNode = Libp2p<{ pubsub: GossipSub, dht?: KadDHT }>
 
 export interface Attacker {
   node: AttackerNode
@@ -45,7 +47,7 @@ export async function readTeam (home: string): Promise<TeamFile> {
  * A started attacker node. `psk` (64 hex characters) wraps its connections in pnet, as
  * the daemon does; without it the node speaks plain TCP + Noise.
  */
-export async function createAttacker (init: { psk?: string, privateKey?: Ed25519PrivateKey } = {}): Promise<Attacker> {
+export async function createAttacker (init: { psk?: string, privateKey?: Ed25519PrivateKey, teamId?: string } = {}): Promise<Attacker> {
   const privateKey = init.privateKey ?? await generateKeyPair('Ed25519')
   const node = await createLibp2p({
     privateKey,
@@ -62,8 +64,10 @@ export async function createAttacker (init: { psk?: string, privateKey?: Ed25519
         emitSelf: false,
         allowPublishToZeroTopicPeers: false,
         msgIdFn: msg => createHash('sha256').update(msg.topic).update(msg.data).digest()
-      })
-    }
+      }),
+      // with a team id: a DHT client on the team's DHT protocol, to query members
+      ...(init.teamId != null ? { ping: ping(), dht: kadDHT({ protocol: dhtProtocol(init.teamId), clientMode: true, peerInfoMapper: passthroughMapper }) } : {})
+    } as Record<string, (components: any) => unknown> // eslint-disable-line @typescript-eslint/no-explicit-any
   })
   const peerId = peerIdFromPrivateKey(privateKey).toString()
   const signer = signerFromSeed(peerId, privateKey.raw.subarray(0, 32))
@@ -194,6 +198,22 @@ export function addrOf (addresses: string[]): Multiaddr {
   const addr = addresses.find(a => a.includes('/tcp/') && a.includes('/p2p/'))
   if (addr == null) throw new Error(`no dialable address in ${addresses.join(', ')}`)
   return multiaddr(addr)
+}
+
+/**
+ * Asks the team's DHT for the peers closest to a random key, through whoever the attacker is
+ * connected to; returns the peers that answered within `timeoutMs`.
+ */
+export async function dhtAnswers (node: AttackerNode, timeoutMs: number): Promise<string[]> {
+  const dht = node.services.dht
+  if (dht == null) throw new Error('this attacker was made without a team id: it has no DHT')
+  const from = new Set<string>()
+  try {
+    for await (const event of dht.getClosestPeers(crypto.getRandomValues(new Uint8Array(32)), { signal: AbortSignal.timeout(timeoutMs) })) {
+      if (event.name === 'PEER_RESPONSE') from.add(event.from.toString())
+    }
+  } catch {}
+  return [...from]
 }
 
 /** resident set size of a process, in bytes (Linux /proc) */

@@ -18,7 +18,7 @@ import { signOwnCertificate } from '../../src/team/certificate.js'
 import { signBatch, type OpBatch } from '../../src/state/ops/index.js'
 import { DaemonProcess, allConnected, apiGet, apiPost, eventually, formTeam, sleep } from './harness.js'
 import {
-  addrOf, answerHellos, createAttacker, exchange, frame, kvSetBatch, publishState, readTeam, rssBytes, sayHello,
+  addrOf, answerHellos, createAttacker, dhtAnswers, exchange, frame, kvSetBatch, publishState, readTeam, rssBytes, sayHello,
   sendRaw, timed, varint, waitForSubscriber, type Attacker, type AttackerNode
 } from './attacker.js'
 
@@ -126,6 +126,15 @@ describe('trust boundaries against a stock libp2p attacker', () => {
       console.log(`key holder without a certificate → ${name}:`, JSON.stringify(results))
       expect(Object.values(results).filter(r => r.ok)).toHaveLength(0)
     }
+    // the team's DHT: its streams wait at the member gate, so a query gets no answer (another
+    // node: a DHT client redials the members that hang up on it, which the check below forbids)
+    const asker = await attacker({ psk, teamId })
+    await asker.node.dial(targetA)
+    await asker.node.dial(targetB)
+    const dhtFrom = await dhtAnswers(asker.node, 3_000)
+    console.log(`key holder without a certificate → DHT answers from: ${JSON.stringify(dhtFrom)}`)
+    expect(dhtFrom).toEqual([])
+    await asker.stop()
 
     // a well-formed batch, correctly signed by the attacker's own key, on the state topic
     await waitForSubscriber(x.node, teamId, ids.alice)
@@ -191,7 +200,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
     beforeAll(async () => {
       const { token } = await a.json<{ token: string }>(['team', 'invite', '--role', 'member'])
       const invite = decodeInvite(token)
-      x = await attacker({ psk: invite.team.psk })
+      x = await attacker({ psk: invite.team.psk, teamId })
       cert = acceptInvite({ token: invite, signer: x.signer, name: 'mallory', now: Date.now() })
       await answerHellos(x.node, cert)
       x.node.services.pubsub.subscribe(stateTopic(teamId))
@@ -214,6 +223,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
         [PROTOCOL_SYNC]: { ok: true },
         [PROTOCOL_TASK]: { ok: true }
       })
+      expect(await dhtAnswers(x.node, 5_000)).toEqual(expect.arrayContaining([ids.alice, ids.bob]))
       await control(a)
       await control(b)
     }, 30_000)
