@@ -199,6 +199,8 @@ export interface TaskDoc extends TaskSummaryDoc {
   replicas: number
   coordinator: string
   cancelled: boolean
+  /** peers that asked to cancel; only the submitter's counts */
+  cancelRequests: string[]
   /** the committed result; null until one commits */
   result: TaskResultDoc | null
   results: TaskResultDoc[]

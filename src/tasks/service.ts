@@ -397,6 +397,7 @@ export class TaskService implements TaskControl {
       replicas: record.replicas,
       coordinator: record.coordinator.peer,
       cancelled: record.cancelled,
+      cancelRequests: [...record.cancelRequests],
       result: resultDoc(committedResult(record)),
       results: Object.values(record.results).map(r => resultDoc(r) as TaskResultDoc),
       leases: Object.values(record.leases).map(l => ({ executor: l.executor, attempt: l.attempt, expiresWall: l.expiresWall, startedWall: l.startedWall ?? null })),
@@ -407,6 +408,9 @@ export class TaskService implements TaskControl {
 
   async taskCancel (taskId: string): Promise<TaskDoc> {
     const record = await this.record(taskId)
+    if (record.spec.submitter !== this.init.selfId) {
+      throw new PermissionDeniedError(`only the machine that submitted task ${taskId} (${record.spec.submitter}) can cancel it`)
+    }
     if (!isTerminalState(record.state)) await this.init.state.write([taskDrafts.cancel(taskId)])
     return await this.taskGet(taskId)
   }

@@ -200,7 +200,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
     beforeAll(async () => {
       const { token } = await a.json<{ token: string }>(['team', 'invite', '--role', 'member'])
       const invite = decodeInvite(token)
-      x = await attacker({ psk: invite.team.psk, teamId })
+      x = await attacker({ psk: invite.team.psk })
       cert = acceptInvite({ token: invite, signer: x.signer, name: 'mallory', now: Date.now() })
       await answerHellos(x.node, cert)
       x.node.services.pubsub.subscribe(stateTopic(teamId))
@@ -223,7 +223,14 @@ describe('trust boundaries against a stock libp2p attacker', () => {
         [PROTOCOL_SYNC]: { ok: true },
         [PROTOCOL_TASK]: { ok: true }
       })
-      expect(await dhtAnswers(x.node, 5_000)).toEqual(expect.arrayContaining([ids.alice, ids.bob]))
+      // the DHT answers a member (another insider: a DHT client redials whoever hangs up on it,
+      // which would blur the removal test below)
+      const asker = await attacker({ psk, teamId })
+      const askerCert = acceptInvite({ token: decodeInvite((await a.json<{ token: string }>(['team', 'invite'])).token), signer: asker.signer, name: 'asker', now: Date.now() })
+      await answerHellos(asker.node, askerCert)
+      expect((await sayHello(asker.node, addrOf((await status(a)).addresses), askerCert)).ok).toBe(true)
+      expect(await dhtAnswers(asker.node, 5_000)).toContain(ids.alice)
+      await asker.stop()
       await control(a)
       await control(b)
     }, 30_000)
@@ -387,6 +394,27 @@ describe('trust boundaries against a stock libp2p attacker', () => {
           return t.results.find(r => r.attempt === 1)
         }, 10_000, 100)
         expect(done.exitCode).toBe(0)
+      }, 30_000)
+
+      it('only the submitter cancels: a member\'s replicated `task:cancel` op and another member\'s CLI stop nothing', async () => {
+        const { taskId } = await a.json<{ taskId: string }>(['submit', 'sleep', '--input', '{"ms":3000}'])
+        await eventually('the task runs', async () => (await apiGet<{ state: string }>(a, `tasks/${taskId}`)).state === 'running' ? true : undefined, 10_000, 100)
+        // the insider's own signed cancel, gossiped to everyone: recorded, but not the submitter's
+        seq++
+        const op = { author: x.peerId, seq, hlc: { wall: Date.now(), logical: 0, node: x.peerId }, kind: 'task:cancel', body: { taskId } }
+        expect(await publishState(x.node, teamId, json(signBatch([op], x.signer)))).toEqual(expect.arrayContaining([ids.alice, ids.bob]))
+        await eventually('alice records the insider\'s cancel', async () =>
+          (await apiGet<{ cancelRequests?: string[] }>(a, `tasks/${taskId}`)).cancelRequests?.includes(x.peerId) === true ? true : undefined, 5_000, 50)
+        // a member who did not submit it, through the CLI: one clear line, a non-zero exit
+        const r = await b.cli(['task', 'cancel', taskId])
+        expect(r.code).not.toBe(0)
+        expect(r.stderr.trim().split('\n')).toHaveLength(1)
+        expect(r.stderr).toMatch(/only the machine that submitted task/)
+        const final = await eventually('the task ends', async () => {
+          const t = await apiGet<{ state: string }>(a, `tasks/${taskId}`)
+          return ['succeeded', 'failed', 'cancelled'].includes(t.state) ? t : undefined
+        }, 15_000, 100)
+        expect(final.state).toBe('succeeded')
       }, 30_000)
 
       it('a member\'s op dated 10 years ahead is refused (it would win every later write to its key)', async () => {

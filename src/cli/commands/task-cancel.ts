@@ -4,7 +4,7 @@ import type { CommandArgs, CommandContext } from '../context.js'
 import { onTask, taskIdArg } from './task.js'
 
 export const usage = 'task cancel ID'
-export const summary = 'cancel a task (no error when it has already ended)'
+export const summary = 'cancel a task this machine submitted (no error when it has already ended)'
 export const details = 'With --json: the task {taskId, state, ...} as `paired task show --json` prints it.'
 export const args = ['ID'] as const
 

@@ -11,7 +11,7 @@
  * | `results` | union by key `${attempt}:${executor}`; one key reported twice keeps a success over a failure, then the later hlc |
  * | `replicas` | max (with `spec.replicas`): redundancy can be raised, never lowered |
  * | `coordinator` | max by (epoch, peer): a survivor that adopts the task raises the epoch |
- * | `cancelled` | or |
+ * | `cancelRequests` | union: the peers that asked to cancel (sorted) |
  * | `failed` | or (the coordinator gave up: retry budget spent) |
  *
  * `state`, `executor` and the committed result are functions of the joined facts, never
@@ -24,6 +24,9 @@
  *   Every replica that holds the same results picks the same one. A success that arrives
  *   late from an earlier attempt takes over from a later attempt's success: execution is
  *   at-least-once.
+ * - **cancelled**: the submitter is among `cancelRequests`. Any member may write a cancel (it
+ *   is its own signed fact), but only the submitter's stops the task, so a member cannot
+ *   cancel the team's work; the submitter being fixed by the spec, this never flips back.
  * - **state**: `succeeded` if there is a committed result; else `cancelled` if cancelled;
  *   else `failed` if failed; else `running` if some lease is for the current attempt; else
  *   `pending`. So a cancel wins over pending, running and failed, but never over a success:
@@ -116,6 +119,9 @@ export interface TaskRecord {
   readonly replicas: number
   /** Derived: the coordinator fact, else the submitter at epoch 0. */
   readonly coordinator: TaskCoordinator
+  /** peers that wrote a cancel, sorted; only the submitter's counts */
+  readonly cancelRequests: readonly string[]
+  /** Derived: the submitter asked to cancel. */
   readonly cancelled: boolean
   /** The coordinator gave up (retry budget spent). */
   readonly failed: boolean
@@ -145,7 +151,7 @@ export function createTask (taskId: string, spec: TaskSpec): TaskRecord {
   canonicalEncode(spec)
   return normalize({
     taskId, spec, attempt: 1, leases: {}, results: {}, replicas: 1,
-    coordinator: { peer: spec.submitter, epoch: 0 }, cancelled: false, failed: false
+    coordinator: { peer: spec.submitter, epoch: 0 }, cancelRequests: [], failed: false
   })
 }
 
@@ -160,7 +166,7 @@ export function mergeTask (a: TaskRecord, b: TaskRecord): TaskRecord {
     results: mergeKeyed(a.results, b.results, compareReports),
     replicas: Math.max(a.replicas, b.replicas),
     coordinator: maxBy(a.coordinator, b.coordinator, compareCoordinators) as TaskCoordinator,
-    cancelled: a.cancelled || b.cancelled,
+    cancelRequests: unionSorted(a.cancelRequests, b.cancelRequests),
     failed: a.failed || b.failed
   })
 }
@@ -240,9 +246,16 @@ export function taskRetry (task: TaskRecord): TaskRecord {
   return mergeTask(task, { ...task, attempt: task.attempt + 1 })
 }
 
-/** Cancels the task (a no-op once it has succeeded). */
-export function taskCancel (task: TaskRecord): TaskRecord {
-  return mergeTask(task, { ...task, cancelled: true })
+/** `by` asks to cancel the task: it is cancelled if `by` submitted it (a no-op once it has succeeded). */
+export function taskCancel (task: TaskRecord, by: string): TaskRecord {
+  if (typeof by !== 'string' || by === '') throw new InvalidArgumentError('a cancel needs the peer that asks for it')
+  return mergeTask(task, { ...task, cancelRequests: [by] })
+}
+
+function unionSorted (a: readonly string[], b: readonly string[]): readonly string[] {
+  if (a === b || b.length === 0) return a
+  if (a.length === 0) return b
+  return [...new Set([...a, ...b])].sort(compareStrings)
 }
 
 /** Marks the task failed for good (retry budget spent). */
@@ -250,7 +263,7 @@ export function taskFail (task: TaskRecord): TaskRecord {
   return mergeTask(task, { ...task, failed: true })
 }
 
-type TaskFacts = Omit<TaskRecord, 'state' | 'executor' | 'lease'>
+type TaskFacts = Omit<TaskRecord, 'state' | 'executor' | 'lease' | 'cancelled'>
 
 function normalize (facts: TaskFacts): TaskRecord {
   let attempt = facts.attempt
@@ -262,9 +275,10 @@ function normalize (facts: TaskFacts): TaskRecord {
   for (const lease of Object.values(facts.leases)) {
     if (lease.attempt === attempt && (current === undefined || compareLeases(lease, current) > 0)) current = lease
   }
+  const cancelled = facts.spec.submitter !== '' && facts.cancelRequests.includes(facts.spec.submitter)
   let state: TaskState = 'pending'
   if (committed !== undefined) state = 'succeeded'
-  else if (facts.cancelled) state = 'cancelled'
+  else if (cancelled) state = 'cancelled'
   else if (facts.failed) state = 'failed'
   else if (current !== undefined) state = 'running'
   const executor = committed?.executor ?? current?.executor
@@ -279,7 +293,8 @@ function normalize (facts: TaskFacts): TaskRecord {
     results: facts.results,
     replicas,
     coordinator: facts.coordinator,
-    cancelled: facts.cancelled,
+    cancelRequests: facts.cancelRequests,
+    cancelled,
     failed: facts.failed
   }
 }

@@ -11,7 +11,7 @@
  * | `task:retry` | `{ taskId, attempt }` (move to that attempt) | the coordinator |
  * | `task:replicas` | `{ taskId, replicas }` (raise redundancy) | the coordinator |
  * | `task:adopt` | `{ taskId, epoch }` (the author coordinates from now on) | a survivor |
- * | `task:cancel` | `{ taskId }` | any member |
+ * | `task:cancel` | `{ taskId }` | any member; only the submitter's cancels (see the task lattice) |
  * | `task:fail` | `{ taskId }` (retry budget spent) | the coordinator |
  */
 import { TASK_PRIORITIES, type TaskPriority } from '../crdt/index.js'

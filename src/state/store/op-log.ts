@@ -26,7 +26,7 @@ import { GapBuffer, type Prepared } from './pending.js'
 import { SNAPSHOT_VERSION, checkSnapshot, snapshotHash, type Snapshot } from './snapshot.js'
 import { DEFAULT_REOPEN_HEADROOM_BYTES, WriteGuard, type DbOp } from './write-guard.js'
 import { ViewHash } from './view-hash.js'
-import { isCreated, taskChanges, taskIdOf } from './task-view.js'
+import { isCreated, storedTaskRecord, taskChanges, taskIdOf } from './task-view.js'
 import { DEFAULT_MAX_SKEW_MS, type TaskRecord } from '../crdt/index.js'
 
 const log = logger('paired:store')
@@ -354,7 +354,7 @@ export class OpStore {
     const values = await this.readable(async () => this.db.getMany(ids.map(id => taskKey(this.teamId, id))))
     ids.forEach((id, i) => {
       const value = values[i]
-      if (isPlainObject(value)) current.set(id, value as unknown as TaskRecord)
+      if (isPlainObject(value)) current.set(id, storedTaskRecord(value))
     })
     return current
   }
@@ -476,7 +476,7 @@ export class OpStore {
     await this.start()
     const value = await this.readable(async () => this.db.get(taskKey(this.teamId, taskId)))
     if (!isPlainObject(value)) return undefined
-    const record = value as unknown as TaskRecord
+    const record = storedTaskRecord(value)
     return isCreated(record) ? record : undefined
   }
 
@@ -490,7 +490,7 @@ export class OpStore {
     await this.guard.readable()
     const base = taskPrefix(this.teamId)
     for await (const [key, value] of this.db.iterator({ gte: base, lt: prefixEnd(base) })) {
-      if (isPlainObject(value)) yield [key.slice(base.length), value as unknown as TaskRecord]
+      if (isPlainObject(value)) yield [key.slice(base.length), storedTaskRecord(value)]
     }
   }
 

@@ -22,6 +22,17 @@ export const UNKNOWN_SPEC: TaskSpec = {
   agent: '', input: null, priority: 'low', submitter: '', createdHlc: { wall: Number.MAX_SAFE_INTEGER, logical: 0, node: '~' }
 }
 
+/**
+ * A task record as stored. Records written before cancels were per peer (`cancelRequests`)
+ * hold `cancelled: true` instead: that was the submitter's or someone's cancel, taken as the
+ * submitter's, so those tasks stay cancelled.
+ */
+export function storedTaskRecord (value: Record<string, unknown>): TaskRecord {
+  const record = value as unknown as TaskRecord
+  if (Array.isArray(record.cancelRequests)) return record
+  return { ...record, cancelRequests: record.cancelled && record.spec.submitter !== '' ? [record.spec.submitter] : [] }
+}
+
 /** Whether the record's `task:create` has been seen. */
 export function isCreated (record: TaskRecord): boolean {
   return record.spec.submitter !== ''
@@ -57,7 +68,7 @@ export function applyTaskOp (record: TaskRecord | undefined, op: Op): TaskRecord
     case 'task:retry': return taskRetryTo(base, (op.body as TaskRetryBody).attempt)
     case 'task:replicas': return taskReplicas(base, (op.body as TaskReplicasBody).replicas)
     case 'task:adopt': return taskAdopt(base, { peer: op.author, epoch: (op.body as TaskAdoptBody).epoch })
-    case 'task:cancel': return taskCancel(base)
+    case 'task:cancel': return taskCancel(base, op.author)
     case 'task:fail': return taskFail(base)
     default: return base
   }

@@ -293,6 +293,7 @@ export function pendingTaskDoc (taskId: string, spec: TaskSubmit, extra: Partial
     replicas: spec.replicas ?? 1,
     coordinator: PEER_A,
     cancelled: false,
+    cancelRequests: [],
     result: null,
     results: [],
     leases: [],

@@ -99,7 +99,7 @@ export const SPECS: readonly TaskSpec[] = [
 export type TaskOp =
   | { kind: 'lease', executor: string, attempt: number, expiresWall: number }
   | { kind: 'result', executor: string, attempt: number, exitCode: number, outputHash: string, hlc: Hlc }
-  | { kind: 'retry' } | { kind: 'cancel' } | { kind: 'fail' }
+  | { kind: 'retry' } | { kind: 'cancel', by: string } | { kind: 'fail' }
   | { kind: 'replicas', replicas: number } | { kind: 'adopt', peer: string, epoch: number }
 
 const attemptArb = fc.integer({ min: 1, max: 3 })
@@ -120,7 +120,8 @@ export const taskOpArb: fc.Arbitrary<TaskOp> = fc.oneof(
     hlc: hlcArb
   }, rec),
   fc.constant({ kind: 'retry' as const }),
-  fc.constant({ kind: 'cancel' as const }),
+  // the submitters of SPECS ('a', 'b') and a bystander: only the submitter's cancel counts
+  fc.record({ kind: fc.constant('cancel' as const), by: fc.constantFrom('a', 'b', 'x') }, rec),
   fc.constant({ kind: 'fail' as const }),
   fc.record({ kind: fc.constant('replicas' as const), replicas: fc.integer({ min: 1, max: 3 }) }, rec),
   fc.record({ kind: fc.constant('adopt' as const), peer: fc.constantFrom(...EXECUTORS), epoch: fc.integer({ min: 1, max: 2 }) }, rec)
@@ -133,7 +134,7 @@ export function applyTaskOp (task: TaskRecord, op: TaskOp): TaskRecord {
       executor: op.executor, attempt: op.attempt, exitCode: op.exitCode, outputHash: op.outputHash, hlc: op.hlc
     })
     case 'retry': return taskRetry(task)
-    case 'cancel': return taskCancel(task)
+    case 'cancel': return taskCancel(task, op.by)
     case 'fail': return taskFail(task)
     case 'replicas': return taskReplicas(task, op.replicas)
     case 'adopt': return taskAdopt(task, { peer: op.peer, epoch: op.epoch })

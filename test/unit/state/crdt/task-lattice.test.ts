@@ -142,17 +142,26 @@ describe('task lifecycle', () => {
     expect(taskFail(t)).toMatchObject({ state: 'failed', failed: true })
   })
 
-  it('cancel wins over running and failed, never over a success', () => {
+  it('the submitter\'s cancel wins over running and failed, never over a success', () => {
+    const submitter = created.spec.submitter
     const running = taskLease(created, { executor: 'x', attempt: 1, expiresWall: 5_000 })
-    expect(taskCancel(running).state).toBe('cancelled')
-    expect(taskCancel(taskFail(running)).state).toBe('cancelled')
+    expect(taskCancel(running, submitter).state).toBe('cancelled')
+    expect(taskCancel(taskFail(running), submitter).state).toBe('cancelled')
     const succeeded = taskResult(running, ok('x', 1))
-    expect(taskCancel(succeeded).state).toBe('succeeded')
+    expect(taskCancel(succeeded, submitter).state).toBe('succeeded')
     // a success that raced the cancel still commits, whichever replica saw what first
-    const cancelled = taskCancel(running)
+    const cancelled = taskCancel(running, submitter)
     expect(mergeTask(cancelled, succeeded)).toMatchObject({ state: 'succeeded', cancelled: true })
     // a failure does not
     expect(taskResult(cancelled, bad('x', 1)).state).toBe('cancelled')
+  })
+
+  it('a cancel by anyone but the submitter is kept but stops nothing, even by the coordinator or an executor', () => {
+    const running = taskLease(taskAdopt(created, { peer: 'y', epoch: 1 }), { executor: 'x', attempt: 1, expiresWall: 5_000 })
+    const byOthers = taskCancel(taskCancel(running, 'x'), 'y')
+    expect(byOthers).toMatchObject({ state: 'running', cancelled: false, cancelRequests: ['x', 'y'] })
+    expect(taskCancel(byOthers, created.spec.submitter)).toMatchObject({ state: 'cancelled', cancelled: true })
+    expect(() => taskCancel(running, '')).toThrow(/needs the peer/)
   })
 
   it('with several successes (at-least-once), the lowest (attempt, executor) is committed everywhere', () => {

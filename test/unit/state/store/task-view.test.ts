@@ -83,7 +83,7 @@ describe('the task view of the store', () => {
     expect(await again.store.stateHash()).toBe(before)
   })
 
-  it('a cancel from any member and an adoption change the record; a retry moves the attempt', async () => {
+  it('an adoption changes the coordinator, a retry the attempt; only the submitter\'s cancel stops the task', async () => {
     let clock = T0
     const a = await tempStore({ signer: alice.signer, now: () => clock++ })
     const b = await tempStore({ signer: bob.signer, now: () => clock++ })
@@ -92,6 +92,10 @@ describe('the task view of the store', () => {
     const batches: OpBatch[] = await b.store.write([taskDrafts.adopt('t3', 1), taskDrafts.retry('t3', 2)])
     expect(await b.store.task('t3')).toMatchObject({ attempt: 2, state: 'pending', coordinator: { peer: bob.peerId, epoch: 1 } })
     await a.store.ingest(clone(batches[0]))
+    // bob coordinates now, but did not submit: his cancel is recorded and stops nothing
+    const [bobCancel] = await b.store.write([taskDrafts.cancel('t3')])
+    await a.store.ingest(clone(bobCancel))
+    expect(await a.store.task('t3')).toMatchObject({ state: 'pending', cancelled: false, cancelRequests: [bob.peerId] })
     await a.store.write([taskDrafts.cancel('t3')])
     expect(await a.store.task('t3')).toMatchObject({ state: 'cancelled', attempt: 2, coordinator: { peer: bob.peerId } })
   })
