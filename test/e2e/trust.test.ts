@@ -356,7 +356,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
     }, 120_000)
 
     // Attacks found by this file (first written as GAP tests that asserted the attack
-    // succeeded), now refused; the remaining GAP tests assert what still succeeds.
+    // succeeded), now refused. What is still not enforced: docs/THREAT_MODEL.md, last section.
     describe('insider attacks on tasks, ops and invites', () => {
       async function sendTask (d: DaemonProcess, msg: unknown): Promise<void> {
         const r = await sendRaw(x.node, addrOf((await status(d)).addresses), PROTOCOL_TASK, frame(json(msg)))
