@@ -168,10 +168,10 @@ export async function answerHellos (node: AttackerNode, cert: MemberCertificate)
   })
 }
 
-/** a well-formed, correctly signed batch of one `kv:set` by `signer` */
-export function kvSetBatch (signer: Signer, seq: number, key: string, value: unknown): OpBatch {
+/** a well-formed batch of one `kv:set` by `signer`, correctly signed for team `teamId` */
+export function kvSetBatch (teamId: string, signer: Signer, seq: number, key: string, value: unknown): OpBatch {
   const op = { author: signer.peerId, seq, hlc: { wall: Date.now(), logical: 0, node: signer.peerId }, kind: 'kv:set', body: { key, value } }
-  return signBatch([op], signer)
+  return signBatch([op], signer, teamId)
 }
 
 /** waits until the attacker's gossipsub knows `peer` subscribes to the team's state topic */

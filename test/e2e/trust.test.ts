@@ -139,7 +139,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
     // a well-formed batch, correctly signed by the attacker's own key, on the state topic
     await waitForSubscriber(x.node, teamId, ids.alice)
     await waitForSubscriber(x.node, teamId, ids.bob)
-    const batch = kvSetBatch(x.signer, 1, 'trust/outsider', 'owned')
+    const batch = kvSetBatch(teamId, x.signer, 1, 'trust/outsider', 'owned')
     const recipients = await publishState(x.node, teamId, json(batch))
     expect(recipients).toEqual(expect.arrayContaining([ids.alice, ids.bob]))
     await sleep(1_000)
@@ -193,7 +193,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
     async function control (d: DaemonProcess): Promise<void> {
       seq++
       const key = `trust/insider-${seq}`
-      await publishState(x.node, teamId, json(kvSetBatch(x.signer, seq, key, seq)))
+      await publishState(x.node, teamId, json(kvSetBatch(teamId, x.signer, seq, key, seq)))
       await eventually(`${d.name} applies the insider's own batch ${seq}`, async () => (await kvKeys(d, key))[key] === seq ? true : undefined, 10_000, 100)
     }
 
@@ -402,7 +402,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
         // the insider's own signed cancel, gossiped to everyone: recorded, but not the submitter's
         seq++
         const op = { author: x.peerId, seq, hlc: { wall: Date.now(), logical: 0, node: x.peerId }, kind: 'task:cancel', body: { taskId } }
-        expect(await publishState(x.node, teamId, json(signBatch([op], x.signer)))).toEqual(expect.arrayContaining([ids.alice, ids.bob]))
+        expect(await publishState(x.node, teamId, json(signBatch([op], x.signer, teamId)))).toEqual(expect.arrayContaining([ids.alice, ids.bob]))
         await eventually('alice records the insider\'s cancel', async () =>
           (await apiGet<{ cancelRequests?: string[] }>(a, `tasks/${taskId}`)).cancelRequests?.includes(x.peerId) === true ? true : undefined, 5_000, 50)
         // a member who did not submit it, through the CLI: one clear line, a non-zero exit
@@ -421,7 +421,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
         seq++
         const key = 'trust/pinned'
         const op = { author: x.peerId, seq, hlc: { wall: Date.now() + 10 * 365 * 86_400_000, logical: 0, node: x.peerId }, kind: 'kv:set', body: { key, value: 'mallory forever' } }
-        await publishState(x.node, teamId, json(signBatch([op], x.signer)))
+        await publishState(x.node, teamId, json(signBatch([op], x.signer, teamId)))
         await sleep(1_500)
         expect((await kvKeys(a, key))[key]).toBeUndefined()
         await apiPost(a, 'kv/set', { key, value: 'alice' })
@@ -432,7 +432,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
       it('a batch signed by a non-member in a task `done` message is not applied', async () => {
         const outsiderKey = await createAttacker()
         attackers.push(outsiderKey)
-        await sendTask(b, { t: 'done', taskId: 'no-such-task', attempt: 1, batch: kvSetBatch(outsiderKey.signer, 1, 'trust/ghost', 'not a member') })
+        await sendTask(b, { t: 'done', taskId: 'no-such-task', attempt: 1, batch: kvSetBatch(teamId, outsiderKey.signer, 1, 'trust/ghost', 'not a member') })
         await sleep(1_500)
         expect((await apiGet<Array<{ key: string }>>(b, 'kv/list?prefix=trust/ghost'))).toHaveLength(0)
       }, 20_000)
@@ -481,7 +481,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
         // two, not three: each costs -10 x (invalid count)^2, and a third would graylist the
         // insider (-90 < -80), leaving the control below with nothing to prove
         for (let i = 1; i <= 2; i++) {
-          const recipients = await publishState(x.node, teamId, json(kvSetBatch(stranger.signer, i, `trust/relayed-${i}`, i)))
+          const recipients = await publishState(x.node, teamId, json(kvSetBatch(teamId, stranger.signer, i, `trust/relayed-${i}`, i)))
           expect(recipients).toEqual(expect.arrayContaining([ids.alice, ids.bob]))
         }
         const after = await eventually('both members score the relayer down', async () => {

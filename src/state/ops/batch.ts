@@ -32,7 +32,7 @@ export interface InspectedBatch {
  * `BatchTooLargeError` past `MAX_OPS_PER_BATCH` ops or `MAX_BATCH_BYTES` bytes and
  * `InvalidOpError` for a malformed op.
  */
-export function signBatch (ops: Op[], signer: OpSigner): OpBatch {
+export function signBatch (ops: Op[], signer: OpSigner, teamId: string): OpBatch {
   if (ops.length > MAX_OPS_PER_BATCH) {
     throw new BatchTooLargeError(`a batch holds at most ${MAX_OPS_PER_BATCH} ops, got ${ops.length}`)
   }
@@ -40,7 +40,7 @@ export function signBatch (ops: Op[], signer: OpSigner): OpBatch {
   if (checked.reduce((n, c) => n + c.bytes.length, 0) > MAX_BATCH_BYTES) {
     throw new BatchTooLargeError(`a batch holds at most ${MAX_BATCH_BYTES} bytes of ops`)
   }
-  return signChecked(checked, signer)
+  return signChecked(checked, signer, teamId)
 }
 
 /**
@@ -48,21 +48,21 @@ export function signBatch (ops: Op[], signer: OpSigner): OpBatch {
  * a large local write becomes several signed batches stored together. Each op is encoded
  * once.
  */
-export function signOps (ops: Op[], signer: OpSigner): OpBatch[] {
+export function signOps (ops: Op[], signer: OpSigner, teamId: string): OpBatch[] {
   const checked = checkRun(ops, signer.peerId)
   const batches: OpBatch[] = []
   let run: CheckedOp[] = []
   let bytes = 0
   for (const c of checked) {
     if (run.length > 0 && (run.length >= MAX_OPS_PER_BATCH || bytes + c.bytes.length > MAX_BATCH_BYTES)) {
-      batches.push(signChecked(run, signer))
+      batches.push(signChecked(run, signer, teamId))
       run = []
       bytes = 0
     }
     run.push(c)
     bytes += c.bytes.length
   }
-  if (run.length > 0) batches.push(signChecked(run, signer))
+  if (run.length > 0) batches.push(signChecked(run, signer, teamId))
   return batches
 }
 
@@ -75,18 +75,18 @@ function checkRun (ops: Op[], author: string): CheckedOp[] {
   })
 }
 
-function signChecked (run: CheckedOp[], signer: OpSigner): OpBatch {
+function signChecked (run: CheckedOp[], signer: OpSigner, teamId: string): OpBatch {
   const fromSeq = run[0].op.seq
   const toSeq = fromSeq + run.length - 1
   const hashes = run.map(c => sha256(c.bytes))
-  const sig = signer.sign(batchSigningBytes(signer.peerId, fromSeq, toSeq, hashes))
+  const sig = signer.sign(batchSigningBytes(teamId, signer.peerId, fromSeq, toSeq, hashes))
   return { author: signer.peerId, fromSeq, toSeq, ops: run.map(c => c.op), sig: toBase64url(sig) }
 }
 
 /** True when `input` is a well-formed batch whose signature verifies. Never throws. */
-export function verifyBatch (input: unknown): boolean {
+export function verifyBatch (input: unknown, teamId: string): boolean {
   try {
-    inspectBatch(input)
+    inspectBatch(input, teamId)
     return true
   } catch {
     return false
@@ -94,8 +94,8 @@ export function verifyBatch (input: unknown): boolean {
 }
 
 /** `inspectBatch(input).batch`: throws `InvalidBatchError` with the reason. */
-export function checkBatch (input: unknown): OpBatch {
-  return inspectBatch(input).batch
+export function checkBatch (input: unknown, teamId: string): OpBatch {
+  return inspectBatch(input, teamId).batch
 }
 
 /**
@@ -104,16 +104,16 @@ export function checkBatch (input: unknown): OpBatch {
  * the key the author's peer id embeds. Cheap checks run first, the signature last.
  * Throws `InvalidBatchError` (and nothing else).
  */
-export function inspectBatch (input: unknown): InspectedBatch {
+export function inspectBatch (input: unknown, teamId: string): InspectedBatch {
   try {
-    return inspect(input)
+    return inspect(input, teamId)
   } catch (err) {
     if (err instanceof InvalidBatchError) throw err
     throw new InvalidBatchError(`invalid batch: ${err instanceof Error ? err.message : String(err)}`)
   }
 }
 
-function inspect (input: unknown): InspectedBatch {
+function inspect (input: unknown, teamId: string): InspectedBatch {
   if (!isPlainObject(input) || !hasExactKeys(input, BATCH_KEYS, ['hashes'])) {
     throw new InvalidBatchError('a batch is an object with exactly author, fromSeq, toSeq, ops, sig (and hashes when pruned)')
   }
@@ -161,7 +161,7 @@ function inspect (input: unknown): InspectedBatch {
     }
     ops.push(op)
   }
-  if (!verifyEd25519(publicKey, batchSigningBytes(author, fromSeq, toSeq, hashes), sig)) {
+  if (!verifyEd25519(publicKey, batchSigningBytes(teamId, author, fromSeq, toSeq, hashes), sig)) {
     throw new InvalidBatchError(`the signature of batch ${author}/${fromSeq}..${toSeq} does not verify`)
   }
   const batch: OpBatch = { author, fromSeq, toSeq, ops, sig: input.sig as string }
@@ -251,9 +251,9 @@ export function pruneBatch (batch: OpBatch, keep: (op: Op) => boolean): OpBatch 
  * hash list holds at the op's seq. `batch` may be pruned and need not carry `op` itself.
  * Never throws.
  */
-export function verifyOpInBatch (op: unknown, batch: unknown): boolean {
+export function verifyOpInBatch (op: unknown, batch: unknown, teamId: string): boolean {
   try {
-    const { batch: checked, hashes } = inspectBatch(batch)
+    const { batch: checked, hashes } = inspectBatch(batch, teamId)
     const { bytes, op: valid } = checkOp(op, checked.author)
     if (valid.seq < checked.fromSeq || valid.seq > checked.toSeq) return false
     return Buffer.from(sha256(bytes)).equals(hashes[valid.seq - checked.fromSeq])

@@ -37,7 +37,7 @@ export const OP_HASH_LENGTH = 32
 export const BATCH_SIG_LENGTH = 64
 
 /** Signature domain of op batches: a batch signature never verifies as anything else. */
-export const OP_BATCH_DOMAIN = 'paired/op-batch/v1\n'
+export const OP_BATCH_DOMAIN = 'paired/op-batch/v2\n'
 
 /** `kind` names: lowercase words joined by `:`, e.g. `kv:set`. */
 export const KIND_PATTERN = /^[a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)+$/

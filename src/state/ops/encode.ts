@@ -51,10 +51,12 @@ export function opHash (op: Op): Uint8Array {
 
 /**
  * The bytes a batch signature covers: `OP_BATCH_DOMAIN`, the canonical JSON of
- * `{ author, fromSeq, toSeq }`, a newline, then each op hash (32 bytes) in seq order.
+ * `{ author, fromSeq, team, toSeq }`, a newline, then each op hash (32 bytes) in seq order.
+ * The team id binds a batch to its team: a member of two teams cannot replay the other's
+ * ops of a shared author (v1 signed no team).
  */
-export function batchSigningBytes (author: string, fromSeq: number, toSeq: number, hashes: Uint8Array[]): Uint8Array {
-  const head = utf8.encode(`${OP_BATCH_DOMAIN}${canonicalJson({ author, fromSeq, toSeq })}\n`)
+export function batchSigningBytes (teamId: string, author: string, fromSeq: number, toSeq: number, hashes: Uint8Array[]): Uint8Array {
+  const head = utf8.encode(`${OP_BATCH_DOMAIN}${canonicalJson({ author, fromSeq, team: teamId, toSeq })}\n`)
   const out = new Uint8Array(head.length + hashes.reduce((n, h) => n + h.length, 0))
   out.set(head, 0)
   let at = head.length

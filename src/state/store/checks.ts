@@ -11,12 +11,12 @@ import { opsKey, opsPrefix, prefixEnd } from './keys.js'
 import type { Prepared } from './pending.js'
 
 /** Verifies a remote record (a batch's signature, a fold record's shape); throws `InvalidBatchError`. */
-export function prepare (input: unknown, acceptFolds: boolean): Prepared {
+export function prepare (input: unknown, acceptFolds: boolean, teamId: string): Prepared {
   if (isFoldRecord(input)) {
     if (!acceptFolds) throw new InvalidBatchError('fold records are not accepted here')
     return { record: checkFold(input), ops: [], bytes: 0 }
   }
-  const { batch, hashes, bytes } = inspectBatch(input)
+  const { batch, hashes, bytes } = inspectBatch(input, teamId)
   return { record: batch, ops: batch.ops, hashes, bytes }
 }
 

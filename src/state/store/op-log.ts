@@ -140,7 +140,7 @@ export class OpStore {
    */
   async append (batch: OpBatch, options: WriteOptions = {}): Promise<OpBatch> {
     await this.start()
-    const checked = inspectBatch(batch)
+    const checked = inspectBatch(batch, this.teamId)
     if (checked.batch.hashes !== undefined) throw new InvalidBatchError('append takes a full batch, not a pruned one')
     const { author, fromSeq, toSeq } = checked.batch
     return this.exclusive(async () => {
@@ -173,7 +173,7 @@ export class OpStore {
       const ops: Op[] = drafts.map((draft, i) => ({
         author: signer.peerId, seq: head + 1 + i, hlc: clock.now(now), kind: draft.kind, body: draft.body
       }))
-      const batches = signOps(ops, signer)
+      const batches = signOps(ops, signer, this.teamId)
       await this.applyRecords(batches.map(b => ({ record: b, ops: b.ops })), options.sync ?? true)
       return batches
     })
@@ -217,7 +217,7 @@ export class OpStore {
     const same = key === undefined ? undefined : this.ingesting.get(key)
     if (same !== undefined && await same.then(() => true, () => false)) return { applied: 0, duplicate: true }
     const run = (async () => {
-      const prepared = prepare(input, options.acceptFolds ?? true)
+      const prepared = prepare(input, options.acceptFolds ?? true, this.teamId)
       // an op dated far ahead would win every later write to its key: refused (it can come
       // back by anti-entropy once the clocks agree)
       const limit = this.now() + DEFAULT_MAX_SKEW_MS
@@ -579,7 +579,7 @@ export class OpStore {
     }
     const prepared = snap.records.map((record, i) => {
       try {
-        return prepare(record, true)
+        return prepare(record, true, this.teamId)
       } catch (err) {
         throw new InvalidSnapshotError(`snapshot record ${i}: ${(err as Error).message}`)
       }

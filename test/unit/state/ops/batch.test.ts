@@ -5,38 +5,38 @@ import {
   signBatch, signOps, validateOp, verifyBatch, verifyOpInBatch, type OpBatch
 } from '../../../../src/state/ops/index.js'
 import { canonicalJson } from '../../../../src/team/canonical.js'
-import { T0, clone, kvOps, makeAuthor, makeAuthors } from './helpers.js'
+import { T0, TEAM, clone, kvOps, makeAuthor, makeAuthors } from './helpers.js'
 
 const [alice, bob] = await makeAuthors(2)
 
 function aliceBatch (fromSeq = 1, n = 3): OpBatch {
-  return signBatch(kvOps(alice.peerId, fromSeq, n), alice.signer)
+  return signBatch(kvOps(alice.peerId, fromSeq, n), alice.signer, TEAM)
 }
 
 describe('signBatch / verifyBatch', () => {
   it('round-trips through JSON and verifies', () => {
     const batch = aliceBatch(5, 4)
     expect(batch).toMatchObject({ author: alice.peerId, fromSeq: 5, toSeq: 8 })
-    expect(verifyBatch(batch)).toBe(true)
-    expect(verifyBatch(clone(batch))).toBe(true)
-    expect(checkBatch(clone(batch))).toEqual(batch)
+    expect(verifyBatch(batch, TEAM)).toBe(true)
+    expect(verifyBatch(clone(batch), TEAM)).toBe(true)
+    expect(checkBatch(clone(batch), TEAM)).toEqual(batch)
   })
 
   it('signs over op hashes, so each op checks on its own, also from a pruned batch', () => {
     const batch = aliceBatch(1, 5)
-    const hashes = inspectBatch(batch).hashes
+    const hashes = inspectBatch(batch, TEAM).hashes
     expect(hashes.map(h => Buffer.from(h).toString('hex'))).toEqual(batch.ops.map(op => Buffer.from(opHash(op)).toString('hex')))
     const pruned = pruneBatch(batch, op => op.seq === 3)
     expect(pruned.ops.map(op => op.seq)).toEqual([3])
     expect(pruned.hashes).toHaveLength(5)
-    expect(verifyBatch(clone(pruned))).toBe(true)
+    expect(verifyBatch(clone(pruned), TEAM)).toBe(true)
     expect(batchOpHashes(pruned)).toEqual(hashes)
-    for (const op of batch.ops) expect(verifyOpInBatch(op, pruned)).toBe(true)
-    expect(verifyOpInBatch({ ...batch.ops[1], body: { key: 'k2', value: 'forged' } }, pruned)).toBe(false)
-    expect(verifyOpInBatch(kvOps(alice.peerId, 6, 1)[0], pruned)).toBe(false)
+    for (const op of batch.ops) expect(verifyOpInBatch(op, pruned, TEAM)).toBe(true)
+    expect(verifyOpInBatch({ ...batch.ops[1], body: { key: 'k2', value: 'forged' } }, pruned, TEAM)).toBe(false)
+    expect(verifyOpInBatch(kvOps(alice.peerId, 6, 1)[0], pruned, TEAM)).toBe(false)
     const noneLeft = pruneBatch(batch, () => false)
     expect(noneLeft.ops).toEqual([])
-    expect(verifyBatch(noneLeft)).toBe(true)
+    expect(verifyBatch(noneLeft, TEAM)).toBe(true)
   })
 
   const tamperings: Array<[string, (b: OpBatch & Record<string, unknown>) => void]> = [
@@ -65,57 +65,57 @@ describe('signBatch / verifyBatch', () => {
   it.each(tamperings)('rejects a tampered %s', (_, tamper) => {
     const batch = clone(aliceBatch(1, 3)) as OpBatch & Record<string, unknown>
     tamper(batch)
-    expect(verifyBatch(batch)).toBe(false)
-    expect(() => checkBatch(batch)).toThrow(expect.objectContaining({ name: 'InvalidBatchError' }))
+    expect(verifyBatch(batch, TEAM)).toBe(false)
+    expect(() => checkBatch(batch, TEAM)).toThrow(expect.objectContaining({ name: 'InvalidBatchError' }))
   })
 
   it('rejects a tampered pruned batch: hash list, kept op, or range', () => {
     const pruned = pruneBatch(aliceBatch(1, 4), op => op.seq !== 2)
     const badHash = clone(pruned)
     badHash.hashes![1] = Buffer.alloc(32, 1).toString('base64url')
-    expect(verifyBatch(badHash)).toBe(false)
+    expect(verifyBatch(badHash, TEAM)).toBe(false)
     const badOp = clone(pruned)
     ;(badOp.ops[0].body as { value: unknown }).value = 'x'
-    expect(verifyBatch(badOp)).toBe(false)
+    expect(verifyBatch(badOp, TEAM)).toBe(false)
     const shortList = clone(pruned)
     shortList.hashes!.pop()
-    expect(verifyBatch(shortList)).toBe(false)
+    expect(verifyBatch(shortList, TEAM)).toBe(false)
     const unordered = clone(pruned)
     unordered.ops.reverse()
-    expect(verifyBatch(unordered)).toBe(false)
+    expect(verifyBatch(unordered, TEAM)).toBe(false)
   })
 
   it('rejects a batch signed by another key than its author', () => {
-    const forged = signBatch(kvOps(bob.peerId, 1, 2), bob.signer)
-    expect(verifyBatch({ ...clone(forged), author: alice.peerId })).toBe(false)
-    expect(() => signBatch(kvOps(alice.peerId, 1, 2), bob.signer)).toThrow(InvalidOpError)
+    const forged = signBatch(kvOps(bob.peerId, 1, 2), bob.signer, TEAM)
+    expect(verifyBatch({ ...clone(forged), author: alice.peerId }, TEAM)).toBe(false)
+    expect(() => signBatch(kvOps(alice.peerId, 1, 2), bob.signer, TEAM)).toThrow(InvalidOpError)
   })
 
   it('refuses to sign non-contiguous ops or nothing', () => {
     const ops = kvOps(alice.peerId, 1, 3)
-    expect(() => signBatch([ops[0], ops[2]], alice.signer)).toThrow(InvalidOpError)
-    expect(() => signBatch([], alice.signer)).toThrow(InvalidOpError)
+    expect(() => signBatch([ops[0], ops[2]], alice.signer, TEAM)).toThrow(InvalidOpError)
+    expect(() => signBatch([], alice.signer, TEAM)).toThrow(InvalidOpError)
   })
 })
 
 describe('limits', () => {
   it('caps a batch at MAX_OPS_PER_BATCH ops and MAX_BATCH_BYTES bytes', () => {
-    expect(() => signBatch(kvOps(alice.peerId, 1, MAX_OPS_PER_BATCH + 1), alice.signer)).toThrow(BatchTooLargeError)
+    expect(() => signBatch(kvOps(alice.peerId, 1, MAX_OPS_PER_BATCH + 1), alice.signer, TEAM)).toThrow(BatchTooLargeError)
     const big = 'x'.repeat(MAX_KV_VALUE_BYTES - 100)
     const heavy = kvOps(alice.peerId, 1, 4, seq => `k${seq}`, () => big)
     expect(4 * (MAX_KV_VALUE_BYTES - 100)).toBeGreaterThan(MAX_BATCH_BYTES)
-    expect(() => signBatch(heavy, alice.signer)).toThrow(BatchTooLargeError)
-    const split = signOps(heavy, alice.signer)
+    expect(() => signBatch(heavy, alice.signer, TEAM)).toThrow(BatchTooLargeError)
+    const split = signOps(heavy, alice.signer, TEAM)
     expect(split.map(b => [b.fromSeq, b.toSeq])).toEqual([[1, 3], [4, 4]])
-    expect(split.every(b => verifyBatch(clone(b)))).toBe(true)
-    expect(signOps(kvOps(alice.peerId, 1, 2500), alice.signer).map(b => b.ops.length)).toEqual([1000, 1000, 500])
+    expect(split.every(b => verifyBatch(clone(b), TEAM))).toBe(true)
+    expect(signOps(kvOps(alice.peerId, 1, 2500), alice.signer, TEAM).map(b => b.ops.length)).toEqual([1000, 1000, 500])
   })
 
   it('refuses a range longer than MAX_OPS_PER_BATCH on verify', () => {
     const batch = clone(aliceBatch(1, 2))
     batch.toSeq = MAX_OPS_PER_BATCH + 1
     batch.hashes = Array.from({ length: MAX_OPS_PER_BATCH + 1 }, () => Buffer.alloc(32).toString('base64url'))
-    expect(() => checkBatch(batch)).toThrow(/at most 1000 ops/)
+    expect(() => checkBatch(batch, TEAM)).toThrow(/at most 1000 ops/)
   })
 
   it('kv values up to 1 MiB; above, a ValueTooLargeError that says so', () => {
@@ -191,8 +191,17 @@ describe('validateOp', () => {
     expect(encodeOp(reordered)).toEqual(encodeOp(op))
   })
 
+  it('binds a batch to its team: signed for another team, the same ops do not verify here', () => {
+    const other = 'ffeeddccbbaa99887766554433221100'
+    const batch = signBatch(kvOps(alice.peerId, 1, 2), alice.signer, TEAM)
+    expect(verifyBatch(batch, TEAM)).toBe(true)
+    expect(verifyBatch(batch, other)).toBe(false)
+    expect(() => checkBatch(batch, other)).toThrow(/does not verify/)
+    expect(verifyOpInBatch(batch.ops[0], batch, other)).toBe(false)
+  })
+
   it('a freshly made author signs', async () => {
     const carol = await makeAuthor()
-    expect(verifyBatch(signBatch(kvOps(carol.peerId, 1, 1), carol.signer))).toBe(true)
+    expect(verifyBatch(signBatch(kvOps(carol.peerId, 1, 1), carol.signer, TEAM), TEAM)).toBe(true)
   })
 })

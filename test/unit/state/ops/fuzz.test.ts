@@ -9,11 +9,11 @@ import {
   checkFold, encodeOp, inspectBatch, signBatch, validateOp, verifyBatch, verifyOpInBatch, type OpBatch
 } from '../../../../src/state/ops/index.js'
 import { canonicalJson } from '../../../../src/team/canonical.js'
-import { clone, kvOps, makeAuthors } from './helpers.js'
+import { TEAM, clone, kvOps, makeAuthors } from './helpers.js'
 
 const RUNS = { numRuns: 1000 }
 const [alice, bob] = await makeAuthors(2)
-const valid = signBatch(kvOps(alice.peerId, 1, 3), alice.signer)
+const valid = signBatch(kvOps(alice.peerId, 1, 3), alice.signer, TEAM)
 
 function only (name: string, fn: () => unknown): void {
   try {
@@ -68,10 +68,10 @@ describe('validateOp on untrusted input', () => {
 describe('verifyBatch on untrusted input', () => {
   it('never throws, and inspectBatch throws only InvalidBatchError, for any value', () => {
     fc.assert(fc.property(anything, input => {
-      expect(verifyBatch(input)).toBe(false)
-      only('InvalidBatchError', () => inspectBatch(input))
+      expect(verifyBatch(input, TEAM)).toBe(false)
+      only('InvalidBatchError', () => inspectBatch(input, TEAM))
       only('InvalidBatchError', () => checkFold(input))
-      expect(verifyOpInBatch(input, valid)).toBe(false)
+      expect(verifyOpInBatch(input, valid, TEAM)).toBe(false)
     }), RUNS)
   })
 
@@ -79,7 +79,7 @@ describe('verifyBatch on untrusted input', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), bytes => {
       let parsed: unknown
       try { parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) } catch { parsed = bytes }
-      expect(verifyBatch(parsed)).toBe(false)
+      expect(verifyBatch(parsed, TEAM)).toBe(false)
     }), RUNS)
   })
 
@@ -104,19 +104,19 @@ describe('verifyBatch on untrusted input', () => {
       at[keys[keys.length - 1] as string] = value
       let same = false
       try { same = canonicalJson(batch) === canonicalJson(valid) } catch { same = false }
-      if (verifyBatch(batch)) expect(same).toBe(true)
+      if (verifyBatch(batch, TEAM)) expect(same).toBe(true)
       let json = ''
       try { json = JSON.stringify(batch) } catch {}
-      if (json === JSON.stringify(valid) && !(keys as unknown[]).includes('extra')) expect(verifyBatch(batch)).toBe(same)
-      only('InvalidBatchError', () => inspectBatch(batch))
+      if (json === JSON.stringify(valid) && !(keys as unknown[]).includes('extra')) expect(verifyBatch(batch, TEAM)).toBe(same)
+      only('InvalidBatchError', () => inspectBatch(batch, TEAM))
     }), RUNS)
   })
 
   it('a batch re-signed by another key never verifies', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), n => {
-      const forged = signBatch(kvOps(bob.peerId, 1, n), bob.signer) as OpBatch
+      const forged = signBatch(kvOps(bob.peerId, 1, n), bob.signer, TEAM) as OpBatch
       const claimed = { ...clone(forged), author: alice.peerId, ops: clone(forged.ops).map(op => ({ ...op, author: alice.peerId, hlc: { ...op.hlc, node: alice.peerId } })) }
-      expect(verifyBatch(claimed)).toBe(false)
+      expect(verifyBatch(claimed, TEAM)).toBe(false)
     }), { numRuns: 50 })
   })
 })

@@ -23,6 +23,8 @@ export async function makeAuthors (n: number): Promise<Author[]> {
 }
 
 export const T0 = Date.UTC(2025, 0, 1)
+/** the team the batches of these tests are signed for */
+export const TEAM = '00112233445566778899aabbccddeeff'
 
 /** `n` kv:set ops of `author` from `fromSeq`, setting `key(seq)` to `value(seq)`. */
 export function kvOps (

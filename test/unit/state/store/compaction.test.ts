@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { isFoldRecord, verifyBatch, type LogRecord, type OpBatch } from '../../../../src/state/ops/index.js'
 import { snapshotHash, type Snapshot } from '../../../../src/state/store/index.js'
 import { clone, makeAuthors } from '../ops/helpers.js'
-import { allRecords, tempStore } from './helpers.js'
+import { TEAM, allRecords, tempStore } from './helpers.js'
 
 const [alice, bob] = await makeAuthors(2)
 
@@ -44,7 +44,7 @@ describe('compaction', () => {
     // what remains: the live ops (one per view key) and the unknown-kind op
     const live = (await store.kvList()).length
     expect(opsIn(after)).toBeLessThanOrEqual(live + 2 /* tombstones */ + 1)
-    for (const r of after) if (!isFoldRecord(r)) expect(verifyBatch(r)).toBe(true)
+    for (const r of after) if (!isFoldRecord(r)) expect(verifyBatch(r, TEAM)).toBe(true)
     expect(after.some(isFoldRecord)).toBe(true)
     // each author's log still ends in a signed record: a fold never moves a head on its own
     for (const author of Object.keys(vv)) {

@@ -6,7 +6,9 @@ import { afterAll } from 'vitest'
 import { openStore, type PairedDb } from '../../../../src/state/store/db.js'
 import { OpStore, type OpStoreInit } from '../../../../src/state/store/op-log.js'
 
-export const TEAM = '00112233445566778899aabbccddeeff'
+import { TEAM } from '../ops/helpers.js'
+
+export { TEAM }
 
 const dirs: string[] = []
 const open: PairedDb[] = []

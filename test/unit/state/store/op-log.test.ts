@@ -4,7 +4,7 @@ import {
   InvalidBatchError, MAX_KV_VALUE_BYTES, signBatch, verifyBatch, type Op, type OpBatch
 } from '../../../../src/state/ops/index.js'
 import { T0, clone, kvOps, makeAuthors } from '../ops/helpers.js'
-import { allRecords, tempStore } from './helpers.js'
+import { TEAM, allRecords, tempStore } from './helpers.js'
 
 const [alice, bob, carol] = await makeAuthors(3)
 
@@ -14,7 +14,7 @@ function batchesOf (author: typeof alice, sizes: number[], ops?: Op[]): OpBatch[
   const out: OpBatch[] = []
   let at = 0
   for (const size of sizes) {
-    out.push(signBatch(all.slice(at, at + size), author.signer))
+    out.push(signBatch(all.slice(at, at + size), author.signer, TEAM))
     at += size
   }
   return out
@@ -29,7 +29,7 @@ describe('OpStore local writes', () => {
     await store.kvSet('other', null)
     const [batch] = await store.write([{ kind: 'kv:set', body: { key: 'app/ü', value: 3 } }, { kind: 'kv:del', body: { key: 'app/b' } }])
     expect(batch).toMatchObject({ author: alice.peerId, fromSeq: 4, toSeq: 5 })
-    expect(verifyBatch(clone(batch))).toBe(true)
+    expect(verifyBatch(clone(batch), TEAM)).toBe(true)
     expect(await store.kvGet('app/a')).toEqual({ x: 1 })
     expect(await store.kvGet('app/b')).toBeUndefined()
     expect(await store.kvGet('other')).toBeNull()
@@ -118,12 +118,12 @@ describe('OpStore ingest', () => {
   it('applies only the new tail of a batch overlapping the head', async () => {
     const ops = kvOps(alice.peerId, 1, 6)
     const { store } = await tempStore()
-    await store.ingest(clone(signBatch(ops.slice(0, 3), alice.signer)))
-    expect(await store.ingest(clone(signBatch(ops.slice(1, 5), alice.signer)))).toEqual({ applied: 2, duplicate: false })
+    await store.ingest(clone(signBatch(ops.slice(0, 3), alice.signer, TEAM)))
+    expect(await store.ingest(clone(signBatch(ops.slice(1, 5), alice.signer, TEAM)))).toEqual({ applied: 2, duplicate: false })
     expect(await store.versionVector()).toEqual({ [alice.peerId]: 5 })
     // an author who signs other ops for seqs already stored is refused
     const other = kvOps(alice.peerId, 1, 6, seq => `k${seq}`, () => 'other')
-    await expect(store.ingest(clone(signBatch(other.slice(2, 6), alice.signer)))).rejects.toMatchObject({ name: 'ConflictingOpError' })
+    await expect(store.ingest(clone(signBatch(other.slice(2, 6), alice.signer, TEAM)))).rejects.toMatchObject({ name: 'ConflictingOpError' })
     expect(await store.versionVector()).toEqual({ [alice.peerId]: 5 })
   })
 
