@@ -16,22 +16,31 @@
  *   `task:adopt` and coordinates from then on.
  *
  * Every decision is written as a task fact, so the replicated record always shows it.
+ * The rules behind the decisions live beside it, free of I/O: `lease-watch.ts` (which slots hold
+ * or lapse), `retry-policy.ts` (budget, backoff), `adoption.ts` (who inherits an orphan),
+ * `executor-load.ts` (each executor's corrected load), `tracked.ts` (per-task counts) and
+ * `offer.ts` (offers and answers); this file wires them to the store, links and clock.
  */
-import { createHash } from 'node:crypto'
 import { logger } from '@libp2p/logger'
 import type { PeerState } from '../presence/index.js'
 import type { ReputationBook } from '../reputation/index.js'
 import { isTerminalState, resultKey, type TaskRecord } from '../state/crdt/index.js'
-import { taskDrafts, type OpBatch, type OpDraft, type TaskAdoptBody } from '../state/ops/index.js'
-import {
-  COORDINATOR_TICK_MS, DECLINE_BACKOFF_MS, DEFAULT_RETRIES, LEASE_GRACE_MS, MAX_LOST_EXECUTORS, OFFER_TIMEOUT_MS,
-  RETRY_BASE_MS, RETRY_MAX_MS
-} from './constants.js'
+import { taskDrafts, type OpBatch, type OpDraft } from '../state/ops/index.js'
+import { adoptions } from './adoption.js'
+import { COORDINATOR_TICK_MS, OFFER_TIMEOUT_MS } from './constants.js'
 import type { Executor } from './executor.js'
+import { ExecutorLoad } from './executor-load.js'
+import { heldLeases, lapseOf } from './lease-watch.js'
 import type { TaskLinks } from './links.js'
-import type { OfferTask, TaskMessage } from './messages.js'
+import type { TaskMessage } from './messages.js'
+import { answerOf, offerTask, type OfferAnswer } from './offer.js'
 import { place, type Candidate, type Placement } from './placement.js'
 import { LaneQueue } from './queue.js'
+import { retryDelay, retryExhausted } from './retry-policy.js'
+import { newTracked, placementRequest, placementShape, wanted, type Tracked } from './tracked.js'
+
+/** the rendezvous hash moved to `adoption.ts`; still exported here for existing importers */
+export { heir } from './adoption.js'
 
 const log = logger('paired:tasks:coordinator')
 /** a scan of the pending queue gives up after this many tasks in a row that cannot be placed */
@@ -39,10 +48,6 @@ const MAX_UNPLACEABLE_SCAN = 64
 const ADOPT_EVERY_MS = 1_000
 /** the tick of a coordinator with nothing to coordinate */
 const IDLE_TICK_MS = 5_000
-/** an executor's own word on its other load beats heartbeats for this long */
-const DIRECT_LOAD_FRESH_MS = 2_000
-/** when every slot is busy, a remote executor is sent up to this many tasks per slot ahead of time (its queue: equal per slot, so shares follow slots) */
-const PREFETCH_FRACTION = 1
 
 export interface CoordinatorInit {
   selfId: string
@@ -66,43 +71,11 @@ export interface CoordinatorInit {
   random?: () => number
 }
 
-interface Slot {
-  attempt: number
-  accepted: boolean
-  expiresWall: number
-  /** the executor said the agent finished: its slot is free (the result is on its way) */
-  released?: boolean
-}
-
-interface Tracked {
-  taskId: string
-  record: TaskRecord
-  priority: TaskRecord['spec']['priority']
-  slots: Map<string, Slot>
-  /** executors that failed this task or lost it */
-  avoid: Set<string>
-  /** executors that already produced a result in a replicated run */
-  reported: Set<string>
-  failures: number
-  lost: number
-  /** replicas beyond `replicas` asked for because no output had a majority */
-  extra: number
-  /** the retry budget is spent: place nothing more */
-  gaveUp: boolean
-  notBefore: number
-  inQueue: boolean
-  waiting?: string
-  placement?: Placement
-}
-
 export class Coordinator {
   private readonly tracked = new Map<string, Tracked>()
   private readonly pending = new LaneQueue<Tracked>()
-  private readonly inflight = new Map<string, number>()
-  private readonly inflightAgent = new Map<string, number>()
-  private readonly busyUntil = new Map<string, number>()
-  /** per peer: the heartbeat last seen, and the load in it that was not this coordinator's */
-  private readonly foreign = new Map<string, { stamp: unknown, load: number, direct?: number }>()
+  /** what this coordinator placed on each executor, and each executor's load as it sees it */
+  private readonly load: ExecutorLoad
   /** unfinished tasks of other coordinators: task id → their coordinator */
   private readonly open = new Map<string, { peer: string, epoch: number }>()
   private timer?: ReturnType<typeof setTimeout>
@@ -110,7 +83,9 @@ export class Coordinator {
   private lastAdopt = 0
   private stopped = false
 
-  constructor (private readonly init: CoordinatorInit) {}
+  constructor (private readonly init: CoordinatorInit) {
+    this.load = new ExecutorLoad(init)
+  }
 
   async start (): Promise<void> {
     // resume what this daemon coordinated before a restart; remember the others' open tasks
@@ -156,7 +131,7 @@ export class Coordinator {
 
   /** a fresh placement of `record` from this daemon's view (for explain) */
   placementFor (record: TaskRecord): Placement {
-    return place(this.request(record, this.tracked.get(record.taskId)), this.candidatesNow(), { random: this.init.random })
+    return place(placementRequest(record, this.tracked.get(record.taskId)), this.load.candidates(), { random: this.init.random })
   }
 
   /** a new task this daemon submitted: place it now */
@@ -215,9 +190,9 @@ export class Coordinator {
       case 'finished': {
         const t = this.tracked.get(msg.taskId)
         const slot = t?.slots.get(peer)
-        if (msg.others !== undefined) this.noteLoad(peer, msg.others)
+        if (msg.others !== undefined) this.load.noteLoad(peer, msg.others)
         if (t === undefined || slot === undefined || slot.attempt !== msg.attempt) return
-        this.release(peer, t.record.spec.agent, slot)
+        this.load.release(peer, t.record.spec.agent, slot)
         this.schedule()
         return
       }
@@ -243,33 +218,11 @@ export class Coordinator {
   }
 
   private track (record: TaskRecord): Tracked {
-    const t: Tracked = {
-      taskId: record.taskId,
-      record,
-      priority: record.spec.priority,
-      slots: new Map(),
-      avoid: new Set(),
-      reported: new Set(),
-      failures: 0,
-      lost: 0,
-      extra: 0,
-      gaveUp: false,
-      notBefore: 0,
-      inQueue: false
-    }
+    const t = newTracked(record)
     // leases of the current attempt that still hold: their executors keep running it
-    const now = Date.now()
-    for (const lease of Object.values(record.leases)) {
-      if (lease.attempt !== record.attempt || lease.expiresWall + LEASE_GRACE_MS < now) continue
-      if (record.results[resultKey(lease.attempt, lease.executor)] !== undefined) continue
-      const state = this.init.peerState(lease.executor)
-      if (lease.executor !== this.init.selfId && (state === 'dead' || state === 'left')) continue
+    for (const lease of heldLeases(record, Date.now(), this.init)) {
       t.slots.set(lease.executor, { attempt: lease.attempt, accepted: true, expiresWall: lease.expiresWall })
-      this.count(lease.executor, record.spec.agent, +1)
-    }
-    for (const r of Object.values(record.results)) {
-      if (r.attempt === record.attempt && r.exitCode === 0) t.reported.add(r.executor)
-      if (r.exitCode !== 0 && r.exitCode !== 130) t.failures++
+      this.load.count(lease.executor, record.spec.agent, +1)
     }
     const wasIdle = this.tracked.size === 0
     this.tracked.set(record.taskId, t)
@@ -279,7 +232,7 @@ export class Coordinator {
   }
 
   private untrack (t: Tracked): void {
-    for (const [peer, slot] of t.slots) this.release(peer, t.record.spec.agent, slot)
+    for (const [peer, slot] of t.slots) this.load.release(peer, t.record.spec.agent, slot)
     t.slots.clear()
     this.tracked.delete(t.taskId)
     if (t.inQueue) {
@@ -288,16 +241,8 @@ export class Coordinator {
     }
   }
 
-  /** executors still wanted for the current attempt */
-  private wanted (t: Tracked): number {
-    if (t.gaveUp || isTerminalState(t.record.state)) return 0
-    const replicas = t.record.replicas
-    if (replicas <= 1) return t.slots.size === 0 ? 1 : 0
-    return Math.max(0, replicas + t.extra - t.slots.size - t.reported.size)
-  }
-
   private enqueueIfNeeded (t: Tracked): void {
-    if (!t.inQueue && this.wanted(t) > 0) {
+    if (!t.inQueue && wanted(t) > 0) {
       t.inQueue = true
       this.pending.push(t)
     }
@@ -311,12 +256,12 @@ export class Coordinator {
       if (result === undefined) {
         if (slot.attempt < record.attempt) { // someone moved the task on
           t.slots.delete(peer)
-          this.release(peer, record.spec.agent, slot)
+          this.load.release(peer, record.spec.agent, slot)
         }
         continue
       }
       t.slots.delete(peer)
-      this.release(peer, record.spec.agent, slot)
+      this.load.release(peer, record.spec.agent, slot)
       if (result.exitCode === 0) {
         t.reported.add(peer)
         continue
@@ -342,19 +287,12 @@ export class Coordinator {
 
   private retry (t: Tracked, why: string, backoff: boolean): void {
     const { record } = t
-    const budget = (record.spec.retries ?? DEFAULT_RETRIES) + 1
-    if (t.failures >= budget) {
-      this.giveUp(t, `${why}; retry budget of ${budget - 1} spent`)
+    const spent = retryExhausted(why, t.failures, t.lost, record.spec.retries)
+    if (spent !== undefined) {
+      this.giveUp(t, spent)
       return
     }
-    if (t.lost > MAX_LOST_EXECUTORS + budget) {
-      this.giveUp(t, `${why}; lost ${t.lost} executors`)
-      return
-    }
-    if (backoff) {
-      const base = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * Math.pow(2, Math.max(0, t.failures - 1)))
-      t.notBefore = Date.now() + base * (0.8 + 0.4 * (this.init.random ?? Math.random)())
-    }
+    if (backoff) t.notBefore = Date.now() + retryDelay(t.failures, this.init.random)
     t.waiting = why
     if (record.replicas <= 1) {
       // the next attempt: the record shows it pending again at once
@@ -376,7 +314,7 @@ export class Coordinator {
     const slot = t.slots.get(peer)
     if (slot === undefined) return
     t.slots.delete(peer)
-    this.release(peer, t.record.spec.agent, slot)
+    this.load.release(peer, t.record.spec.agent, slot)
     t.lost++
     t.avoid.add(peer)
     this.retry(t, `${why} (${peer})`, false)
@@ -387,63 +325,6 @@ export class Coordinator {
       await this.init.write(drafts)
     } catch (err) {
       log('could not record %s: %s', drafts.map(d => d.kind).join(', '), (err as Error).message)
-    }
-  }
-
-  /** a slot no longer counts against its executor (once) */
-  private release (peer: string, agent: string, slot: Slot): void {
-    if (slot.released === true) return
-    slot.released = true
-    this.count(peer, agent, -1)
-  }
-
-  private count (peer: string, agent: string, delta: number): void {
-    this.inflight.set(peer, Math.max(0, (this.inflight.get(peer) ?? 0) + delta))
-    const k = `${peer}\n${agent}`
-    this.inflightAgent.set(k, Math.max(0, (this.inflightAgent.get(k) ?? 0) + delta))
-  }
-
-  private candidatesNow (agent?: string, prefetch = false): Candidate[] {
-    const now = Date.now()
-    return this.init.candidates().map(c => {
-      const busy = (this.busyUntil.get(c.peerId) ?? 0) > now
-      // this daemon's own executor counts are exact
-      if (c.self) return { ...c, inflight: 0, ...(busy ? { running: c.slots } : {}) }
-      // a peer's heartbeat is up to a second old and counts this coordinator's tasks too: keep
-      // only the other coordinators' share of it (as of when it arrived) and add ours, exact
-      const inflight = this.inflight.get(c.peerId) ?? 0
-      const stamp = this.init.capacityStamp(c.peerId)
-      let seen = this.foreign.get(c.peerId)
-      if (seen !== undefined && seen.direct !== undefined && now - seen.direct < DIRECT_LOAD_FRESH_MS) {
-        seen.stamp = stamp // the executor told us itself, more recently than any heartbeat
-      } else if (seen === undefined || seen.stamp !== stamp) {
-        seen = { stamp, load: Math.max(0, c.running + c.queued - inflight) }
-        this.foreign.set(c.peerId, seen)
-      }
-      // with `prefetch`, a peer gets a little more than its slots: the next task waits in its
-      // queue and starts the moment a slot frees, instead of a round trip later (the executor
-      // still runs at most `slots` at once, and says no beyond its queue)
-      const slots = prefetch && c.slots > 0 ? c.slots + Math.max(1, Math.ceil(c.slots * PREFETCH_FRACTION)) : c.slots
-      return {
-        ...c,
-        slots,
-        running: busy ? slots : seen.load + inflight,
-        queued: 0,
-        inflight,
-        ...(agent === undefined ? {} : { agentInflight: this.inflightAgent.get(`${c.peerId}\n${agent}`) ?? 0 })
-      }
-    })
-  }
-
-  private request (record: TaskRecord, t?: Tracked): Parameters<typeof place>[0] {
-    const { spec } = record
-    return {
-      agent: spec.agent,
-      ...(spec.labels === undefined ? {} : { labels: { ...spec.labels } }),
-      ...(spec.needs === undefined ? {} : { needs: { ...spec.needs } }),
-      avoid: t === undefined ? [] : [...t.avoid],
-      exclude: t === undefined ? [] : [...t.slots.keys(), ...(record.replicas > 1 ? t.reported : [])],
-      replicas: t === undefined ? Math.max(1, record.replicas) : Math.max(1, this.wanted(t))
     }
   }
 
@@ -467,17 +348,15 @@ export class Coordinator {
       const t = this.pending.take()
       if (t === undefined) break
       t.inQueue = false
-      if (!this.tracked.has(t.taskId) || this.wanted(t) === 0) continue
+      if (!this.tracked.has(t.taskId) || wanted(t) === 0) continue
       if (t.notBefore > now) { retry.push(t); continue }
       const { spec } = t.record
-      const shape = t.avoid.size === 0 && t.slots.size === 0 && t.record.replicas <= 1
-        ? `${spec.agent}\n${JSON.stringify(spec.labels ?? {})}\n${JSON.stringify(spec.needs ?? {})}`
-        : undefined
+      const shape = placementShape(t)
       const known = shape === undefined ? undefined : noPlace.get(shape)
-      let placement = known ?? place(this.request(t.record, t), this.candidatesNow(spec.agent), { random: this.init.random })
+      let placement = known ?? place(placementRequest(t.record, t), this.load.candidates(spec.agent), { random: this.init.random })
       if (known === undefined && placement.chosen.length === 0 && placement.full.length > 0) {
         // every slot is taken: queue it at a peer, to start the moment one of its slots frees
-        const ahead = place(this.request(t.record, t), this.candidatesNow(spec.agent, true), { random: this.init.random })
+        const ahead = place(placementRequest(t.record, t), this.load.candidates(spec.agent, true), { random: this.init.random })
         if (ahead.chosen.length > 0) placement = ahead
       }
       t.placement = placement
@@ -496,10 +375,10 @@ export class Coordinator {
         void this.writeFacts([taskDrafts.replicas(t.taskId, 2)])
       }
       for (const peer of placement.chosen) this.offer(t, peer)
-      if (this.wanted(t) > 0) retry.push(t)
+      if (wanted(t) > 0) retry.push(t)
     }
     // back where they were, ahead of what this pass did not reach: first come, first served
-    const back = retry.filter(t => !t.inQueue && this.wanted(t) > 0)
+    const back = retry.filter(t => !t.inQueue && wanted(t) > 0)
     for (const t of back) t.inQueue = true
     this.pending.pushFront(back)
   }
@@ -514,43 +393,21 @@ export class Coordinator {
     const { record } = t
     const attempt = record.attempt
     t.slots.set(peer, { attempt, accepted: false, expiresWall: Date.now() + OFFER_TIMEOUT_MS + this.init.leaseMs })
-    this.count(peer, record.spec.agent, +1)
-    const task: OfferTask = {
-      taskId: record.taskId,
-      attempt,
-      agent: record.spec.agent,
-      input: record.spec.input,
-      priority: record.spec.priority,
-      ...(record.spec.timeoutMs === undefined ? {} : { timeoutMs: record.spec.timeoutMs }),
-      leaseMs: this.init.leaseMs,
-      coordinator: this.init.selfId,
-      submitter: record.spec.submitter
-    }
+    this.load.count(peer, record.spec.agent, +1)
+    const task = offerTask(record, this.init.leaseMs, this.init.selfId)
     if (peer === this.init.selfId) {
       this.answer(t, peer, attempt, this.init.executor.offer(task))
       return
     }
     const id = this.init.links.id()
     this.init.links.request(peer, { t: 'offer', id, task }, OFFER_TIMEOUT_MS).then(
-      reply => {
-        this.answer(t, peer, attempt, {
-          accepted: reply.accepted === true,
-          ...(reply.reason === undefined ? {} : { reason: reply.reason }),
-          ...(reply.startedWall === undefined ? {} : { startedWall: reply.startedWall }),
-          ...(typeof reply.others === 'number' ? { others: reply.others } : {})
-        })
-      },
+      reply => { this.answer(t, peer, attempt, answerOf(reply)) },
       (err: Error) => { this.answer(t, peer, attempt, { accepted: false, reason: err.message }) }
     )
   }
 
-  /** an executor said how many tasks of other coordinators it holds */
-  private noteLoad (peer: string, others: number): void {
-    this.foreign.set(peer, { stamp: this.init.capacityStamp(peer), load: others, direct: Date.now() })
-  }
-
-  private answer (t: Tracked, peer: string, attempt: number, reply: { accepted: boolean, reason?: string, startedWall?: number, others?: number }): void {
-    if (reply.others !== undefined && peer !== this.init.selfId) this.noteLoad(peer, reply.others)
+  private answer (t: Tracked, peer: string, attempt: number, reply: OfferAnswer): void {
+    if (reply.others !== undefined && peer !== this.init.selfId) this.load.noteLoad(peer, reply.others)
     const slot = t.slots.get(peer)
     if (slot === undefined || slot.attempt !== attempt) return
     if (reply.accepted) {
@@ -559,8 +416,8 @@ export class Coordinator {
       return
     }
     t.slots.delete(peer)
-    this.release(peer, t.record.spec.agent, slot)
-    this.busyUntil.set(peer, Date.now() + DECLINE_BACKOFF_MS)
+    this.load.release(peer, t.record.spec.agent, slot)
+    this.load.declined(peer)
     t.waiting = `declined by ${peer}: ${reply.reason ?? 'no reason'}`
     this.enqueueIfNeeded(t)
     this.schedule()
@@ -575,13 +432,10 @@ export class Coordinator {
     const now = Date.now()
     for (const t of [...this.tracked.values()]) {
       for (const [peer, slot] of [...t.slots]) {
-        const state = peer === this.init.selfId ? 'alive' : this.init.peerState(peer)
-        if (state === 'dead' || state === 'left') {
-          this.lose(t, peer, 'its executor is gone')
-        } else if (now > slot.expiresWall + LEASE_GRACE_MS) {
-          if (slot.accepted) this.init.reputation.outcome(peer, 'timeout')
-          this.lose(t, peer, slot.accepted ? 'its lease lapsed' : 'the offer was never answered')
-        }
+        const lapse = lapseOf(peer, slot, now, this.init)
+        if (lapse === undefined) continue
+        if (lapse.timedOut) this.init.reputation.outcome(peer, 'timeout')
+        this.lose(t, peer, lapse.why)
       }
     }
     if (this.pending.size > 0) this.schedule()
@@ -593,33 +447,11 @@ export class Coordinator {
 
   /** adopts the unfinished tasks of gone coordinators that the rendezvous hash gives to this daemon */
   private adoptOrphans (): void {
-    if (this.open.size === 0) return
-    let live: string[] | undefined
-    const adopt: Array<OpDraft<TaskAdoptBody>> = []
-    for (const [taskId, coordinator] of this.open) {
-      const state = this.init.peerState(coordinator.peer)
-      if (state !== 'dead' && state !== 'left') continue
-      live ??= this.init.liveMembers().filter(p => p !== coordinator.peer)
-      if (heir(taskId, live) === this.init.selfId) adopt.push(taskDrafts.adopt(taskId, coordinator.epoch + 1))
-    }
+    const adopt = adoptions(this.open, this.init)
     if (adopt.length === 0) return
     log('adopting %d tasks of gone coordinators', adopt.length)
     // the adopt facts come back through observe(), which starts tracking them
-    for (const d of adopt) this.open.delete(d.body.taskId)
-    void this.writeFacts(adopt)
+    for (const a of adopt) this.open.delete(a.taskId)
+    void this.writeFacts(adopt.map(a => taskDrafts.adopt(a.taskId, a.epoch)))
   }
-}
-
-/** the rendezvous-hash winner of `taskId` among `peers` (highest sha256(taskId, peer)) */
-export function heir (taskId: string, peers: readonly string[]): string | undefined {
-  let best: string | undefined
-  let bestHash = ''
-  for (const peer of peers) {
-    const h = createHash('sha256').update(`${taskId}\n${peer}`).digest('hex')
-    if (best === undefined || h > bestHash) {
-      best = peer
-      bestHash = h
-    }
-  }
-  return best
 }

@@ -1,0 +1,96 @@
+/**
+ * Executor load, as one coordinator sees it: the candidates it hands to `place()`, with each
+ * executor's load corrected.
+ *
+ * A peer's heartbeat is up to a second old and counts this coordinator's own tasks too, so
+ * taken as it is it lags and double-counts. This keeps the count of what this coordinator
+ * placed on each executor (`inflight`, exact), the other coordinators' share of the load
+ * (from the last heartbeat, or fresher from the executor's own word), and a short back-off
+ * after a decline. No I/O and no timers: the coordinator feeds it and asks it.
+ */
+import { DECLINE_BACKOFF_MS } from './constants.js'
+import type { Slot } from './lease-watch.js'
+import type { Candidate } from './placement.js'
+
+/** an executor's own word on its other load beats heartbeats for this long */
+const DIRECT_LOAD_FRESH_MS = 2_000
+/** when every slot is busy, a remote executor is sent up to this many tasks per slot ahead of time (its queue: equal per slot, so shares follow slots) */
+const PREFETCH_FRACTION = 1
+
+export interface ExecutorLoadInit {
+  /** every member that could run something, this daemon included, without `inflight` */
+  candidates: () => Candidate[]
+  /** the heartbeat a peer's capacity came from (a new value per heartbeat) */
+  capacityStamp: (peer: string) => unknown
+}
+
+export class ExecutorLoad {
+  private readonly inflight = new Map<string, number>()
+  private readonly inflightAgent = new Map<string, number>()
+  private readonly busyUntil = new Map<string, number>()
+  /** per peer: the heartbeat last seen, and the load in it that was not this coordinator's */
+  private readonly foreign = new Map<string, { stamp: unknown, load: number, direct?: number }>()
+
+  constructor (private readonly init: ExecutorLoadInit) {}
+
+  /** this coordinator placed (`+1`) or took back (`-1`) a task of `agent` on `peer` */
+  count (peer: string, agent: string, delta: number): void {
+    this.inflight.set(peer, Math.max(0, (this.inflight.get(peer) ?? 0) + delta))
+    const k = `${peer}\n${agent}`
+    this.inflightAgent.set(k, Math.max(0, (this.inflightAgent.get(k) ?? 0) + delta))
+  }
+
+  /** `slot` (of a task of `agent` on `peer`) no longer counts against its executor (once) */
+  release (peer: string, agent: string, slot: Slot): void {
+    if (slot.released === true) return
+    slot.released = true
+    this.count(peer, agent, -1)
+  }
+
+  /** an executor said how many tasks of other coordinators it holds */
+  noteLoad (peer: string, others: number): void {
+    this.foreign.set(peer, { stamp: this.init.capacityStamp(peer), load: others, direct: Date.now() })
+  }
+
+  /** `peer` declined an offer: it counts as full for `DECLINE_BACKOFF_MS` */
+  declined (peer: string): void {
+    this.busyUntil.set(peer, Date.now() + DECLINE_BACKOFF_MS)
+  }
+
+  /**
+   * The candidates now, with this coordinator's `inflight` (and, given `agent`, its
+   * `agentInflight`) and each peer's load corrected. With `prefetch`, a remote peer offers
+   * more than its slots (see `PREFETCH_FRACTION`).
+   */
+  candidates (agent?: string, prefetch = false): Candidate[] {
+    const now = Date.now()
+    return this.init.candidates().map(c => {
+      const busy = (this.busyUntil.get(c.peerId) ?? 0) > now
+      // this daemon's own executor counts are exact
+      if (c.self) return { ...c, inflight: 0, ...(busy ? { running: c.slots } : {}) }
+      // a peer's heartbeat is up to a second old and counts this coordinator's tasks too: keep
+      // only the other coordinators' share of it (as of when it arrived) and add ours, exact
+      const inflight = this.inflight.get(c.peerId) ?? 0
+      const stamp = this.init.capacityStamp(c.peerId)
+      let seen = this.foreign.get(c.peerId)
+      if (seen !== undefined && seen.direct !== undefined && now - seen.direct < DIRECT_LOAD_FRESH_MS) {
+        seen.stamp = stamp // the executor told us itself, more recently than any heartbeat
+      } else if (seen === undefined || seen.stamp !== stamp) {
+        seen = { stamp, load: Math.max(0, c.running + c.queued - inflight) }
+        this.foreign.set(c.peerId, seen)
+      }
+      // with `prefetch`, a peer gets a little more than its slots: the next task waits in its
+      // queue and starts the moment a slot frees, instead of a round trip later (the executor
+      // still runs at most `slots` at once, and says no beyond its queue)
+      const slots = prefetch && c.slots > 0 ? c.slots + Math.max(1, Math.ceil(c.slots * PREFETCH_FRACTION)) : c.slots
+      return {
+        ...c,
+        slots,
+        running: busy ? slots : seen.load + inflight,
+        queued: 0,
+        inflight,
+        ...(agent === undefined ? {} : { agentInflight: this.inflightAgent.get(`${c.peerId}\n${agent}`) ?? 0 })
+      }
+    })
+  }
+}
