@@ -4,7 +4,8 @@
  * Each side verifies the other's certificate before it answers, so "admitted" on either
  * side means both sides accepted. Either side may answer `refused` with an error instead.
  * This file runs the exchange; what "verify" means (certificate, roster merge) is the
- * session's, passed in.
+ * session's, passed in (see `admission.ts` and `roster-gossip.ts`); who passed the hello
+ * is `membership.ts`'s.
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import { MAX_TEAM_MESSAGE_BYTES, PROTOCOL_TEAM, STREAM_READ_TIMEOUT_MS } from '../node/constants.js'

@@ -1,0 +1,194 @@
+/**
+ * Roster and departure replication for one session. Member certificates and departure
+ * records (departures, removals, revocations) travel on the team's roster topic as
+ * `{ certs, departures }` and in every hello; each is verified on its own signatures and
+ * merged grow-only by `Roster` and `Departures`. This part applies what a merge changed:
+ * it stores the roster and the departures, announces and dials members that were added,
+ * lets go at once of a peer that no longer counts, and publishes what this daemon learned
+ * or signed. Gossip is taken only from peers that passed the hello.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { logger } from '@libp2p/logger'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { PairedLibp2p } from '../node/create-node.js'
+import { rosterTopic } from '../node/constants.js'
+import { isObject } from '../protocol/frames.js'
+import { departedKey, rosterKey } from '../state/store/keys.js'
+import type { PairedDb } from '../state/store/db.js'
+import type { DaemonEvent } from '../api/types.js'
+import type { MemberCertificate, Roster, TeamInfo } from '../team/index.js'
+import type { Departure, Departures } from './departures.js'
+import type { Redialer } from './redialer.js'
+
+// the session's own log: these lines are the session's
+const log = logger('paired:session')
+
+/** certificates taken from one gossip message or hello, and sent in one hello */
+export const MAX_ROSTER_ENTRIES = 2_000
+
+export interface RosterGossipComponents {
+  team: TeamInfo
+  roster: Roster
+  departures: Departures
+  db: PairedDb
+  selfId: string
+  /** the session's node while it runs */
+  node: () => PairedLibp2p | undefined
+  redialer: Pick<Redialer, 'want' | 'forget'>
+  /** did `peer` prove membership (the hello) on this session's connections? */
+  isVerified: (peer: string) => boolean
+  /** connected, not yet verified, and still within the hello deadline */
+  isPending: (peer: string) => boolean
+  isConnected: (peer: string) => boolean
+  /** `peer` no longer counts: forget that it passed the hello */
+  unverify: (peer: string) => void
+  line: (text: string) => void
+  emit: (event: DaemonEvent) => void
+}
+
+export class RosterGossip {
+  constructor (private readonly components: RosterGossipComponents) {}
+
+  /** validates, subscribes to and handles the roster topic on the session's node */
+  listen (node: PairedLibp2p): void {
+    const { teamId } = this.components.team
+    // gossip is accepted only from a peer that passed the hello, and only when it parses;
+    // each certificate and departure inside is then verified on its own signatures
+    node.services.pubsub.topicValidators.set(rosterTopic(teamId), (from, msg) => {
+      // a member whose hello is still under way may gossip first: ignored, not penalised;
+      // a peer past the hello deadline without a certificate is rejected (and scored down)
+      if (!this.components.isVerified(from.toString())) return this.components.isPending(from.toString()) ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
+      try {
+        const parsed = JSON.parse(new TextDecoder().decode(msg.data)) as unknown
+        return isObject(parsed) && Array.isArray(parsed.certs) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+      } catch {
+        return TopicValidatorResult.Reject
+      }
+    })
+    node.services.pubsub.subscribe(rosterTopic(teamId))
+    node.services.pubsub.addEventListener('message', evt => {
+      if (evt.detail.topic !== rosterTopic(teamId)) return
+      this.onGossip(evt.detail.data)
+    })
+  }
+
+  /** merges departure records a peer sent (untrusted), and stores them if anything changed */
+  mergeDepartures (values: unknown): void {
+    if (this.applyDepartures(values).length > 0) void this.persistDepartures()
+  }
+
+  /**
+   * the hello admitted `cert`: adds it and the roster its holder sent (`certs`, untrusted),
+   * then stores, publishes and announces the members that are new here
+   */
+  async mergeHello (cert: MemberCertificate, certs: unknown, now: number): Promise<void> {
+    const { roster } = this.components
+    const before = new Set(roster.members().map(c => c.peerId))
+    const result = roster.add(cert, now)
+    const incoming = Array.isArray(certs) ? certs.slice(0, MAX_ROSTER_ENTRIES) as MemberCertificate[] : []
+    roster.merge(incoming, now)
+    const added = roster.members().filter(c => !before.has(c.peerId))
+    await this.persistRoster(added)
+    if (result === 'added' || added.length > 0) void this.publish(roster.toJSON())
+    for (const c of added) {
+      if (c.peerId !== this.components.selfId) this.memberAdded(c)
+    }
+  }
+
+  /** tells the team about certificates we learned (new members) */
+  async publish (certs: MemberCertificate[]): Promise<void> {
+    const node = this.components.node()
+    if (node == null || certs.length === 0) return
+    const data = new TextEncoder().encode(JSON.stringify({ certs }))
+    await node.services.pubsub.publish(rosterTopic(this.components.team.teamId), data).catch(err => {
+      log('roster publish failed: %s', (err as Error).message)
+    })
+  }
+
+  /** tells the team this daemon is leaving; best effort, bounded by `waitMs` */
+  async announceLeave (departure: Departure, waitMs: number): Promise<void> {
+    this.components.departures.merge([departure])
+    const node = this.components.node()
+    if (node == null) return
+    const data = new TextEncoder().encode(JSON.stringify({ certs: [], departures: [departure] }))
+    await node.services.pubsub.publish(rosterTopic(this.components.team.teamId), data).catch(() => {})
+    await new Promise(resolve => setTimeout(resolve, waitMs))
+  }
+
+  /**
+   * tells the team about signed removals or revocations made here, then applies them: the
+   * gossip goes out first, so the removed member itself hears why it is dropped
+   */
+  async announceRecords (records: unknown[], waitMs: number): Promise<void> {
+    const node = this.components.node()
+    if (node != null) {
+      const data = new TextEncoder().encode(JSON.stringify({ certs: [], departures: records }))
+      const sent = await node.services.pubsub.publish(rosterTopic(this.components.team.teamId), data).catch(() => undefined)
+      if ((sent?.recipients.length ?? 0) > 0) await new Promise(resolve => setTimeout(resolve, waitMs))
+    }
+    if (this.applyDepartures(records).length > 0) await this.persistDepartures()
+  }
+
+  private onGossip (data: Uint8Array): void {
+    const { roster, departures, selfId } = this.components
+    let parsed: unknown
+    try { parsed = JSON.parse(new TextDecoder().decode(data)) } catch { return }
+    if (!isObject(parsed) || !Array.isArray(parsed.certs)) return
+    this.mergeDepartures(parsed.departures)
+    const now = Date.now()
+    const added = roster.merge(parsed.certs.slice(0, MAX_ROSTER_ENTRIES) as MemberCertificate[], now)
+    if (added.length === 0) return
+    const certs = added.flatMap(id => { const c = roster.get(id); return c != null ? [c] : [] })
+    void this.persistRoster(certs)
+    for (const c of certs) {
+      if (c.peerId === selfId || departures.covers(c)) continue
+      this.memberAdded(c)
+    }
+  }
+
+  private memberAdded (c: MemberCertificate): void {
+    this.components.emit({ type: 'team:member-added', data: { peerId: c.peerId, name: c.name, role: c.role } })
+    this.components.redialer.want(c.peerId, { soon: true })
+  }
+
+  /**
+   * merge departures, removals and revocations; a peer that no longer counts is let go at
+   * once (its connections closed, its streams and gossip refused) and no longer redialed
+   */
+  private applyDepartures (values: unknown): string[] {
+    const { roster, departures, team, selfId } = this.components
+    const changed = departures.merge(values)
+    if (changed.length === 0) return changed
+    const peers = changed.includes('*') ? roster.members().map(c => c.peerId) : changed
+    for (const peer of new Set(peers)) {
+      const cert = roster.get(peer)
+      if (cert == null || !departures.covers(cert)) continue
+      if (peer === selfId) {
+        this.components.line(`this daemon is no longer a member of team ${team.name}: ${departures.reason(cert) ?? ''}`)
+        continue
+      }
+      if (!this.components.isVerified(peer) && !this.components.isConnected(peer) && !changed.includes(peer)) continue
+      this.components.redialer.forget(peer)
+      this.components.line(`peer ${departures.reason(cert) ?? `left the team ${cert.name} ${peer}`}`)
+      this.components.emit({ type: 'team:member-left', data: { peerId: peer, name: cert.name } })
+      this.components.unverify(peer)
+      const node = this.components.node()
+      if (node != null) void node.hangUp(peerIdFromString(peer)).catch(() => {})
+    }
+    return changed
+  }
+
+  private async persistDepartures (): Promise<void> {
+    await this.components.db.put(departedKey(this.components.team.teamId), this.components.departures.toJSON()).catch(err => {
+      log('could not store departures: %s', (err as Error).message)
+    })
+  }
+
+  /** the roster's whole state (not just current members: see Roster) under one key */
+  private async persistRoster (changed: MemberCertificate[]): Promise<void> {
+    if (changed.length === 0) return
+    await this.components.db.put(rosterKey(this.components.team.teamId), this.components.roster.toJSON()).catch(err => {
+      log('could not store the roster: %s', (err as Error).message)
+    })
+  }
+}
