@@ -10,14 +10,15 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createPairedNode, type PairedLibp2p } from '../node/create-node.js'
-import { PROTOCOL_QUERY, PROTOCOL_TEAM, dhtProtocol } from '../node/constants.js'
+import { MAX_QUERY_STREAMS, PROTOCOL_QUERY, PROTOCOL_TEAM, dhtProtocol } from '../node/constants.js'
 import type { MemberCertificate, Roster, TeamInfo } from '../team/index.js'
 import type { PairedDb } from '../state/store/db.js'
 import type { Identity } from '../identity/index.js'
 import type { DaemonEvent, StatusDoc } from '../api/types.js'
 import type { PairedConfig } from './config.js'
 import { Redialer } from './redialer.js'
-import { PeerLimiter, REKEY_LIMIT } from '../net/limits.js'
+import { COOL_OFF_MS, PeerLimiter, REKEY_LIMIT } from '../net/limits.js'
+import { CoolOff } from '../net/cool-off.js'
 import type { HelloMessage } from './hello.js'
 import { PresenceService } from '../presence/service.js'
 import { TeamState } from '../state/service.js'
@@ -70,7 +71,12 @@ export class TeamSession {
   private readonly redialer: Redialer
   private readonly membership: Membership
   private readonly gossip: RosterGossip
-  private readonly onFlood = (peer: string): void => { this.tasks?.reputation.behaviour(peer, 'flood') }
+  /** peers cut off for abuse: the connection gater refuses them */
+  private readonly coolOff = new CoolOff()
+  private readonly onFlood = (peer: string, abusive: boolean): void => {
+    this.tasks?.reputation.behaviour(peer, 'flood')
+    if (abusive) this.cutOff(peer)
+  }
   private readonly queries = new StatusQueries({ isVerified: peer => this.isVerified(peer), status: async () => await this.init.status(), onFlood: this.onFlood })
   private readonly rekeyLimiter = new PeerLimiter(REKEY_LIMIT, this.onFlood)
 
@@ -139,14 +145,17 @@ export class TeamSession {
       teamId: init.team.teamId,
       bootstrap: init.config.bootstrap,
       mdns: init.config.mdns,
-      agentVersion: init.agentVersion
+      agentVersion: init.agentVersion,
+      gater: this.coolOff.gater()
     })
     this.node = node
     try {
       for (const protocol of node.services.pubsub.protocols) node.use(protocol, this.membership.gate.inbound)
       node.use(dhtProtocol(init.team.teamId), this.membership.gate.both)
       await node.handle(PROTOCOL_TEAM, (stream, connection) => { void this.membership.onHello(stream, connection) })
-      await node.handle(PROTOCOL_QUERY, (stream, connection) => { void this.queries.answer(stream, connection) })
+      // streams past libp2p's cap (32 open per connection) are reset before the limiter sees
+      // them, so a flood would take seconds to count as abuse; let the limiter see them all
+      await node.handle(PROTOCOL_QUERY, (stream, connection) => { void this.queries.answer(stream, connection) }, { maxInboundStreams: MAX_QUERY_STREAMS })
       await node.handle(PROTOCOL_REKEY, (stream, connection) => { void this.onRekey(stream, connection) })
       node.addEventListener('peer:discovery', evt => {
         const { id, multiaddrs } = evt.detail
@@ -246,6 +255,19 @@ export class TeamSession {
   }
 
   get selfId (): string { return this.init.identity.peerId.toString() }
+
+  /**
+   * `peer` ran past a request limit and past its slack: hang up and refuse its connections
+   * both ways for {@link COOL_OFF_MS}, so it cannot keep this daemon's event loop busy
+   * refusing it while other members wait. Afterwards it is redialed like any member.
+   */
+  private cutOff (peer: string): void {
+    if (peer === this.selfId || this.coolOff.has(peer)) return
+    this.coolOff.add(peer, Date.now() + COOL_OFF_MS)
+    const name = this.init.roster.get(peer)?.name ?? ''
+    this.init.line(`cutting off ${name} ${peer} for ${COOL_OFF_MS / 1000} s: requests far past its limits`)
+    void this.node?.hangUp(peerIdFromString(peer)).catch(() => {})
+  }
 
   isConnected (peer: string): boolean {
     const node = this.node

@@ -7,7 +7,7 @@
 import type { Connection, Stream } from '@libp2p/interface'
 import { MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS } from '../node/constants.js'
 import { isObject, jsonChannel } from '../protocol/frames.js'
-import { PeerLimiter, QUERY_LIMIT } from '../net/limits.js'
+import { PeerLimiter, QUERY_LIMIT, type FloodListener } from '../net/limits.js'
 import type { StatusDoc } from '../api/types.js'
 
 export interface StatusQueryComponents {
@@ -16,7 +16,8 @@ export interface StatusQueryComponents {
   /** this daemon's own status */
   status: () => Promise<StatusDoc>
   /** `peer` sent queries past its rate limit */
-  onFlood: (peer: string) => void
+  /** a peer queried past its limit; `abusive`: past its slack too */
+  onFlood: FloodListener
 }
 
 /** answers the status queries of verified members, rate limited per peer */

@@ -52,6 +52,8 @@ export const IDONTWANT_MIN_BYTES = 16 * 1024
 /** largest team-protocol message (a roster of ~1000 certificates fits) */
 export const MAX_TEAM_MESSAGE_BYTES = 4 * 1024 * 1024
 export const MAX_QUERY_MESSAGE_BYTES = 64 * 1024
+/** query streams open at once per connection (libp2p's default is 32); the rate limiter bounds what is served */
+export const MAX_QUERY_STREAMS = 512
 /** every stream read must finish within this */
 export const STREAM_READ_TIMEOUT_MS = 5_000
 /** a connected peer that has not proven membership by then is disconnected */

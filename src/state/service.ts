@@ -11,6 +11,7 @@ import { canonicalEncode, encodeHlc } from './crdt/index.js'
 import { kvDelDraft, kvSetDraft, type Op, type OpBatch, type OpDraft, type OpSigner } from './ops/index.js'
 import { OpStore, type KvEntry, type PairedDb } from './store/index.js'
 import { StateSync, type SyncStore } from './sync/index.js'
+import type { FloodListener } from '../net/limits.js'
 
 const log = logger('paired:state')
 
@@ -39,7 +40,7 @@ export interface TeamStateInit {
   emit: (type: string, data: unknown) => void
   wanted: () => boolean
   /** a peer pulled state past its rate limit */
-  onFlood?: (peer: string) => void
+  onFlood?: FloodListener
 }
 
 interface Pending {

@@ -292,18 +292,26 @@ describe('trust boundaries against a stock libp2p attacker', () => {
       // xsalsa20, runs out of WASM memory on many single writes over ~640 KB)
       for (let i = 0; i < 16; i++) frames[i * 600] = frame(new Uint8Array(256 * 1024).fill(0x5b))
 
-      const lanes = [PROTOCOL_TASK, PROTOCOL_TASK, PROTOCOL_SYNC, PROTOCOL_SYNC]
+      // three task lanes as fast as they go; one sync lane at ~33 pulls/s: past the 20/s
+      // limit (some are refused) but within its slack, so bob does not cut the insider off
+      // (a flood past the slack is the next test's)
+      const lanes = [PROTOCOL_TASK, PROTOCOL_TASK, PROTOCOL_TASK, PROTOCOL_SYNC]
+      const SYNC_EVERY = 29
       let opened = 0
       let answered = 0
       let limited = 0
       async function blast (batch: Uint8Array[]): Promise<void> {
         await Promise.all(lanes.map(async (protocol, lane) => {
-          for (let i = lane; i < batch.length; i += lanes.length) {
+          const sync = protocol === PROTOCOL_SYNC
+          for (let i = 0; i < batch.length; i++) {
+            if (sync !== (i % SYNC_EVERY === 0) || (!sync && i % 3 !== lane)) continue
+            const sent = Date.now()
             const r = await sendRaw(x.node, target, protocol, batch[i])
             if (r.opened) opened++
             // a sync pull past the per-peer limit is refused in words; anything else is an answer
             if (r.reply?.includes('"RateLimitedError"') === true) limited++
             else if (r.answered) answered++
+            if (sync) await sleep(Math.max(0, 30 - (Date.now() - sent)))
           }
         }))
       }
@@ -519,6 +527,40 @@ describe('trust boundaries against a stock libp2p attacker', () => {
       }
     }, 30_000)
   })
+
+  it('a member flooding queries far past its limit is cut off: hung up on and refused for 30 s, while the others are served', async () => {
+    const target = addrOf((await status(g)).addresses)
+    const flooder = await attacker({ psk })
+    const cert = acceptInvite({ token: decodeInvite((await a.json<{ token: string }>(['team', 'invite'])).token), signer: flooder.signer, name: 'flooder', now: Date.now() })
+    await answerHellos(flooder.node, cert)
+    expect((await sayHello(flooder.node, target, cert)).ok).toBe(true)
+    // status queries from 16 workers (under libp2p's 32 streams a protocol, so each reaches
+    // the limiter) for up to 5 s: past the burst of 100 and the slack of 100, it is abusive
+    let answered = 0
+    const t0 = Date.now()
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (Date.now() - t0 < 5_000 && connectedTo(flooder.node, ids.gus)) {
+        const r = await exchange(flooder.node, target, PROTOCOL_QUERY, { type: 'status' }, r => (r as { status?: unknown })?.status != null, 1_000)
+        if (r.ok) answered++
+      }
+    }))
+    const seconds = (Date.now() - t0) / 1000
+    console.log(`flooder: ${answered} queries answered in ${seconds.toFixed(2)} s, then cut off`)
+    expect(answered).toBeGreaterThan(0)
+    expect(answered).toBeLessThanOrEqual(100 + 50 * seconds + 1) // the burst, then 50/s while it lasted
+    await eventually('gus hangs up on the flooder', async () => connectedTo(flooder.node, ids.gus) ? undefined : true, 5_000, 50)
+    await eventually('gus says why', async () => /cutting off flooder \S+ for 30 s/.test(g.log) ? true : undefined, 5_000, 50)
+    // when it comes back, gus's gater refuses the connection once Noise has named the peer
+    // (the dialer may count its dial done before it hears), so nothing is answered
+    await flooder.node.dial(target, { signal: AbortSignal.timeout(5_000) }).catch(() => {})
+    const again = await exchange(flooder.node, target, PROTOCOL_QUERY, { type: 'status' }, r => (r as { status?: unknown })?.status != null, 2_000)
+    expect(again.ok, 'a query from the cut-off flooder was answered').toBe(false)
+    await eventually('the flooder is not connected to gus', async () => connectedTo(flooder.node, ids.gus) ? undefined : true, 5_000, 50)
+    // the rest of the team is served as before
+    const r = await a.cli(['query', ids.gus])
+    expect(r.code, r.stderr).toBe(0)
+    await flooder.stop()
+  }, 30_000)
 
   it('ten sockets that never finish the pnet nonce (no key, no libp2p) do not lock a key holder out', async () => {
     const target = addrOf((await status(g)).addresses)

@@ -16,7 +16,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import type { PairedLibp2p } from '../../node/create-node.js'
 import { STREAM_READ_TIMEOUT_MS, stateTopic } from '../../node/constants.js'
 import { isObject, jsonChannel } from '../../protocol/frames.js'
-import { PeerLimiter, SYNC_LIMIT } from '../../net/limits.js'
+import { PeerLimiter, SYNC_LIMIT, type FloodListener } from '../../net/limits.js'
 import type { VersionVector } from '../crdt/index.js'
 
 const log = logger('paired:sync')
@@ -70,7 +70,7 @@ export interface StateSyncInit {
   onApplied?: (count: number) => void
   intervalMs?: number
   /** a peer pulled past its rate limit (told at most once a second) */
-  onFlood?: (peer: string) => void
+  onFlood?: FloodListener
 }
 
 export class StateSync {

@@ -59,7 +59,7 @@ describe('status queries', () => {
     // the limit is taken when a query arrives: a burst of them at once, one too many
     const answered = pairs.map(([, inbound]) => q.answer(inbound, from('peer-a')))
     expect(abort).toHaveBeenCalledWith(new Error('rate limited: too many queries'))
-    expect(onFlood).toHaveBeenCalledWith('peer-a')
+    expect(onFlood).toHaveBeenCalledWith('peer-a', false) // past its limit, not yet its slack
     const asked = await Promise.all(pairs.slice(0, QUERY_LIMIT.burst).map(async ([outbound]) => await askStatus(outbound)))
     expect(asked).toEqual(Array(QUERY_LIMIT.burst).fill(STATUS))
     await Promise.all(answered)
