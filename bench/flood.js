@@ -201,6 +201,9 @@ async function floodBy (lib, who, x, phase) {
 }
 
 export async function floodBench (add, lib) {
+  // dist is built by `npm run bench` before this module's functions run
+  const { QUERY_LIMIT, TASK_REQUEST_LIMIT } = await import('../dist/net/limits.js')
+  const limit = l => `limit ${n(l.ratePerSec)}/s, burst ${n(l.burst)}${l.slack != null ? `, then a slack of ${n(l.slack.burst)} + ${n(l.slack.ratePerSec)}/s refusals before the cut-off` : ''}`
   const { fmt, median, pct } = lib
   const ms = v => v == null ? 'n/a' : `${fmt(v, 2)} ms`
   const n = v => v.toLocaleString('en')
@@ -252,11 +255,11 @@ export async function floodBench (add, lib) {
     const qErrors = Object.entries(q.errors).sort((u, v) => v[1] - u[1]).map(([k, v]) => `${k} ×${n(v)}`).join(', ')
     add('flood: status queries answered / refused (X\'s count)',
       `${n(q.answered)} answered (${fmt(q.answered / fs, 0)}/s) / ${n(q.sent - q.answered)} refused`,
-      `limit 50/s, burst 100; refused = the stream reset by A after it was negotiated (the query limiter, or libp2p's 32 inbound streams per protocol: the same to X), seen by X as ${qErrors || 'none'}; X's open → refusal p50 ${ms(median(q.refusedMs))}, p99 ${ms(p99(q.refusedMs))}; answered p50 ${ms(median(q.answeredMs))}`)
+      `${limit(QUERY_LIMIT)}; refused = the stream reset by A after it was negotiated (the query limiter, or libp2p's 32 inbound streams per protocol: the same to X), seen by X as ${qErrors || 'none'}; X's open → refusal p50 ${ms(median(q.refusedMs))}, p99 ${ms(p99(q.refusedMs))}; answered p50 ${ms(median(q.answeredMs))}`)
     const reasons = Object.entries(tk.reasons).map(([k, v]) => `"${k}" ×${n(v)}`).join(', ')
     add('flood: task requests answered / refused (X\'s count)',
       `logs ${n(tk.answered.logs)} / ${n(tk.refused.logs)}, offers ${n(tk.answered.offer)} / ${n(tk.refused.offer)}`,
-      `limit 2,000/s, burst 4,000; each answered by a \`reply\` frame: ${reasons || 'none'}; ${tk.unanswered} unanswered${tk.error != null ? `, stream: ${tk.error}` : ''}`)
+      `${limit(TASK_REQUEST_LIMIT)}; each answered by a \`reply\` frame: ${reasons || 'none'}; ${tk.unanswered} unanswered${tk.error != null ? `, stream: ${tk.error}` : ''}`)
     const row = (what, b, d, af) => add(`${what}, baseline → during the flood`,
       `p50 ${ms(median(b))} → **${ms(median(d))}**, p99 ${ms(p99(b))} → **${ms(p99(d))}**`,
       `p99 ratio **${ratio(d, b)}**; ${b.length} / ${d.length} samples; in the 5 s after: p50 ${ms(median(af))}, p99 ${ms(p99(af))}`)

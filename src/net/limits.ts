@@ -26,7 +26,7 @@ export const COOL_OFF_MS = 30_000
 /** task offers and log requests (`/paired/task/1.0.0`): a busy coordinator offers in bursts */
 export const TASK_REQUEST_LIMIT: RequestLimit = { ratePerSec: 2_000, burst: 4_000 }
 /** remote status queries (`/paired/query/1.0.0`) */
-export const QUERY_LIMIT: RequestLimit = { ratePerSec: 50, burst: 100, slack: { ratePerSec: 50, burst: 100 } }
+export const QUERY_LIMIT: RequestLimit = { ratePerSec: 20, burst: 40, slack: { ratePerSec: 20, burst: 40 } }
 /**
  * anti-entropy pulls (`/paired/sync/1.0.0`): each scans the store. A member pulls on connect,
  * every 60 s, when a digest differs and when gossip shows a gap, one pull at a time per peer

@@ -13,6 +13,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { HELLO_DEADLINE_MS, PROTOCOL_QUERY, stateTopic } from '../../src/node/constants.js'
 import { PROTOCOL_SYNC } from '../../src/state/sync/index.js'
 import { PROTOCOL_TASK } from '../../src/tasks/constants.js'
+import { QUERY_LIMIT } from '../../src/net/limits.js'
 import { acceptInvite, decodeInvite, type Grant, type MemberCertificate } from '../../src/team/index.js'
 import { signOwnCertificate } from '../../src/team/certificate.js'
 import { signBatch, type OpBatch } from '../../src/state/ops/index.js'
@@ -334,10 +335,14 @@ describe('trust boundaries against a stock libp2p attacker', () => {
       // the RSS of a daemon that just started grows to its working size under the first
       // ~10,000 streams, then moves ±40 MB with garbage collection but no higher (measured:
       // +70 MB over the first 10,000, +0 over the next 30,000). So: warm up with 10,000 frames
-      // of another seed, then compare the peak of the measured 10,000 with the warm-up's peak
+      // of another seed, then compare the peak of the measured 10,000 with the warm-up's peak.
+      // Where a peak lands depends on when V8 collects: one warm-up peaked 137 MB where others
+      // reached 168–170, so warm up twice and take the higher peak as the working size
       const repBefore = (await apiGet<PeerRow[]>(b, 'peers')).find(p => p.peerId === x.peerId)
       const rssFresh = await rssBytes(pid)
-      const rss0 = await peakRss(blast(fc.sample(garbage, { numRuns: 10_000, seed: 1 })))
+      const rss0 = Math.max(
+        await peakRss(blast(fc.sample(garbage, { numRuns: 10_000, seed: 1 }))),
+        await peakRss(blast(fc.sample(garbage, { numRuns: 10_000, seed: 2 }))))
       opened = 0
       answered = 0
       limited = 0
@@ -350,7 +355,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
       console.log(`insider's reputation on bob before: ${String(repBefore?.reputation)} (${String(repBefore?.reputationStatus)}); ` +
         `history: ${history.length} events, ${violations} protocol violations; last: ${JSON.stringify(history.at(-1))}`)
       console.log(`fuzz: ${frames.length} frames in ${ms} ms, ${opened} streams opened, ${answered} answered, ${limited} sync pulls refused by the rate limit; ` +
-        `RSS ${(rssFresh / 2 ** 20).toFixed(1)} MiB before the warm-up, peak ${(rss0 / 2 ** 20).toFixed(1)} in it, peak ${(rss1 / 2 ** 20).toFixed(1)} in the measured run; insider's reputation on bob: ${String(row?.reputation)} (${String(row?.reputationStatus)}), connected ${String(row?.connected)}`)
+        `RSS ${(rssFresh / 2 ** 20).toFixed(1)} MiB before the warm-ups, peak ${(rss0 / 2 ** 20).toFixed(1)} in them, peak ${(rss1 / 2 ** 20).toFixed(1)} in the measured run; insider's reputation on bob: ${String(row?.reputation)} (${String(row?.reputationStatus)}), connected ${String(row?.connected)}`)
 
       expect(b.proc?.exitCode ?? null).toBeNull()
       expect(opened).toBeGreaterThan(frames.length * 0.9)
@@ -535,7 +540,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
     await answerHellos(flooder.node, cert)
     expect((await sayHello(flooder.node, target, cert)).ok).toBe(true)
     // status queries from 16 workers (under libp2p's 32 streams a protocol, so each reaches
-    // the limiter) for up to 5 s: past the burst of 100 and the slack of 100, it is abusive
+    // the limiter) for up to 5 s: past the burst and the slack of refusals, it is abusive
     let answered = 0
     const t0 = Date.now()
     await Promise.all(Array.from({ length: 16 }, async () => {
@@ -547,7 +552,7 @@ describe('trust boundaries against a stock libp2p attacker', () => {
     const seconds = (Date.now() - t0) / 1000
     console.log(`flooder: ${answered} queries answered in ${seconds.toFixed(2)} s, then cut off`)
     expect(answered).toBeGreaterThan(0)
-    expect(answered).toBeLessThanOrEqual(100 + 50 * seconds + 1) // the burst, then 50/s while it lasted
+    expect(answered).toBeLessThanOrEqual(QUERY_LIMIT.burst + QUERY_LIMIT.ratePerSec * seconds + 1) // the burst, then the rate while it lasted
     await eventually('gus hangs up on the flooder', async () => connectedTo(flooder.node, ids.gus) ? undefined : true, 5_000, 50)
     await eventually('gus says why', async () => /cutting off flooder \S+ for 30 s/.test(g.log) ? true : undefined, 5_000, 50)
     // when it comes back, gus's gater refuses the connection once Noise has named the peer
