@@ -28,6 +28,8 @@ export interface MembershipComponents extends HelloHooks {
   onVerified: (peer: string, name: string) => void
   /** the last connection of a verified `peer` closed */
   onLost: (peer: string) => void
+  /** `peer` held a connection for the whole hello deadline without proving membership */
+  onDeadline?: (peer: string) => void
   line: (text: string) => void
 }
 
@@ -72,6 +74,7 @@ export class Membership {
         if (!this.verified.has(peer)) {
           this.gate.refuse(peer, `no membership proof within ${HELLO_DEADLINE_MS} ms`)
           log('closing %s: no membership proof within %d ms', peer, HELLO_DEADLINE_MS)
+          this.components.onDeadline?.(peer)
           void this.components.node()?.hangUp(connection.remotePeer).catch(() => {})
         }
       }, HELLO_DEADLINE_MS))

@@ -17,7 +17,7 @@ import type { Identity } from '../identity/index.js'
 import type { DaemonEvent, StatusDoc } from '../api/types.js'
 import type { PairedConfig } from './config.js'
 import { Redialer } from './redialer.js'
-import { COOL_OFF_MS, PeerLimiter, REKEY_LIMIT } from '../net/limits.js'
+import { COOL_OFF_MS, HELLO_COOL_OFF_MS, PeerLimiter, REKEY_LIMIT } from '../net/limits.js'
 import { CoolOff } from '../net/cool-off.js'
 import type { HelloMessage } from './hello.js'
 import { PresenceService } from '../presence/service.js'
@@ -92,6 +92,8 @@ export class TeamSession {
       verify: async (peer, msg) => { await this.verifyAndMerge(peer, msg) },
       onVerified: (peer, name) => { this.onVerified(peer, name) },
       onLost: peer => { this.onLost(peer) },
+      // a key holder that proved nothing in 10 s may not come straight back
+      onDeadline: peer => { this.coolOff.add(peer, Date.now() + HELLO_COOL_OFF_MS) },
       line: text => { init.line(text) }
     })
     this.gossip = new RosterGossip({

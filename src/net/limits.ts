@@ -22,6 +22,8 @@ export interface RequestLimit {
 
 /** how long an abusive peer is cut off: no connection from or to it */
 export const COOL_OFF_MS = 30_000
+/** how long a peer that held a connection through the hello deadline without proving membership is refused */
+export const HELLO_COOL_OFF_MS = 60_000
 
 /** task offers and log requests (`/paired/task/1.0.0`): a busy coordinator offers in bursts */
 export const TASK_REQUEST_LIMIT: RequestLimit = { ratePerSec: 2_000, burst: 4_000 }
