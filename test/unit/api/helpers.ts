@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { expect } from 'vitest'
 import type { AbortOptions } from '@libp2p/interface'
 import { ApiServer, ensureApiToken } from '../../../src/api/index.js'
 import type {
@@ -300,5 +301,29 @@ export function pendingTaskDoc (taskId: string, spec: TaskSubmit, extra: Partial
     startedWall: null,
     waiting: null,
     ...extra
+  }
+}
+
+/**
+ * A real ApiServer whose control has no task system and no key-value store: each of
+ * `requests` must answer 501 NotImplementedError with `message`, whatever its input, while
+ * the rest of the API still answers.
+ */
+export async function expectNotImplemented (requests: ReadonlyArray<readonly [string, string, string | undefined]>, message: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'paired-api-501-'))
+  const token = await ensureApiToken(join(dir, 'api.token'))
+  const server = new ApiServer({ control: new StubDaemonControl(), token, socketPath: join(dir, 'api.sock') })
+  await server.start()
+  try {
+    const headers = { authorization: `Bearer ${token}` }
+    for (const [method, path, body] of requests) {
+      const r = await call({ port: server.port }, method, path, { headers, body })
+      expect(r.status, path).toBe(501)
+      expect(r.body, path).toEqual({ error: { name: 'NotImplementedError', message } })
+    }
+    expect((await call({ port: server.port }, 'GET', '/api/v1/status', { headers })).status).toBe(200)
+  } finally {
+    await server.stop()
+    await rm(dir, { recursive: true, force: true })
   }
 }

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
-  ApiServer, MAX_KV_VALUE_BYTES, ValueTooLargeError, checkKey, checkPrefix, checkValue, ensureApiToken, valueBytes
+  MAX_KV_VALUE_BYTES, ValueTooLargeError, checkKey, checkPrefix, checkValue, valueBytes
 } from '../../../src/api/index.js'
-import { PEER_A, StubDaemonControl, call, named, startFixture, type Fixture, type Reply } from './helpers.js'
+import { PEER_A, call, expectNotImplemented, named, startFixture, type Fixture, type Reply } from './helpers.js'
 
 /** a JSON string value whose `JSON.stringify` is exactly `bytes` long */
 function stringOfJsonBytes (bytes: number): string {
@@ -239,34 +236,13 @@ describe('kv routes', () => {
 })
 
 describe('kv routes on a daemon without a key-value store', () => {
-  let dir: string
-  let server: ApiServer
-  let auth: Record<string, string>
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'paired-api-nokv-'))
-    const token = await ensureApiToken(join(dir, 'api.token'))
-    auth = { authorization: `Bearer ${token}` }
-    server = new ApiServer({ control: new StubDaemonControl(), token, socketPath: join(dir, 'api.sock') })
-    await server.start()
-  })
-  afterAll(async () => {
-    await server.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
-
   it('answer 501 NotImplementedError, whatever the input', async () => {
-    for (const [method, path, body] of [
+    await expectNotImplemented([
       ['POST', '/api/v1/kv/set', '{"key":"k","value":1}'],
       ['POST', '/api/v1/kv/set-many', '{}'],
       ['GET', '/api/v1/kv/get?key=k', undefined],
       ['GET', '/api/v1/kv/list', undefined],
       ['POST', '/api/v1/kv/del', '{"key":""}']
-    ] as const) {
-      const r = await call({ port: server.port }, method, path, { headers: auth, body })
-      expect(r.status, path).toBe(501)
-      expect(r.body, path).toEqual({ error: { name: 'NotImplementedError', message: 'this daemon has no key-value store' } })
-    }
-    expect((await call({ port: server.port }, 'GET', '/api/v1/status', { headers: auth })).status).toBe(200)
+    ], 'this daemon has no key-value store')
   })
 })

@@ -10,7 +10,7 @@ import type {
   TaskControl, TaskDoc, TaskExplainDoc, TaskLogsDoc, TaskStateName, TaskSubmit, TaskSummaryDoc, TaskVerifyDoc
 } from '../../../src/api/types.js'
 import { NotFoundError } from '../../../src/errors.js'
-import { PEER_A, PEER_B, StubControl, StubDaemonControl, call, named, pendingTaskDoc, type Reply } from './helpers.js'
+import { PEER_A, PEER_B, StubControl, call, expectNotImplemented, named, pendingTaskDoc, type Reply } from './helpers.js'
 
 /**
  * The stub control with a fake task system: it records each call and answers canned
@@ -313,24 +313,8 @@ describe('task routes', () => {
 })
 
 describe('task routes on a daemon without a task system', () => {
-  let dir: string
-  let server: ApiServer
-  let auth: Record<string, string>
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'paired-api-notasks-'))
-    const token = await ensureApiToken(join(dir, 'api.token'))
-    auth = { authorization: `Bearer ${token}` }
-    server = new ApiServer({ control: new StubDaemonControl(), token, socketPath: join(dir, 'api.sock') })
-    await server.start()
-  })
-  afterAll(async () => {
-    await server.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
-
   it('answer 501 NotImplementedError, whatever the input', async () => {
-    for (const [method, path, body] of [
+    await expectNotImplemented([
       ['POST', '/api/v1/tasks/submit', '{"agent":"BAD"}'],
       ['POST', '/api/v1/tasks/submit-many', '{}'],
       ['GET', '/api/v1/tasks?state=nope', undefined],
@@ -339,10 +323,6 @@ describe('task routes on a daemon without a task system', () => {
       ['GET', '/api/v1/tasks/t1/explain', undefined],
       ['GET', '/api/v1/tasks/t1/logs', undefined],
       ['GET', '/api/v1/tasks/t1/verify', undefined]
-    ] as const) {
-      const r = await call({ port: server.port }, method, path, { headers: auth, body })
-      expect(r.status, path).toBe(501)
-      expect(r.body, path).toEqual({ error: { name: 'NotImplementedError', message: 'this daemon has no task system' } })
-    }
+    ], 'this daemon has no task system')
   })
 })
