@@ -7,52 +7,15 @@
  */
 import { resolveHome } from '../daemon/home.js'
 import { UsageError, parseCommandArgs, splitCommandLine, stringOption } from './args.js'
-import { COMMANDS, GROUPS } from './commands/index.js'
+import { COMMANDS, COMMAND_GROUPS, GROUPS } from './commands/index.js'
 import { makeContext, type CliIo, type CommandModule } from './context.js'
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js'
+import { groupHelp, helpText, overview } from './help.js'
 import { packageVersion } from './version.js'
 
 export type { CliIo } from './context.js'
 export { exitCodeFor } from './exit-codes.js'
-
-const COMMON_HELP = 'Every command takes --home DIR (default: $PAIRED_HOME, else ~/.paired) and --json (print one JSON document).'
-
-/** the overview of every command */
-export function overview (): string {
-  const usages = Object.entries(COMMANDS).map(([name, c]) => [c.usage.length > 40 ? `${name} [options]` : c.usage, c.summary])
-  const width = Math.max(...usages.map(([usage]) => usage.length))
-  const lines = usages.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`)
-  return [
-    'paired: a peer-to-peer daemon for developer teams',
-    '',
-    'usage: paired <command> [options]',
-    '',
-    'commands:',
-    ...lines,
-    '',
-    COMMON_HELP,
-    'Run \'paired help <command>\' for the options of one command.'
-  ].join('\n')
-}
-
-/** the usage of one command */
-export function commandHelp (command: CommandModule): string {
-  return [
-    `usage: paired ${command.usage} [--home DIR] [--json]`,
-    '',
-    command.summary,
-    ...(command.details != null ? ['', command.details] : []),
-    '',
-    COMMON_HELP
-  ].join('\n')
-}
-
-function usageText (words?: string): string {
-  if (words == null) return overview()
-  const command = COMMANDS[words]
-  if (command == null) throw new UsageError(`unknown command '${words}'`)
-  return commandHelp(command)
-}
+export { commandHelp, overview } from './help.js'
 
 function checkPositionals (name: string, command: CommandModule, positionals: string[]): void {
   const required = command.args ?? []
@@ -96,11 +59,22 @@ export async function main (argv: string[], io: CliIo = {}): Promise<number> {
       return EXIT_USAGE
     }
     name = words.join(' ')
-    const command = COMMANDS[name]
-    if (command == null) throw new UsageError(`unknown command '${name}'`)
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
+    if (command == null) {
+      // a group without its command word (`paired kv`, `paired kv --help`): its commands
+      if (words.length === 1 && Object.hasOwn(COMMAND_GROUPS, name)) {
+        const args = parseCommandArgs([...leading, ...rest], {})
+        if (args.positionals.length > 0) throw new UsageError(`unknown command '${name} ${args.positionals[0]}'`)
+        const text = groupHelp(name)
+        write.out((args.values.json === true ? JSON.stringify({ usage: text }, null, 2) : text) + '\n')
+        return EXIT_OK
+      }
+      name = ''
+      throw new UsageError(`unknown command '${words.join(' ')}'`)
+    }
     const args = parseCommandArgs([...leading, ...rest], command.options ?? {})
     if (args.values.help === true) {
-      write.out(commandHelp(command) + '\n')
+      write.out(helpText(name) + '\n')
       return EXIT_OK
     }
     checkPositionals(name, command, args.positionals)
@@ -109,13 +83,13 @@ export async function main (argv: string[], io: CliIo = {}): Promise<number> {
       json: args.values.json === true,
       env,
       write,
-      usage: usageText
+      usage: helpText
     })
     return (await command.run(args, ctx)) ?? EXIT_OK
   } catch (err) {
     const code = exitCodeFor(err)
     let line = `paired: ${oneLine(err)}`
-    if (err instanceof UsageError) line += ` (run 'paired help${name !== '' && COMMANDS[name] != null ? ` ${name}` : ''}')`
+    if (err instanceof UsageError) line += ` (run 'paired help${name !== '' && name !== 'help' && Object.hasOwn(COMMANDS, name) ? ` ${name}` : ''}')`
     write.err(line + '\n')
     if (env.PAIRED_DEBUG === '1' && err instanceof Error && err.stack != null) write.err(err.stack + '\n')
     return code

@@ -12,7 +12,6 @@ import * as kvList from './kv-list.js'
 import * as kvSet from './kv-set.js'
 import * as kvWatch from './kv-watch.js'
 import * as peerShow from './peer-show.js'
-import * as peer from './peer.js'
 import * as peers from './peers.js'
 import * as ping from './ping.js'
 import * as query from './query.js'
@@ -23,7 +22,6 @@ import * as taskExplain from './task-explain.js'
 import * as taskLogs from './task-logs.js'
 import * as taskShow from './task-show.js'
 import * as taskVerify from './task-verify.js'
-import * as task from './task.js'
 import * as tasks from './tasks.js'
 import * as teamCreate from './team-create.js'
 import * as teamInvite from './team-invite.js'
@@ -41,7 +39,6 @@ export const COMMANDS: Readonly<Record<string, CommandModule>> = {
   daemon,
   status,
   peers,
-  peer,
   'peer show': peerShow,
   ping,
   query,
@@ -61,7 +58,6 @@ export const COMMANDS: Readonly<Record<string, CommandModule>> = {
   'kv watch': kvWatch,
   submit,
   tasks,
-  task,
   'task show': taskShow,
   'task logs': taskLogs,
   'task cancel': taskCancel,
@@ -71,5 +67,20 @@ export const COMMANDS: Readonly<Record<string, CommandModule>> = {
   version
 }
 
-/** first words that take a second command word */
-export const GROUPS: readonly string[] = ['team', 'kv', 'peer', 'task']
+/** a first word that takes a second command word */
+export interface CommandGroup {
+  /** what `paired help GROUP` says under the list */
+  note?: string
+  /** the usage line of the group. @default `GROUP <command> [options]` */
+  usage?: string
+}
+
+/** first words that take a second command word (`team` and `task` are also commands) */
+export const COMMAND_GROUPS: Readonly<Record<string, CommandGroup>> = {
+  team: {},
+  kv: { note: 'A key is 1 to 512 bytes; a value any JSON up to 1 MiB, replicated to every member.' },
+  peer: { note: 'List the peers with \'paired peers\'.' },
+  task: { usage: 'task <command> ID [options]', note: 'Submit with \'paired submit\', list with \'paired tasks\'.' }
+}
+
+export const GROUPS: readonly string[] = Object.keys(COMMAND_GROUPS)

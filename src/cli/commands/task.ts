@@ -1,6 +1,5 @@
 /**
- * `paired task`: the list of the `paired task ...` commands. Also what those commands
- * and `paired submit` share: the task id argument, 404 → "no task ID", and
+ * What the `paired task ...` commands and `paired submit` share: the task id argument, 404 → "no task ID", and
  * `TaskFollower`, which follows one task on the daemon's event stream (polling when the
  * stream is gone).
  */
@@ -9,9 +8,6 @@ import { TERMINAL_TASK_STATE_NAMES, checkTaskId } from '../../api/task-validate.
 import type { DaemonEvent, TaskDoc, TaskResultDoc, TaskStateName, TaskSummaryDoc } from '../../api/types.js'
 import { DaemonNotRunningError, NotFoundError } from '../../errors.js'
 import type { CommandArgs, CommandContext } from '../context.js'
-
-export const usage = 'task'
-export const summary = 'the task commands: show, logs, cancel, explain, verify'
 
 /** polling period of `submit --wait` once the event stream is gone. @default 250 ms */
 export const POLL_MS = 250
@@ -209,20 +205,4 @@ export function interruptible (signal?: AbortSignal): { signal: AbortSignal, rel
     signal: signal != null ? AbortSignal.any([signal, interrupt.signal]) : interrupt.signal,
     release: () => { process.off('SIGINT', onSigint) }
   }
-}
-
-export async function run (_args: CommandArgs, ctx: CommandContext): Promise<number | undefined> {
-  // loaded here, not at the top: the command table imports this file
-  const { COMMANDS } = await import('./index.js')
-  const commands = Object.entries(COMMANDS).filter(([name]) => name.startsWith('task '))
-  const width = Math.max(...commands.map(([, c]) => c.usage.length))
-  const text = [
-    'usage: paired task <command> ID [options]',
-    '',
-    ...commands.map(([, c]) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
-    '',
-    'Submit with \'paired submit\', list with \'paired tasks\'. Run \'paired help task <command>\' for one command.'
-  ].join('\n')
-  ctx.result({ usage: text }, () => text)
-  return undefined
 }
