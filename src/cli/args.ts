@@ -95,3 +95,15 @@ export function intOption (args: CommandArgs, name: string, min: number, max: nu
   }
   return Number(text)
 }
+
+/**
+ * The text of a duration flag, refused when it is a bare number: `--timeout 5` must not
+ * silently mean 5 ms. Durations take a unit: `500ms`, `30s`, `2m`, `1h30m`, `7d`.
+ */
+export function checkDurationUnit (text: string, flagName: string): string {
+  const trimmed = text.trim()
+  if (/^[+-]?\d+(?:\.\d+)?$/.test(trimmed)) {
+    throw new UsageError(`${flagName} ${trimmed} has no unit: write ${trimmed}s, ${trimmed}m or ${trimmed}ms (units: ms, s, m, h, d)`)
+  }
+  return text
+}

@@ -11,7 +11,7 @@ import {
 import type { ApiClient } from '../../api/client.js'
 import { formatDuration, parseDuration } from '../../api/duration.js'
 import type { MemberDoc, TaskDoc, TaskPriorityName, TaskSubmit } from '../../api/types.js'
-import { UsageError, flag, intOption, stringList, stringOption } from '../args.js'
+import { UsageError, checkDurationUnit, flag, intOption, stringList, stringOption } from '../args.js'
 import type { CommandArgs, CommandOptions } from '../context.js'
 import { shortId, truncate, valueText } from '../format.js'
 import {
@@ -24,16 +24,17 @@ export const EXIT_INTERRUPTED = 130
 export const usage = 'submit AGENT [--input JSON | --input-file PATH | --stdin] [--priority P] [--label K=V]... [--replicas N] [--retries N] [--timeout D] [--cpu N] [--mem MB] [--wait]'
 export const summary = 'hand a task to the team; print its id (or, with --wait, its output)'
 export const details = [
-  '  --input JSON       the input: parsed as JSON when it parses, else sent as a string,',
-  '                     so --input hello sends "hello" and --input 42 sends the number 42',
-  '                     (write --input \'"42"\' for the string); default null',
+  '  --input JSON       the input as JSON: --input 42 sends the number 42, --input \'"42"\'',
+  '                     the string "42"; text that is not JSON and does not start like',
+  '                     JSON ({, [ or ") is sent as a string: --input hello sends "hello";',
+  '                     text that starts like JSON and does not parse is refused; default null',
   '  --input-file PATH  the input from a file, by the same rule',
   '  --stdin            the input from stdin, by the same rule (one of the three at most)',
   '  --priority P       critical, high, normal (default) or low',
   '  --label K=V        a label the executor must carry (repeat for more)',
   `  --replicas N       distinct executors run it; the majority output commits (1 to ${MAX_TASK_REPLICAS}, default 1)`,
   `  --retries N        further attempts after a failure (0 to ${MAX_TASK_RETRIES}, default 2)`,
-  '  --timeout D        per attempt, like 30s, 10m or 1h (at most 24h; a bare number is ms)',
+  '  --timeout D        per attempt, with a unit: 500ms, 30s, 10m or 1h (at most 24h)',
   '  --cpu N            cores the executor must have free',
   '  --mem MB           memory the executor must have free, in MB',
   '  --wait             follow the task: progress on stderr, then its output on stdout',
@@ -56,11 +57,15 @@ export const options: CommandOptions = {
   wait: { type: 'boolean' }
 }
 
-/** JSON when `text` parses as JSON, else `text` itself as a string */
-export function inputValue (text: string): unknown {
+/**
+ * JSON when `text` parses as JSON; else `text` itself as a string, unless it starts like
+ * JSON (`{`, `[` or `"`): then it is a broken document, refused with the parse error.
+ */
+export function inputValue (text: string, flagName = '--input'): unknown {
   try {
     return JSON.parse(text)
-  } catch {
+  } catch (err) {
+    if (/^\s*[[{"]/.test(text)) throw new UsageError(`${flagName} is not valid JSON: ${(err as Error).message} (to send it as a string, JSON-quote it)`)
     return text
   }
 }
@@ -80,7 +85,7 @@ export function parseLabels (flags: readonly string[]): Record<string, string> {
 
 /** `--timeout D` in ms: a duration from 1 ms to 24 h */
 export function parseTimeout (text: string): number {
-  const ms = parseDuration(text, '--timeout')
+  const ms = parseDuration(checkDurationUnit(text, '--timeout'), '--timeout')
   if (ms < 1 || ms > MAX_TASK_TIMEOUT_MS) throw new UsageError(`--timeout must be from 1ms to 24h, not "${text}"`)
   return ms
 }
@@ -111,7 +116,7 @@ async function readInput (parsed: CommandArgs, ctx: TaskCommandContext): Promise
   if (file != null) raw = await readInputFile(file)
   if (stdin) raw = await readAll(ctx.stdin ?? process.stdin)
   if (raw == null) return null
-  return checkTaskInput(inputValue(raw.replace(/^\uFEFF/, '')), 'input')
+  return checkTaskInput(inputValue(raw.replace(/^\uFEFF/, ''), given[0] ?? '--input'), 'input')
 }
 
 /** the `TaskSubmit` of a command line; every check before anything is sent */

@@ -3,7 +3,7 @@
  * `$(paired team invite)` works; the hint goes to stderr.
  */
 import type { InviteDoc } from '../../api/types.js'
-import { UsageError, flag, intOption, stringOption } from '../args.js'
+import { UsageError, checkDurationUnit, flag, intOption, stringOption } from '../args.js'
 import type { CommandArgs, CommandContext, CommandOptions } from '../context.js'
 
 export const usage = 'team invite [--role R] [--ttl D] [--uses N] [--no-addresses] | team invite revoke INVITE_ID'
@@ -12,7 +12,7 @@ export const optionalArgs = 2
 export const details = [
   '  revoke INVITE_ID  the invite admits nobody new (members it admitted stay; see paired team remove)',
   '  --role R         admin, member (default) or guest',
-  '  --ttl D          how long it stays valid, like 30m, 24h (default) or 7d',
+  '  --ttl D          how long it stays valid, with a unit: 30m, 24h (default) or 7d',
   '  --uses N         how many peers it admits (default 1, at most 1000)',
   '  --no-addresses   leave this daemon\'s addresses out of the token'
 ].join('\n')
@@ -40,7 +40,7 @@ export async function run (parsed: CommandArgs, ctx: CommandContext): Promise<nu
   const role = stringOption(parsed, 'role')
   if (role != null) body.role = role
   const ttl = stringOption(parsed, 'ttl')
-  if (ttl != null) body.ttl = ttl
+  if (ttl != null) body.ttl = checkDurationUnit(ttl, '--ttl')
   const uses = intOption(parsed, 'uses', 1, 1000)
   if (uses != null) body.uses = uses
   if (flag(parsed, 'no-addresses')) body.addresses = false

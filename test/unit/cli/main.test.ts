@@ -234,6 +234,14 @@ describe('CLI against a real ApiServer', () => {
     expect(oneLine(r.stderr)).toMatch(/^paired: ttl: invalid duration "forever"/)
   })
 
+  it('a --ttl without a unit is refused before anything is sent: it would mean milliseconds', async () => {
+    const before = control.calls.length
+    const r = await run(['team', 'invite', '--ttl', '24', '--home', home])
+    expect(r.code).toBe(2)
+    expect(oneLine(r.stderr)).toBe('paired: --ttl 24 has no unit: write 24s, 24m or 24ms (units: ms, s, m, h, d) (run \'paired help team invite\')')
+    expect(control.calls.length).toBe(before)
+  })
+
   it('PAIRED_DEBUG=1 adds the stack', async () => {
     control.fail = new NotFoundError('no peer carol')
     const r = await run(['ping', 'carol', '--home', home], { PAIRED_DEBUG: '1' })

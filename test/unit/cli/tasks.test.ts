@@ -116,14 +116,24 @@ function oneLine (text: string): string {
 }
 
 describe('submit flags (pure)', () => {
-  it('--input is JSON when it parses, else a string', () => {
+  it('--input is JSON when it parses, else a string unless it starts like JSON', () => {
     expect(inputValue('hello')).toBe('hello')
     expect(inputValue('42')).toBe(42)
     expect(inputValue('"42"')).toBe('42')
     expect(inputValue('{"a":[1,true]}')).toEqual({ a: [1, true] })
-    expect(inputValue('{a:1}')).toBe('{a:1}')
     expect(inputValue('')).toBe('')
     expect(inputValue('null')).toBeNull()
+    expect(inputValue('1.2.3')).toBe('1.2.3')
+  })
+
+  it('--input that starts like JSON and does not parse is a usage error naming the parse error', () => {
+    for (const text of ['{bad json', '{a:1}', '[1,', ' {"a":', '"unterminated']) {
+      let caught: unknown
+      try { inputValue(text) } catch (err) { caught = err }
+      expect(caught, text).toBeInstanceOf(Error)
+      expect((caught as Error).name, text).toBe('UsageError')
+      expect((caught as Error).message, text).toMatch(/^--input is not valid JSON: .*(JSON|position|Unexpected|Expected)/)
+    }
   })
 
   it('--label K=V: the first = splits; no name, no =, or a name twice is an error', () => {
@@ -139,10 +149,19 @@ describe('submit flags (pure)', () => {
     expect(parseTimeout('10m')).toBe(600_000)
     expect(parseTimeout('1h30m')).toBe(5_400_000)
     expect(parseTimeout('24h')).toBe(86_400_000)
-    expect(parseTimeout('1500')).toBe(1500)
+    expect(parseTimeout('1500ms')).toBe(1500)
     expect(() => parseTimeout('25h')).toThrow('--timeout must be from 1ms to 24h, not "25h"')
     expect(() => parseTimeout('0s')).toThrow(/^--timeout must be from 1ms/)
     expect(() => parseTimeout('soon')).toThrow(/^--timeout: invalid duration "soon"/)
+  })
+
+  it('--timeout with a bare number is refused: it would silently mean milliseconds', () => {
+    for (const text of ['5', '1500', '2.5']) {
+      let caught: unknown
+      try { parseTimeout(text) } catch (err) { caught = err }
+      expect((caught as Error | undefined)?.name, text).toBe('UsageError')
+      expect((caught as Error).message).toBe(`--timeout ${text} has no unit: write ${text}s, ${text}m or ${text}ms (units: ms, s, m, h, d)`)
+    }
   })
 })
 
@@ -284,6 +303,8 @@ describe('paired submit / tasks / task against a real ApiServer', () => {
       [['submit', 'echo', '--retries', 'x'], /^paired: --retries must be a whole number from 0 to 20/],
       [['submit', 'echo', '--timeout', '2d'], /^paired: --timeout must be from 1ms to 24h, not "2d"/],
       [['submit', 'echo', '--timeout', 'later'], /^paired: --timeout: invalid duration "later"/],
+      [['submit', 'echo', '--timeout', '5'], /^paired: --timeout 5 has no unit: write 5s, 5m or 5ms/],
+      [['submit', 'echo', '--input', '{bad json'], /^paired: --input is not valid JSON: /],
       [['submit', 'echo', '--cpu', 'two'], /^paired: --cpu must be a whole number/],
       [['submit', 'echo', '--input', 'x'.repeat(1024 * 1024)], /^paired: input of 1048578 bytes is over the 1 MiB limit/],
       [['tasks', '--state', 'done'], /^paired: --state must be one of pending, running, succeeded, failed, cancelled, not "done"/],
