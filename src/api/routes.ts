@@ -21,6 +21,8 @@ export type ApiControl = DaemonControl & Partial<KvControl> & Partial<TaskContro
 /** what a handler gets */
 export interface RouteCall {
   control: ApiControl
+  /** where this API answers: its HTTP URL and its unix socket */
+  api?: { url: string, socket: string }
   params: Record<string, string>
   query: URLSearchParams
   /** the JSON object body of a POST; `{}` for a GET */
@@ -62,7 +64,9 @@ export function metricsText (status: StatusDoc): string {
 }
 
 export const ROUTES: readonly Route[] = [
-  { method: 'GET', path: `${API_PREFIX}/status`, handle: async c => json(await c.control.status()) },
+  // the API's own addresses are added here, not by the daemon: `query` sends the daemon's
+  // status to peers, and where a member's local API listens is none of their business
+  { method: 'GET', path: `${API_PREFIX}/status`, handle: async c => json({ ...await c.control.status(), ...(c.api != null ? { api: c.api } : {}) }) },
   { method: 'GET', path: `${API_PREFIX}/peers`, handle: async c => json(await c.control.peers()) },
   { method: 'GET', path: `${API_PREFIX}/peers/:id`, handle: async c => json(await c.control.peer(c.params.id)) },
   {

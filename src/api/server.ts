@@ -173,6 +173,7 @@ export class ApiServer {
       const body = method === 'POST' ? await readJsonBody(req, match.route.maxBody) : {}
       await this.answer(req, res, match.route, {
         control: this.control,
+        api: { url: this.url, socket: this.socketPath },
         params: match.params,
         query: new URLSearchParams(rawQuery),
         body,

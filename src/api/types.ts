@@ -20,6 +20,8 @@ export interface StatusDoc {
   stateHash?: string
   /** short digest of the version vector (which ops are held): cheap, for polling */
   stateDigest?: string
+  /** the local API (only in this daemon's own `GET status`, never sent to peers): its URL and unix socket */
+  api?: { url: string, socket: string }
 }
 
 /** one row of `GET /api/v1/peers` */

@@ -67,6 +67,7 @@ export function formatStatus (doc: StatusDoc): string {
     ['members', String(doc.members)],
     ['connected', `${doc.connectedPeers} peer${doc.connectedPeers === 1 ? '' : 's'}`],
     ['uptime', formatDuration(doc.uptimeMs)],
-    ['addresses', doc.addresses]
+    ['addresses', doc.addresses],
+    ...(doc.api != null ? [['api', [doc.api.url, doc.api.socket]] as [string, string[]]] : [])
   ])
 }

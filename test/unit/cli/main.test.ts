@@ -121,17 +121,18 @@ describe('CLI against a real ApiServer', () => {
     await rm(home, { recursive: true, force: true })
   })
 
-  it('status --json prints exactly the status document', async () => {
+  it('status --json prints the status document and the API\'s own addresses', async () => {
     const r = await run(['status', '--home', home, '--json'])
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
-    expect(JSON.parse(r.stdout)).toEqual(control.statusDoc)
+    expect(JSON.parse(r.stdout)).toEqual({ ...control.statusDoc, api: { url: server.url, socket: homePaths(home).apiSocket } })
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/)
   })
 
   it('global flags may come before the command', async () => {
     const r = await run(['--home', home, '--json', 'status'])
     expect(r.code).toBe(0)
-    expect(JSON.parse(r.stdout)).toEqual(control.statusDoc)
+    expect(JSON.parse(r.stdout)).toMatchObject(control.statusDoc)
   })
 
   it('status prints aligned key/value lines', async () => {
@@ -140,6 +141,7 @@ describe('CLI against a real ApiServer', () => {
     expect(r.stdout).toMatch(new RegExp(`^peer id +${PEER_A}$`, 'm'))
     expect(r.stdout).toMatch(/^team +crew \(admin, t1\)$/m)
     expect(r.stdout).toMatch(/^uptime +1m 1s$/m)
+    expect(r.stdout).toContain(`api        ${server.url}\n           ${homePaths(home).apiSocket}\n`)
     const starts = r.stdout.trimEnd().split('\n').map(l => /^\S+(?: \S+)? +/.exec(l)?.[0].length ?? l.search(/\S/))
     expect(new Set(starts).size).toBe(1)
   })
