@@ -221,6 +221,8 @@ export interface TaskExplainDoc {
   lines: string[]
   /** the placement as computed now by this daemon (see `src/tasks/placement.ts` `Placement`) */
   placement: unknown
+  /** where it ran or runs, from its results and leases: peer id, member name, attempt, outcome (`committed`, `succeeded`, `failed`, `running`) */
+  ranOn?: Array<{ peerId: string, name: string | null, attempt: number, outcome: string }>
 }
 
 /** `paired task logs` */

@@ -217,6 +217,7 @@ export class TeamSession {
         isVerified: peer => this.isVerified(peer),
         members: () => this.currentMembers().map(c => c.peerId),
         roleOf: peer => this.isMember(peer) ? this.init.roster.get(peer)?.role : undefined,
+        nameOf: peer => this.init.roster.get(peer)?.name,
         peerState: peer => this.presence?.state(peer),
         capacityOf: peer => this.capacityOf(peer),
         rttOf: peer => this.rttOf(peer),

@@ -28,7 +28,8 @@ import { Executor } from './executor.js'
 import { newTaskId } from './ids.js'
 import { TaskLinks } from './links.js'
 import type { TaskMessage } from './messages.js'
-import { explainPlacement, type Candidate } from './placement.js'
+import { explainTask } from './explain.js'
+import type { Candidate } from './placement.js'
 import { verifyReceipt } from './receipt.js'
 
 const log = logger('paired:tasks')
@@ -56,6 +57,8 @@ export interface TaskServiceInit {
   /** current members' peer ids (this daemon included) */
   members: () => string[]
   roleOf: (peer: string) => Role | undefined
+  /** a member's name (for `paired task explain`) */
+  nameOf?: (peer: string) => string | undefined
   peerState: (peer: string) => PeerState | undefined
   capacityOf: (peer: string) => Capacity | undefined
   rttOf: (peer: string) => number | null
@@ -417,18 +420,13 @@ export class TaskService implements TaskControl {
 
   async taskExplain (taskId: string): Promise<TaskExplainDoc> {
     const record = await this.record(taskId)
-    const lines: string[] = [`task ${taskId}: ${record.state}, attempt ${record.attempt}, agent ${record.spec.agent}, priority ${record.spec.priority}`]
-    const tracked = this.coordinator.explain(taskId)
-    if (record.coordinator.peer !== this.init.selfId) lines.push(`coordinated by ${record.coordinator.peer}; the ranking below is this daemon's view`)
-    const committed = committedResult(record)
-    if (committed !== undefined) lines.push(`committed: attempt ${committed.attempt} on ${committed.executor}, output sha256 ${committed.outputHash.slice(0, 16)}…`)
-    for (const r of Object.values(record.results)) {
-      if (r.exitCode !== 0) lines.push(`attempt ${r.attempt} on ${r.executor} failed: ${r.error ?? `exit code ${r.exitCode}`}`)
-    }
-    const placement = tracked?.placement ?? this.coordinator.placementFor(record)
-    lines.push(...explainPlacement(placement))
-    if (tracked?.waiting !== undefined && !isTerminalState(record.state)) lines.push(`waiting: ${tracked.waiting}`)
-    return { taskId, state: record.state, lines, placement }
+    return explainTask({
+      record,
+      tracked: this.coordinator.explain(taskId),
+      placementNow: () => this.coordinator.placementFor(record),
+      selfId: this.init.selfId,
+      nameOf: peer => this.init.nameOf?.(peer)
+    })
   }
 
   private localLogs (taskId: string): { lines: string[], truncated: boolean } | undefined {

@@ -336,15 +336,25 @@ describe('explainPlacement', () => {
     ], { random: first })
     const lines = explainPlacement(p)
     const text = lines.join('\n')
-    expect(lines[0]).toMatch(/^#\s+peer\s+score\s+free\s+slots\s+load\s+mem\s+rep\s+rtt\s+local$/)
-    expect(lines[1]).toMatch(/^1\s+12D3KooWaaa\s+\d\.\d\d\s+4\s/)
-    expect(lines[2]).toMatch(/^full\s+12D3KooWbbb\s+\d\.\d\d\s+0\s/)
+    expect(lines[0]).toMatch(/^#\s+name\s+peer\s+score\s+free\s+slots\s+load\s+mem\s+rep\s+rtt\s+local$/)
+    expect(lines[1]).toMatch(/^1\s+-\s+12D3KooWaaa\s+\d\.\d\d\s+4\s/)
+    expect(lines[2]).toMatch(/^full\s+-\s+12D3KooWbbb\s+\d\.\d\d\s+0\s/)
     expect(text).toContain('note 12D3KooWbbb: suspect')
     expect(text).toContain('refused 12D3KooWccc: label os=linux (has os=mac)')
     expect(text).toContain('refused 12D3KooWddd: quarantined: reputation 0.20 (below the quarantine threshold 0.30)')
     expect(text).toContain('chosen: 12D3KooWaaa')
     expect(lines.at(-1)).toBe(`waiting: ${p.waiting ?? ''}`)
     expect(p.waiting).toMatch(/^wants 3 distinct machines, only 1 can take it now; 1 busy/)
+  })
+
+  it('names members beside their peer ids; choice: false leaves out chosen and waiting', () => {
+    const p = place({ agent: 'test' }, [cand('12D3KooWaaa'), cand('12D3KooWccc', { labels: {} })], { random: first })
+    const names: Record<string, string> = { '12D3KooWaaa': 'alice', '12D3KooWccc': 'carol' }
+    const lines = explainPlacement(p, { nameOf: peer => names[peer] })
+    expect(lines[1]).toMatch(/^1\s+(alice|carol)\s+12D3KooW(aaa|ccc)\s/)
+    expect(lines.find(l => l.startsWith('chosen: '))).toMatch(/^chosen: (alice \(12D3KooWaaa\)|carol \(12D3KooWccc\))$/)
+    const after = explainPlacement(p, { nameOf: peer => names[peer], choice: false })
+    expect(after.some(l => /^(chosen|waiting):/.test(l))).toBe(false)
   })
 
   it('says so when nothing is eligible', () => {
