@@ -39,3 +39,8 @@ export class PermissionDeniedError extends Error {
 export class InvalidConfigError extends Error {
   override name = 'InvalidConfigError'
 }
+
+/** A configured listen address (libp2p `--listen`, or the API port) is taken or not this machine's: exit code 2. */
+export class ListenAddressError extends Error {
+  override name = 'ListenAddressError'
+}

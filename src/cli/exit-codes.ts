@@ -40,7 +40,7 @@ const BAD_INPUT = [
   'PayloadTooLargeError',
   'BatchTooLargeError',
   // `daemon --listen` / `--api-port` on an address that is taken or not this machine's
-  'AddressInUseError'
+  'ListenAddressError'
 ] as const
 
 /** errors that mean "anything else": exit 1, listed so that the choice is explicit */

@@ -297,3 +297,17 @@ export function mergeConfig (base: PairedConfig, ...layers: ConfigLayer[]): Pair
   }
   return out
 }
+
+/**
+ * The text of `config.json` with its `"name"` set to `name`, every other key kept; or
+ * `undefined` when it already says so. `text` is the file's current text (`undefined`:
+ * no file yet), already validated. Pure.
+ */
+export function configWithName (text: string | undefined, name: string): string | undefined {
+  validateLayer({ name }, 'command line')
+  const current: unknown = text == null || text.trim() === '' ? {} : JSON.parse(text)
+  if (current == null || typeof current !== 'object' || Array.isArray(current)) throw new InvalidConfigError('config.json must be a JSON object')
+  const doc = current as Record<string, unknown>
+  if (doc.name === name) return undefined
+  return JSON.stringify({ ...doc, name }, null, 2) + '\n'
+}

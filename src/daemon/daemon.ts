@@ -18,7 +18,8 @@ import {
   type Signer
 } from '../team/index.js'
 import { DEFAULT_API_PORT, DEFAULT_LISTEN, type PairedConfig } from './config.js'
-import { homePaths, type HomePaths } from './home.js'
+import { homePaths, secureHome, type HomePaths } from './home.js'
+import { listenFailure } from './listen-error.js'
 import { HomeLock } from './lock.js'
 import { Departures, signDeparture, signRemoval, signRevocation } from './departures.js'
 import { newRotation, verifyRotation, type KeyRotation } from './rekey.js'
@@ -106,6 +107,8 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     try {
       await mkdir(this.paths.home, { recursive: true, mode: 0o700 })
       await this.lock.acquire()
+      const loosened = await secureHome(this.paths)
+      if (loosened.length > 0) this.line(`made ${this.paths.home} private: ${loosened.length} path${loosened.length === 1 ? ' was' : 's were'} open to other users (now 0700 folders, 0600 files)`)
       this.version = await packageVersion()
       this.identity = (await loadOrCreateIdentity(this.paths.key)).identity
       this.signer = signerFromSeed(this.identity.peerId.toString(), this.identity.seed)
@@ -128,7 +131,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       this.line(`api on ${this.api.url} and ${this.paths.apiSocket}`)
     } catch (err) {
       await this.stop()
-      throw err
+      throw listenFailure(err) ?? err
     }
   }
 

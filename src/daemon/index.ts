@@ -9,8 +9,9 @@ import { readTextIfExists } from '../files.js'
 import { InvalidConfigError } from '../errors.js'
 import { loadOrCreateIdentity } from '../identity/index.js'
 import { defaultConfig, envLayer, mergeConfig, validateLayer, type ConfigLayer, type PairedConfig } from './config.js'
+import { rememberName } from './config-file.js'
 import { Daemon } from './daemon.js'
-import { homePaths } from './home.js'
+import { DAEMON_UMASK, homePaths } from './home.js'
 
 export { Daemon } from './daemon.js'
 export type { DaemonInit } from './daemon.js'
@@ -89,6 +90,8 @@ export const STOP_DEADLINE_MS = 4_500
 export async function runDaemon (options: DaemonRunOptions): Promise<number> {
   const line = options.log ?? ((text: string) => { process.stderr.write(`${new Date().toISOString()} ${text}\n`) })
   const config = await loadConfig(options)
+  // what this process creates (LevelDB's files among them) is its user's alone: 0700 / 0600
+  process.umask(DAEMON_UMASK)
   const daemon = new Daemon({
     home: options.home,
     config,
@@ -116,6 +119,14 @@ export async function runDaemon (options: DaemonRunOptions): Promise<number> {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     throw err
+  }
+  // a --name is kept (once this daemon holds the home): a restart without the flag must
+  // not fall back to the host name
+  if (options.name != null) {
+    const path = homePaths(options.home).config
+    await rememberName(path, options.name).then(
+      saved => { if (saved) line(`name "${options.name ?? ''}" saved in ${path}`) },
+      (err: Error) => { line(`could not save the name in ${path}: ${err.message}`) })
   }
   line('ready')
   const signal = await stopRequested

@@ -71,7 +71,7 @@ describe('exit codes', () => {
   it('every invite error, a refused certificate (a revoked invite) and an unknown agent are bad input: 2', async () => {
     const inviteErrors = [...await thrownNames()].filter(n => /Invite|WrongTeam|Certificate/.test(n))
     expect(inviteErrors.length).toBeGreaterThanOrEqual(6)
-    for (const name of [...inviteErrors, 'AgentNotServedError', 'InvalidArgumentError', 'UsageError', 'InvalidConfigError', 'AddressInUseError']) {
+    for (const name of [...inviteErrors, 'AgentNotServedError', 'InvalidArgumentError', 'UsageError', 'InvalidConfigError', 'ListenAddressError']) {
       expect(exitCodeFor(named(name)), name).toBe(2)
     }
   })
