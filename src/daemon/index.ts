@@ -11,7 +11,7 @@ import { loadOrCreateIdentity } from '../identity/index.js'
 import { defaultConfig, envLayer, mergeConfig, validateLayer, type ConfigLayer, type PairedConfig } from './config.js'
 import { rememberName } from './config-file.js'
 import { Daemon } from './daemon.js'
-import { DAEMON_UMASK, homePaths } from './home.js'
+import { DAEMON_UMASK, homePaths, secureHome } from './home.js'
 
 export { Daemon } from './daemon.js'
 export type { DaemonInit } from './daemon.js'
@@ -35,6 +35,8 @@ export interface InitResult {
   peerId: string
   home: string
   created: boolean
+  /** an existing home got a new name */
+  renamed: boolean
 }
 
 /** the file layer: `config.json` in the home, if present */
@@ -61,26 +63,30 @@ export async function loadConfig (options: DaemonRunOptions, env: NodeJS.Process
   return mergeConfig(defaultConfig(), await readConfigFile(homePaths(options.home).config), envLayer(env), validateLayer(flags, 'command line'))
 }
 
-/** `paired init`: make the home, key and config if missing. Idempotent. */
+/**
+ * `paired init`: make the home (private: 0700), key and config if missing; with a name,
+ * set it in `config.json` (as `paired daemon --name` does). Idempotent.
+ */
 export async function initHome (options: { home: string, name?: string }): Promise<InitResult> {
   const paths = homePaths(options.home)
-  await mkdir(paths.home, { recursive: true, mode: 0o700 })
-  const { identity, created } = await loadOrCreateIdentity(paths.key)
   if (options.name != null) validateLayer({ name: options.name }, 'command line')
-  try {
-    const fh = await open(paths.config, 'wx', 0o600)
-    await fh.writeFile(JSON.stringify(options.name != null ? { name: options.name } : {}, null, 2) + '\n')
-    await fh.close()
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    if (options.name != null) {
-      const current = await readConfigFile(paths.config)
-      if (current.name !== options.name) {
-        throw new InvalidConfigError(`${paths.config} already exists; edit its "name" to rename this machine`)
-      }
+  await mkdir(paths.home, { recursive: true, mode: 0o700 })
+  await secureHome(paths)
+  const { identity, created } = await loadOrCreateIdentity(paths.key)
+  let renamed = false
+  if (options.name != null) {
+    await readConfigFile(paths.config) // a broken config.json is reported, not overwritten
+    renamed = await rememberName(paths.config, options.name) && !created
+  } else {
+    try {
+      const fh = await open(paths.config, 'wx', 0o600)
+      await fh.writeFile('{}\n')
+      await fh.close()
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
   }
-  return { peerId: identity.peerId.toString(), home: paths.home, created }
+  return { peerId: identity.peerId.toString(), home: paths.home, created, renamed }
 }
 
 /** stop must finish within this, else the process exits anyway */
