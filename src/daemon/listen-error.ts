@@ -1,12 +1,13 @@
 /**
  * A listen that failed, as one clear line: libp2p's `UnsupportedListenAddressesError`
- * (whose message holds each address's error with its stack) or Node's own `EADDRINUSE`
- * from the API's port become a `ListenAddressError` that names the address and what to do.
+ * (whose message holds each address's error with its stack) or Node's own listen error
+ * (the API's port) become a `ListenAddressError` that names the address and what to do.
  */
 import { ListenAddressError } from '../errors.js'
 
 const WHY: Readonly<Record<string, string>> = {
   EADDRINUSE: 'the port is taken (by another paired daemon?): choose another port, or /tcp/0 for any free one',
+  API_EADDRINUSE: 'the port is taken (by another paired daemon?): choose another --api-port, or 0 for any free one',
   EADDRNOTAVAIL: 'that address is not one of this machine\'s',
   EACCES: 'permission denied (ports below 1024 need privileges)'
 }
@@ -36,7 +37,7 @@ export function listenFailure (err: unknown): ListenAddressError | undefined {
   }
   if (syscall === 'listen' && typeof code === 'string' && address != null) {
     const where = port != null ? `${address.includes(':') ? `[${address}]` : address}:${port}` : address
-    return new ListenAddressError(`cannot listen on ${where}: ${reason(code, message)}`)
+    return new ListenAddressError(`cannot listen on ${where}: ${reason(code === 'EADDRINUSE' ? 'API_EADDRINUSE' : code, message)}`)
   }
   return undefined
 }

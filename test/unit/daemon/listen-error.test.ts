@@ -24,7 +24,7 @@ describe('listenFailure', () => {
     const err = await listenOn(port).then(() => undefined, (e: unknown) => e)
     const mapped = listenFailure(err)
     expect(mapped?.name).toBe('ListenAddressError')
-    expect(mapped?.message).toBe(`cannot listen on 127.0.0.1:${port}: the port is taken (by another paired daemon?): choose another port, or /tcp/0 for any free one`)
+    expect(mapped?.message).toBe(`cannot listen on 127.0.0.1:${port}: the port is taken (by another paired daemon?): choose another --api-port, or 0 for any free one`)
   })
 
   it('libp2p\'s UnsupportedListenAddressesError (with stacks inside) becomes one line per address, no stack', async () => {
