@@ -94,7 +94,7 @@ describe('one daemon: name, listen, --json, status, home permissions', () => {
     const res = await fetch(`${status.api.url}/api/v1/status`, { headers: { authorization: `Bearer ${token}` } })
     expect(res.status).toBe(200)
     expect(((await res.json()) as { name: string }).name).toBe('truth-teller')
-  })
+  }, 90_000)
 
   it('an explicit --listen on a taken port: one clear line, exit 2 (and one JSON line with --json)', async () => {
     const status = await solo.json<{ addresses: string[] }>(['status'])
@@ -109,13 +109,13 @@ describe('one daemon: name, listen, --json, status, home permissions', () => {
     expect(last.level).toBe('error')
     expect(last.error).toEqual({ name: 'ListenAddressError', message: `cannot listen on ${taken}: the port is taken (by another paired daemon?): choose another port, or /tcp/0 for any free one` })
     for (const line of j.stderr.trim().split('\n')) expect(() => JSON.parse(line) as unknown, line).not.toThrow()
-  })
+  }, 90_000)
 
   it('--name is kept across a restart without the flag', async () => {
     expect(await solo.stop()).toBe(0)
     await solo.start(QUIET)
     expect((await solo.json<{ name: string }>(['status'])).name).toBe('truth-teller')
-  })
+  }, 90_000)
 
   it('a home left open to other users (0755, db files 0644) is made private at start; new files are 0600', async () => {
     await solo.json(['kv', 'set', 'before', 'x'])
@@ -155,7 +155,7 @@ describe('a team of three: exit codes and task explain', () => {
   afterAll(async () => {
     await Promise.all([alice, bob, carol, dave].map(async d => { await d.cleanup() }))
     await rm(carolHome, { recursive: true, force: true })
-  })
+  }, 90_000)
 
   it('joining with a revoked invite exits 2 with one line, as every invite error does', async () => {
     const { token, inviteId } = await alice.json<{ token: string, inviteId: string }>(['team', 'invite'])
@@ -165,14 +165,14 @@ describe('a team of three: exit codes and task explain', () => {
     expect(r.stderr).toMatch(/^paired: .*revoked/)
     expect(r.code).toBe(2)
     expect((await dave.json<{ team: { name: string } }>(['status'])).team.name).toBe('dave (personal)')
-  })
+  }, 90_000)
 
   it('submitting to an agent no member serves exits 2', async () => {
     const r = await dave.cli(['submit', 'no-such-agent', '--input', '{"a":1}'])
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(/^paired: no agent "no-such-agent" here/)
     expect(r.code).toBe(2)
-  })
+  }, 90_000)
 
   it('task explain says where a task ran, by name, after that machine is gone; it does not name another as chosen', async () => {
     const carolId = (await carol.json<{ peerId: string }>(['status'])).peerId
@@ -195,12 +195,12 @@ describe('a team of three: exit codes and task explain', () => {
     const table = (await alice.cli(['task', 'explain', other.taskId])).stdout
     expect(table).toMatch(/^ {2}#\s+name\s+peer\s+score/m)
     expect(table).toMatch(/^ {2}\d\s+(alice|bob)\s+12D3\w+\s+\d\.\d\d/m)
-  })
+  }, 90_000)
 
   it('the status a member fetches from another over libp2p carries no local API address', async () => {
     const remote = await bob.json<Record<string, unknown>>(['query', 'alice'])
     expect(remote.name).toBe('alice')
     expect(remote.api).toBeUndefined()
     expect((await apiGet<{ api?: unknown }>(alice, 'status')).api).toBeDefined()
-  })
+  }, 90_000)
 })
