@@ -472,6 +472,9 @@ describe('paired submit / tasks / task against a real ApiServer', () => {
     control.verify = { ok: false, reason: 'the signature does not verify', executor: PEER_B, receipt: {} }
     try {
       expect(await run(['task', 'verify', 't1'])).toEqual({ code: 5, stdout: 'receipt INVALID: the signature does not verify\n', stderr: '' })
+      control.verify = { ok: false, reason: 'no committed result (task is failed)', executor: null, receipt: null }
+      expect(await run(['task', 'verify', 't1'])).toEqual({ code: 5, stdout: 'no receipt to verify: no committed result (task is failed)\n', stderr: '' })
+      control.verify = { ok: false, reason: 'the signature does not verify', executor: PEER_B, receipt: {} }
       const json = await run(['task', 'verify', 't1', '--json'])
       expect(json.code).toBe(5)
       expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, reason: 'the signature does not verify' })
