@@ -4,7 +4,8 @@ import { MAX_TASK_LIST_LIMIT, TASK_STATE_NAMES } from '../../api/task-validate.j
 import type { TaskSummaryDoc } from '../../api/types.js'
 import { UsageError, intOption, stringOption } from '../args.js'
 import type { CommandArgs, CommandContext, CommandOptions } from '../context.js'
-import { shortId, table } from '../format.js'
+import { table } from '../format.js'
+import { memberNameMap, shortWithName } from '../members.js'
 
 export const usage = 'tasks [--state S] [--limit N]'
 export const summary = 'the team\'s tasks: id, state, agent, priority, executor, age'
@@ -23,10 +24,11 @@ export function age (wall: number, now = Date.now()): string {
   return formatDuration(Math.max(0, now - wall)).split(' ').slice(0, 2).join(' ')
 }
 
-export function formatTasks (tasks: TaskSummaryDoc[], now = Date.now()): string {
+/** `names`: peer id → member name, shown beside the short peer id */
+export function formatTasks (tasks: TaskSummaryDoc[], now = Date.now(), names: ReadonlyMap<string, string> = new Map()): string {
   return table(
     ['ID', 'STATE', 'AGENT', 'PRIORITY', 'EXECUTOR', 'AGE'],
-    tasks.map(t => [t.taskId, t.state, t.agent, t.priority, t.executor != null ? shortId(t.executor) : '-', age(t.createdWall, now)])
+    tasks.map(t => [t.taskId, t.state, t.agent, t.priority, t.executor != null ? shortWithName(t.executor, names) : '-', age(t.createdWall, now)])
   )
 }
 
@@ -42,7 +44,9 @@ export async function run (parsed: CommandArgs, ctx: CommandContext): Promise<nu
   const limit = intOption(parsed, 'limit', 1, MAX_TASK_LIST_LIMIT)
   if (limit != null) query.set('limit', String(limit))
   const text = query.toString()
-  const tasks = await (await ctx.client()).get<TaskSummaryDoc[]>(`tasks${text !== '' ? `?${text}` : ''}`)
-  ctx.result(tasks, () => tasks.length === 0 ? (state != null ? `no ${state} tasks` : 'no tasks') : formatTasks(tasks))
+  const client = await ctx.client()
+  const tasks = await client.get<TaskSummaryDoc[]>(`tasks${text !== '' ? `?${text}` : ''}`)
+  const names = ctx.json || tasks.length === 0 ? new Map<string, string>() : await memberNameMap(client)
+  ctx.result(tasks, () => tasks.length === 0 ? (state != null ? `no ${state} tasks` : 'no tasks') : formatTasks(tasks, Date.now(), names))
   return undefined
 }

@@ -430,7 +430,7 @@ describe('paired submit / tasks / task against a real ApiServer', () => {
     const lines = r.stdout.trimEnd().split('\n')
     expect(lines[0]).toMatch(/^ID +STATE +AGENT +PRIORITY +EXECUTOR +AGE$/)
     expect(lines[1]).toMatch(/^t1 +pending +echo +normal +- +5s$/)
-    expect(lines[2]).toMatch(new RegExp(`^t2 +running +build +low +…${PEER_B.slice(-8)} +5s$`))
+    expect(lines[2]).toMatch(new RegExp(`^t2 +running +build +low +bob …${PEER_B.slice(-8)} +5s$`))
     const json = JSON.parse((await run(['tasks', '--state', 'running', '--limit', '5', '--json'])).stdout) as TaskSummaryDoc[]
     expect(json.map(t => t.taskId)).toEqual(['t2'])
     expect(control.calls.at(-1)).toEqual({ method: 'taskList', args: [{ state: 'running', limit: 5 }] })
