@@ -3,7 +3,7 @@
 // protector (src/net/pnet.ts), one direction through a pair of in-memory connections, in
 // 64 KiB writes (yamux's frame size). Reports MiB/s; asserts nothing.
 import { randomBytes } from 'node:crypto'
-import { byteStream, multiaddrConnectionPair } from '@libp2p/utils'
+import { multiaddrConnectionPair } from '@libp2p/utils'
 import '../dist/polyfill.js'
 import { MULTISTREAM_HEADER, teamNetwork } from '../dist/net/pnet.js'
 import { XSalsa20Stream } from '../dist/net/xsalsa20-stream.js'
