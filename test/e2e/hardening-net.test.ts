@@ -4,11 +4,18 @@
  * connections, and what a key holder without a certificate hears. Loopback only; every
  * daemon and attacker node is stopped at the end.
  */
+import { randomBytes } from 'node:crypto'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { MAX_KV_VALUE_BYTES } from '../../src/api/kv-validate.js'
+import { PROTOCOL_QUERY, PROTOCOL_TEAM, dhtProtocol } from '../../src/node/constants.js'
 import { DaemonProcess, allConnected, apiGet, apiPost, eventually, formTeam, sleep } from './harness.js'
+import { addrOf, createAttacker, frame, readTeam, sendRaw, type Attacker } from './attacker.js'
 
 interface KvEntry { key: string, value: unknown }
+interface Status { peerId: string, addresses: string[] }
+
+const attackers: Attacker[] = []
+afterAll(async () => { await Promise.all(attackers.map(async x => { await x.stop().catch(() => {}) })) })
 
 const daemons: DaemonProcess[] = []
 function daemon (name: string): DaemonProcess {
@@ -68,4 +75,45 @@ describe('values at the size limit cross the team network', () => {
     expect(await holds(c, 'big/1', length)).toBe(true)
     expect(await holds(a, 'big/3', length)).toBe(true)
   }, 240_000)
+})
+
+describe('no peer can take the process down', () => {
+  const a = daemon('fault-a')
+  const b = daemon('fault-b')
+
+  // issue 12, build point "no peer can take the process down": a fault on one connection's
+  // path closes that connection, is logged and counts against that peer; the daemon serves on
+  it('hostile frames from a key holder after the handshake close its connection and refuse it for a while; members are served', async () => {
+    await Promise.all([a.start(), b.start()])
+    await formTeam(a, [b])
+    const { team } = await readTeam(a.home)
+    const status = await a.json<Status>(['status'])
+    const target = addrOf(status.addresses)
+    const x = await createAttacker({ psk: team.psk })
+    attackers.push(x)
+
+    // hostile bytes on every protocol a key holder may open: each stream is dropped, nothing more
+    const junk = [randomBytes(64), frame(randomBytes(300)), Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f]), frame(new Uint8Array([0xc3, 0x28]))]
+    for (const protocol of ['/ipfs/id/1.0.0', '/ipfs/ping/1.0.0', PROTOCOL_QUERY, dhtProtocol(team.teamId)]) {
+      for (const bytes of junk) await sendRaw(x.node, target, protocol, bytes, 1_000)
+    }
+    expect(running(a)).toBe(true)
+
+    // a hello that is no JSON at all: a fault on the hello's path
+    const r = await sendRaw(x.node, target, PROTOCOL_TEAM, frame(Uint8Array.from([0xc3, 0x28, 0x7b])), 3_000)
+    expect(r.opened).toBe(true)
+    await eventually('the member hangs up on the attacker', async () => x.node.getConnections().length === 0 ? true : undefined, 10_000, 100)
+    await eventually('the fault is in the member\'s log', async () => a.log.includes(`closing ${x.peerId}`) ? true : undefined, 5_000, 100)
+    // it counts against the peer: its next connection is refused for the cool-off (the gater
+    // refuses it after the upgrade, or the member lets it go at once)
+    await x.node.dial(target, { signal: AbortSignal.timeout(3_000) }).catch(() => {})
+    await sleep(1_000)
+    expect(x.node.getConnections().filter(c => c.status === 'open')).toHaveLength(0)
+    expect(running(a)).toBe(true)
+
+    // the daemon serves on: up, and a member's write still reaches it
+    expect(running(a)).toBe(true)
+    await apiPost(b, 'kv/set', { key: 'after/fault', value: 'ok' })
+    await eventually('a still takes members\' writes', async () => (await apiGet<KvEntry>(a, 'kv/get?key=after%2Ffault')).value === 'ok' ? true : undefined, 20_000, 200)
+  }, 120_000)
 })
