@@ -21,6 +21,7 @@ import { COOL_OFF_MS, HELLO_COOL_OFF_MS, PeerLimiter, REKEY_LIMIT } from '../net
 import { CoolOff } from '../net/cool-off.js'
 import { PeerFaults } from '../net/peer-faults.js'
 import { guardNode } from '../node/guard.js'
+import { gossipReopener } from '../node/gossip-reopen.js'
 import type { HelloMessage } from './hello.js'
 import { PresenceService } from '../presence/service.js'
 import { TeamState } from '../state/service.js'
@@ -163,7 +164,10 @@ export class TeamSession {
     this.node = node
     try {
       guardNode(node, (peer, err, where) => { this.faults.fault(peer, err, where) })
-      for (const protocol of node.services.pubsub.protocols) node.use(protocol, this.membership.gate.inbound)
+      // no gossip to a peer before its hello: our subscriptions name the team (member-gate.ts)
+      for (const protocol of node.services.pubsub.protocols) node.use(protocol, this.membership.gate.gossip)
+      const reopenGossip = gossipReopener(node)
+      this.membership.gate.onVerified(peer => { reopenGossip(peerIdFromString(peer)) })
       node.use(dhtProtocol(init.team.teamId), this.membership.gate.both)
       await node.handle(PROTOCOL_TEAM, async (stream, connection) => { await this.membership.onHello(stream, connection) })
       // streams past libp2p's cap (32 open per connection) are reset before the limiter sees

@@ -117,3 +117,39 @@ describe('no peer can take the process down', () => {
     await eventually('a still takes members\' writes', async () => (await apiGet<KvEntry>(a, 'kv/get?key=after%2Ffault')).value === 'ok' ? true : undefined, 20_000, 200)
   }, 120_000)
 })
+
+describe('a key holder without a certificate hears nothing of the team', () => {
+  const a = daemon('quiet-a')
+  const b = daemon('quiet-b')
+
+  // issue 12 item 9a: the member's own gossipsub stream sent its subscriptions (topic names
+  // carry the team id) to any key holder within 0.8 s, before the hello
+  it('the stock attacker hears no topic for several seconds; members still gossip', async () => {
+    await Promise.all([a.start(), b.start()])
+    await formTeam(a, [b])
+    const { team } = await readTeam(a.home)
+    const status = await a.json<Status>(['status'])
+    const x = await createAttacker({ psk: team.psk })
+    attackers.push(x)
+    const heard: string[] = []
+    x.node.services.pubsub.addEventListener('subscription-change', evt => {
+      for (const sub of evt.detail.subscriptions) heard.push(`${evt.detail.peerId.toString()} ${sub.topic}`)
+    })
+    // it subscribes itself, so a member would have a reason to answer with its own list
+    x.node.services.pubsub.subscribe('/paired/some-topic/1')
+    await x.node.dial(addrOf(status.addresses))
+    await sleep(6_000)
+    expect(heard).toEqual([])
+    await x.stop()
+
+    // members gossip as before: a write on b reaches a at once (gossip, not only the periodic sync)
+    await apiPost(b, 'kv/set', { key: 'quiet/1', value: 'still' })
+    await eventually('a hears b\'s write', async () => (await apiGet<KvEntry>(a, 'kv/get?key=quiet%2F1')).value === 'still' ? true : undefined, 20_000, 200)
+    // and a member that restarts gets the team's gossip again once its hello passed
+    await b.stop()
+    await b.start()
+    await allConnected([a, b], 60_000)
+    await apiPost(a, 'kv/set', { key: 'quiet/2', value: 'again' })
+    await eventually('b hears a\'s write after its restart', async () => (await apiGet<KvEntry>(b, 'kv/get?key=quiet%2F2')).value === 'again' ? true : undefined, 20_000, 200)
+  }, 120_000)
+})
