@@ -11,7 +11,12 @@ import { loadOrCreateIdentity } from '../identity/index.js'
 import { defaultConfig, envLayer, mergeConfig, validateLayer, type ConfigLayer, type PairedConfig } from './config.js'
 import { rememberName } from './config-file.js'
 import { Daemon } from './daemon.js'
+<<<<<<< HEAD
 import { DAEMON_UMASK, homePaths, secureHome } from './home.js'
+=======
+import { homePaths } from './home.js'
+import { installFatalHandlers } from './fatal.js'
+>>>>>>> h/net
 
 export { Daemon } from './daemon.js'
 export type { DaemonInit } from './daemon.js'
@@ -119,6 +124,8 @@ export async function runDaemon (options: DaemonRunOptions): Promise<number> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // our own bugs end the process loudly; a peer's faults never get this far (src/daemon/fatal.ts)
+  installFatalHandlers({ line })
   try {
     await daemon.start()
   } catch (err) {

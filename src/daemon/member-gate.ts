@@ -24,6 +24,7 @@ export class MemberGate {
   private readonly waiting = new Map<string, Set<Waiter>>()
   /** streams held at the gate so far, and how many were reset there (for tests and status) */
   readonly counts = { held: 0, refused: 0 }
+  private readonly released = new Set<(peer: string) => void>()
 
   constructor (private readonly isVerified: (peer: string) => boolean, private readonly maxWaitMs: number) {}
 
@@ -48,9 +49,15 @@ export class MemberGate {
     })
   }
 
-  /** the hello proved `peer` a member: release what waits for it */
+  /** the hello proved `peer` a member: release what waits for it, then tell the listeners */
   verified (peer: string): void {
     for (const w of [...this.waiting.get(peer) ?? []]) w.resolve()
+    for (const l of this.released) l(peer)
+  }
+
+  /** calls `listener` each time a peer is proven a member (to open what was refused before) */
+  onVerified (listener: (peer: string) => void): void {
+    this.released.add(listener)
   }
 
   /** `peer` left, failed its hello or passed the deadline: reset what waits for it */
@@ -73,13 +80,21 @@ export class MemberGate {
   }
 
   /**
-   * Only the peer's streams to us wait. For gossipsub: it opens its own streams one peer at a
-   * time, so holding one would stall every other peer's; and what it sends on its own stream
-   * to a peer whose subscriptions it has not heard (they come on the held stream) is only its
-   * own subscription list.
+   * For gossipsub: the peer's streams to us wait; our own streams to a peer not yet proven
+   * are refused at once. Gossipsub sends its subscription list (topic names carry the team
+   * id) the moment its own stream opens, so a key holder without a certificate would hear it;
+   * and it opens its streams one peer at a time, so holding one would stall every other peer's.
+   * Once the peer is verified, the session has gossipsub open the stream again
+   * (`gossipReopener` in src/node/gossip-reopen.ts), and the peer's held stream to us is let
+   * through (which makes gossipsub open ours too).
    */
-  readonly inbound: StreamMiddleware = async (stream: Stream, connection: Connection, next) => {
-    if (stream.direction === 'inbound') await this.until(connection.remotePeer.toString())
+  readonly gossip: StreamMiddleware = async (stream: Stream, connection: Connection, next) => {
+    const peer = connection.remotePeer.toString()
+    if (stream.direction === 'inbound') await this.until(peer)
+    else if (!this.isVerified(peer)) {
+      this.counts.refused++
+      throw new NotAMemberError(`${peer} has not proven membership yet: no gossip to it`)
+    }
     next(stream, connection)
   }
 }

@@ -101,6 +101,8 @@ export class Membership {
         this.markVerified(peer, (result.msg.cert as MemberCertificate).name)
         return
       case 'refused':
+        // bytes that are no hello at all are a fault on this peer's path (src/node/guard.ts)
+        if (result.error.name === 'ProtocolError') throw result.error
         log('refusing %s: %s', peer, result.error.message)
         // give the refusal a moment to arrive, then drop the connection
         setTimeout(() => { void connection.close().catch(() => {}) }, 200)

@@ -19,6 +19,9 @@ import type { PairedConfig } from './config.js'
 import { Redialer } from './redialer.js'
 import { COOL_OFF_MS, HELLO_COOL_OFF_MS, PeerLimiter, REKEY_LIMIT } from '../net/limits.js'
 import { CoolOff } from '../net/cool-off.js'
+import { PeerFaults } from '../net/peer-faults.js'
+import { guardNode } from '../node/guard.js'
+import { gossipReopener } from '../node/gossip-reopen.js'
 import type { HelloMessage } from './hello.js'
 import { PresenceService } from '../presence/service.js'
 import { TeamState } from '../state/service.js'
@@ -79,6 +82,14 @@ export class TeamSession {
   }
   private readonly queries = new StatusQueries({ isVerified: peer => this.isVerified(peer), status: async () => await this.init.status(), onFlood: this.onFlood })
   private readonly rekeyLimiter = new PeerLimiter(REKEY_LIMIT, this.onFlood)
+  /** a throw on one peer's path closes its connections and refuses it for a while (src/node/guard.ts) */
+  readonly faults = new PeerFaults({
+    coolOff: this.coolOff,
+    selfId: () => this.selfId,
+    hangUp: peer => { void this.node?.hangUp(peerIdFromString(peer)).catch(() => {}) },
+    blame: peer => { if (this.isVerified(peer)) this.tasks?.reputation.behaviour(peer, 'protocol-violation') },
+    line: text => { this.init.line(text) }
+  })
 
   constructor (private readonly init: SessionInit) {
     this.redialer = new Redialer({
@@ -152,13 +163,17 @@ export class TeamSession {
     })
     this.node = node
     try {
-      for (const protocol of node.services.pubsub.protocols) node.use(protocol, this.membership.gate.inbound)
+      guardNode(node, (peer, err, where) => { this.faults.fault(peer, err, where) })
+      // no gossip to a peer before its hello: our subscriptions name the team (member-gate.ts)
+      for (const protocol of node.services.pubsub.protocols) node.use(protocol, this.membership.gate.gossip)
+      const reopenGossip = gossipReopener(node)
+      this.membership.gate.onVerified(peer => { reopenGossip(peerIdFromString(peer)) })
       node.use(dhtProtocol(init.team.teamId), this.membership.gate.both)
-      await node.handle(PROTOCOL_TEAM, (stream, connection) => { void this.membership.onHello(stream, connection) })
+      await node.handle(PROTOCOL_TEAM, async (stream, connection) => { await this.membership.onHello(stream, connection) })
       // streams past libp2p's cap (32 open per connection) are reset before the limiter sees
       // them, so a flood would take seconds to count as abuse; let the limiter see them all
-      await node.handle(PROTOCOL_QUERY, (stream, connection) => { void this.queries.answer(stream, connection) }, { maxInboundStreams: MAX_QUERY_STREAMS })
-      await node.handle(PROTOCOL_REKEY, (stream, connection) => { void this.onRekey(stream, connection) })
+      await node.handle(PROTOCOL_QUERY, async (stream, connection) => { await this.queries.answer(stream, connection) }, { maxInboundStreams: MAX_QUERY_STREAMS })
+      await node.handle(PROTOCOL_REKEY, async (stream, connection) => { await this.onRekey(stream, connection) })
       node.addEventListener('peer:discovery', evt => {
         const { id, multiaddrs } = evt.detail
         if (id.equals(node.peerId)) return

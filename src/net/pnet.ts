@@ -15,8 +15,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { byteStream, AbstractMultiaddrConnection, type SendResult } from '@libp2p/utils'
-import xsalsa20 from 'xsalsa20'
 import type { AbortOptions, ConnectionProtector, MessageStream, MultiaddrConnection } from '@libp2p/interface'
+import { XSalsa20Stream } from './xsalsa20-stream.js'
 
 const NONCE_BYTES = 24
 const KEY_BYTES = 32
@@ -30,8 +30,6 @@ export class WrongNetworkKeyError extends Error {
 /** the list of bytes the base class hands to `sendData` (its own uint8arraylist version) */
 type Outgoing = Parameters<AbstractMultiaddrConnection['sendData']>[0]
 
-interface XorStream { update: (input: Uint8Array) => Uint8Array, finalize: () => void }
-
 /** true when `a` and `b` agree on their common length */
 function agree (a: Uint8Array, b: Uint8Array): boolean {
   const n = Math.min(a.length, b.length)
@@ -42,39 +40,51 @@ function agree (a: Uint8Array, b: Uint8Array): boolean {
 /**
  * The protected connection: XSalsa20 both ways, and the first {@link MULTISTREAM_HEADER}.length
  * bytes that arrive must decrypt to that header, or the connection is reset.
+ *
+ * The raw socket's events are handled outside any promise chain, so whatever throws while
+ * handling them (the cipher, a listener of ours) would reach the process: each handler
+ * catches, and the fault closes this connection only.
  */
 class TeamNetworkConnection extends AbstractMultiaddrConnection {
-  private readonly inbound: XorStream
-  private readonly outbound: XorStream
+  private readonly inbound: XSalsa20Stream
+  private readonly outbound: XSalsa20Stream
   /** how many bytes of the expected header have been checked so far */
   private checked = 0
-  /** the ciphers' state was returned to the xsalsa20 module (its WASM slots are reused) */
+  /** the raw connection closed: nothing more is read or written */
   private finished = false
 
   constructor (private readonly raw: MultiaddrConnection, key: Uint8Array, localNonce: Uint8Array, remoteNonce: Uint8Array) {
     super({ remoteAddr: raw.remoteAddr, direction: raw.direction, log: raw.log.newScope('team-pnet') })
-    this.inbound = xsalsa20(remoteNonce, key)
-    this.outbound = xsalsa20(localNonce, key)
+    this.inbound = new XSalsa20Stream(key, remoteNonce)
+    this.outbound = new XSalsa20Stream(key, localNonce)
     raw.addEventListener('message', evt => {
-      const data = evt.data
-      if (data instanceof Uint8Array) this.receive(data)
-      else for (const buf of data) this.receive(buf)
+      this.guard(() => {
+        const data = evt.data
+        if (data instanceof Uint8Array) this.receive(data)
+        else for (const buf of data) this.receive(buf)
+      })
     })
-    raw.addEventListener('drain', () => { this.onMuxerDrain() })
+    raw.addEventListener('drain', () => { this.guard(() => { this.onMuxerDrain() }) })
     raw.addEventListener('close', evt => {
-      this.finish()
-      if (evt.error == null) this.onTransportClosed()
-      else if (evt.local === true) this.abort(evt.error)
-      else this.onRemoteReset()
+      this.finished = true
+      this.guard(() => {
+        if (evt.error == null) this.onTransportClosed()
+        else if (evt.local === true) this.abort(evt.error)
+        else this.onRemoteReset()
+      })
     })
   }
 
-  /** without this, each connection would keep its 64-byte cipher slot in the WASM memory */
-  private finish (): void {
-    if (this.finished) return
-    this.finished = true
-    this.inbound.finalize()
-    this.outbound.finalize()
+  /** runs `fn`; a throw resets this connection (both layers) instead of reaching the process */
+  private guard (fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err))
+      this.log.error('closing %a after an error on its path: %e', this.remoteAddr, e)
+      try { this.raw.abort(e) } catch {}
+      try { if (this.status === 'open') this.abort(e) } catch {}
+    }
   }
 
   private receive (cipher: Uint8Array): void {
@@ -99,7 +109,11 @@ class TeamNetworkConnection extends AbstractMultiaddrConnection {
 
   sendData (data: Outgoing): SendResult {
     if (this.finished) throw new Error('the connection is closed')
-    return { sentBytes: data.byteLength, canSendMore: this.raw.send(this.outbound.update(data.subarray())) }
+    let canSendMore = false
+    // a throw here would abort this connection and go on up into whoever wrote (the muxer);
+    // the guard resets the connection and tells the writer to wait, which the close ends
+    this.guard(() => { canSendMore = this.raw.send(this.outbound.update(data.subarray())) })
+    return { sentBytes: data.byteLength, canSendMore }
   }
 
   sendReset (err: Error): void { this.raw.abort(err) }

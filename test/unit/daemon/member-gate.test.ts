@@ -55,15 +55,28 @@ describe('MemberGate', () => {
     expect(gate.pending).toBe(0)
   })
 
-  it('the inbound middleware lets this daemon\'s own streams out at once and holds the peer\'s', async () => {
-    const gate = new MemberGate(() => false, 10_000)
-    const ours = run(gate.inbound, stream('outbound'), conn('bob'))
-    const theirs = run(gate.inbound, stream('inbound'), conn('bob'))
+  it('the gossip middleware refuses this daemon\'s own streams to an unproven peer at once, holds the peer\'s, and tells who is verified', async () => {
+    const verified = new Set<string>()
+    const gate = new MemberGate(p => verified.has(p), 10_000)
+    const told: string[] = []
+    gate.onVerified(peer => { told.push(peer) })
+    const ours = run(gate.gossip, stream('outbound'), conn('bob'))
+    const theirs = run(gate.gossip, stream('inbound'), conn('bob'))
     await ours.done
-    expect(ours.outcome()).toBe(true)
+    expect(ours.outcome()).toBeInstanceOf(NotAMemberError)
     expect(theirs.outcome()).toBeUndefined()
-    gate.refuse('bob', 'disconnected')
+    verified.add('bob')
+    gate.verified('bob')
     await theirs.done
-    expect((theirs.outcome() as Error).message).toBe('disconnected')
+    expect(theirs.outcome()).toBe(true)
+    expect(told).toEqual(['bob'])
+    const again = run(gate.gossip, stream('outbound'), conn('bob'))
+    await again.done
+    expect(again.outcome()).toBe(true)
+
+    const carol = run(gate.gossip, stream('inbound'), conn('carol'))
+    gate.refuse('carol', 'disconnected')
+    await carol.done
+    expect((carol.outcome() as Error).message).toBe('disconnected')
   })
 })

@@ -18,6 +18,25 @@ async function carry (a: MessageStream, b: MessageStream, bytes: Uint8Array): Pr
   return got.subarray()
 }
 
+/** like `carry`, on the connections' own events: no reader or writer left attached afterwards */
+async function pass (a: MessageStream, b: MessageStream, bytes: Uint8Array): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  let got = 0
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`${got} of ${bytes.length} bytes arrived`)) }, 5_000)
+    const onMessage = (evt: { data: Uint8Array | { subarray: () => Uint8Array } }): void => {
+      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray()
+      parts.push(data)
+      got += data.byteLength
+      if (got >= bytes.length) { clearTimeout(timer); b.removeEventListener('message', onMessage); resolve() }
+    }
+    b.addEventListener('message', onMessage)
+  })
+  if (!a.send(bytes)) await a.onDrain({ signal: AbortSignal.timeout(5_000) })
+  await done
+  return Buffer.concat(parts)
+}
+
 describe('the team network protector (pnet v1)', () => {
   it.each([
     ['ours ↔ ours', ours, ours],
@@ -49,6 +68,36 @@ describe('the team network protector (pnet v1)', () => {
     const closed = new Promise<Error | undefined>(resolve => { l.addEventListener('close', evt => { resolve(evt.error) }) })
     byteStream(d).write(MULTISTREAM_HEADER).catch(() => {})
     expect((await closed)?.name).toBe('WrongNetworkKeyError')
+  })
+
+  // issue 12 item 1: the WASM cipher grew its memory under a ~1 MB write, which detached the
+  // views it kept; the connection's close then threw in an event listener and took the process down
+  it('writes of 1 MiB and 8 MiB, then a close from either side, throw nowhere and keep every byte', async () => {
+    const uncaught: unknown[] = []
+    const onUncaught = (err: unknown): void => { uncaught.push(err) }
+    process.on('uncaughtException', onUncaught)
+    try {
+      for (const closer of ['dialer', 'listener'] as const) {
+        const [outbound, inbound] = multiaddrConnectionPair()
+        const [d, l] = await Promise.all([ours().protect(outbound), ours().protect(inbound)])
+        const errors: unknown[] = []
+        for (const s of [d, l]) s.addEventListener('close', evt => { if (evt.error != null) errors.push(evt.error) })
+        expect(Buffer.from(await pass(d, l, MULTISTREAM_HEADER)).equals(MULTISTREAM_HEADER)).toBe(true)
+        expect(Buffer.from(await pass(l, d, MULTISTREAM_HEADER)).equals(MULTISTREAM_HEADER)).toBe(true)
+        for (const size of [1024 * 1024, 8 * 1024 * 1024]) {
+          const big = randomBytes(size)
+          expect(Buffer.from(await pass(d, l, big)).equals(big)).toBe(true)
+          expect(Buffer.from(await pass(l, d, big)).equals(big)).toBe(true)
+        }
+        const side = closer === 'dialer' ? outbound : inbound
+        side.abort(new Error('the peer went away'))
+        await new Promise(resolve => setTimeout(resolve, 50))
+        expect(errors.map(e => (e as Error).message).join()).not.toMatch(/detached|Memory/)
+      }
+    } finally {
+      process.off('uncaughtException', onUncaught)
+    }
+    expect(uncaught).toEqual([])
   })
 
   it('a key of the wrong length is refused when configured', () => {
