@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Redialer, backoffDelay } from '../../../src/daemon/redialer.js'
+import { FAST_REDIAL_FOR_MS, FAST_REDIAL_MAX_MS, Redialer, backoffDelay, memberRedialDelay, refusedDial } from '../../../src/daemon/redialer.js'
 
 describe('redial backoff', () => {
   afterEach(() => { vi.useRealTimers() })
@@ -35,5 +35,87 @@ describe('redial backoff', () => {
     const gaps = attempts.slice(1).map((t, i) => t - attempts[i])
     expect(gaps[1]).toBeGreaterThan(gaps[0])
     expect(gaps[2]).toBeGreaterThan(gaps[1])
+  })
+})
+
+describe('redialing a lost member', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  /** a redialer whose dials all fail with `error`; returns the times of the attempts */
+  function failing (presence: 'dead' | 'left', error: Error, hangMs = 0): { r: Redialer, attempts: number[] } {
+    const attempts: number[] = []
+    const r = new Redialer({
+      isConnected: () => false,
+      presence: () => presence,
+      dial: async (_peer, signal) => {
+        attempts.push(Date.now())
+        if (hangMs > 0) {
+          await new Promise((resolve, reject) => {
+            const t = setTimeout(resolve, hangMs)
+            signal.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason) }, { once: true })
+          })
+        }
+        throw error
+      },
+      dialTimeoutMs: 2_000
+    })
+    return { r, attempts }
+  }
+
+  it('a member declared dead is redialed at least every half second, however many dials failed', async () => {
+    vi.useFakeTimers()
+    const { r, attempts } = failing('dead', new Error('connection error 10.0.0.2:4801: Connection timeout after 1500ms'))
+    r.start()
+    r.connected('peer-a')
+    r.want('peer-a', { soon: false })
+    await vi.advanceTimersByTimeAsync(120_000)
+    r.stop()
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i])
+    expect(attempts.length).toBeGreaterThan(200)
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(FAST_REDIAL_MAX_MS)
+  })
+
+  it('a dial that hangs is cut at the dial timeout and tried again', async () => {
+    vi.useFakeTimers()
+    const { r, attempts } = failing('dead', new Error('unreachable'), 60_000)
+    r.start()
+    r.connected('peer-a')
+    r.want('peer-a', { soon: true })
+    await vi.advanceTimersByTimeAsync(30_000)
+    r.stop()
+    expect(attempts.length).toBeGreaterThanOrEqual(10)
+  })
+
+  it('a member that left, or whose host refuses the dial, backs off to long gaps', async () => {
+    vi.useFakeTimers()
+    for (const { presence, error } of [
+      { presence: 'left' as const, error: new Error('connection error: Connection timeout after 1500ms') },
+      { presence: 'dead' as const, error: new Error('connection error 10.0.0.2:4801: connect ECONNREFUSED 10.0.0.2:4801') }
+    ]) {
+      const { r, attempts } = failing(presence, error)
+      r.start()
+      r.connected('peer-a')
+      r.want('peer-a', { soon: false })
+      await vi.advanceTimersByTimeAsync(120_000)
+      r.stop()
+      const gaps = attempts.slice(1).map((t, i) => t - attempts[i])
+      expect(attempts.length, presence).toBeLessThan(15)
+      expect(Math.max(...gaps), presence).toBeGreaterThan(20_000)
+    }
+  })
+
+  it('the delay cap is 0.5 s for the first 5 minutes, then 1/600 of the time gone, up to the maximum', () => {
+    expect(memberRedialDelay(1, 1_000, 500, 60_000, 1)).toBe(FAST_REDIAL_MAX_MS)
+    expect(memberRedialDelay(30, FAST_REDIAL_FOR_MS, 500, 60_000, 1)).toBe(FAST_REDIAL_MAX_MS)
+    expect(memberRedialDelay(30, FAST_REDIAL_FOR_MS, 500, 60_000, 0)).toBe(FAST_REDIAL_MAX_MS / 2)
+    expect(memberRedialDelay(30, 60 * 60_000, 500, 60_000, 1)).toBe(6_000)
+    expect(memberRedialDelay(30, 24 * 60 * 60_000, 500, 60_000, 1)).toBe(60_000)
+  })
+
+  it('tells a refused dial from an unreachable one', () => {
+    expect(refusedDial(new Error('connect ECONNREFUSED 127.0.0.1:4801'))).toBe(true)
+    expect(refusedDial(new AggregateError([new Error('connect ECONNREFUSED a'), new Error('connect ECONNREFUSED b')]))).toBe(true)
+    expect(refusedDial(new AggregateError([new Error('connect ECONNREFUSED a'), new Error('Connection timeout after 1500ms')]))).toBe(false)
+    expect(refusedDial(new Error('Connection timeout after 1500ms'))).toBe(false)
   })
 })
