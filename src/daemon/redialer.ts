@@ -99,10 +99,12 @@ export class Redialer {
   private readonly min: number
   private readonly max: number
   private scheduled = false
+  private readonly concurrency: number
 
   constructor (private readonly init: RedialerInit) {
     this.min = init.minBackoffMs ?? 500
     this.max = init.maxBackoffMs ?? 60_000
+    this.concurrency = init.concurrency ?? 16
   }
 
   start (): void {
@@ -168,7 +170,12 @@ export class Redialer {
     if (this.controller == null) return
     const now = Date.now()
     let next = now + (this.init.tickMs ?? 30_000)
-    for (const t of this.targets.values()) if (!t.inFlight) next = Math.min(next, t.dueAt)
+    let inFlight = 0
+    for (const t of this.targets.values()) if (t.inFlight) inFlight++
+    // with every dial slot taken, the next dial to end arms the timer again
+    if (inFlight < this.concurrency) {
+      for (const t of this.targets.values()) if (!t.inFlight) next = Math.min(next, t.dueAt)
+    }
     const due = Math.max(now + MIN_WAIT_MS, next)
     if (this.timer != null && Math.abs(due - this.timerAt) < MIN_WAIT_MS) return
     clearTimeout(this.timer)
@@ -196,7 +203,7 @@ export class Redialer {
         continue
       }
       if (t.member && t.downSince == null) t.downSince = now
-      if (inFlight >= (this.init.concurrency ?? 16)) continue
+      if (inFlight >= this.concurrency) continue
       inFlight++
       this.dialOnce(peer, t, controller.signal)
     }

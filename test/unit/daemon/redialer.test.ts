@@ -119,3 +119,29 @@ describe('redialing a lost member', () => {
     expect(refusedDial(new Error('Connection timeout after 1500ms'))).toBe(false)
   })
 })
+
+describe('redialer scheduling', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('with every dial slot taken, waits for a dial to end instead of waking over and over', async () => {
+    vi.useFakeTimers()
+    const pending: Array<() => void> = []
+    let looks = 0
+    const r = new Redialer({
+      concurrency: 1,
+      isConnected: () => { looks++; return false },
+      dial: async () => { await new Promise<void>(resolve => { pending.push(resolve) }) },
+      dialTimeoutMs: 60_000
+    })
+    r.start()
+    r.want('a', { soon: true })
+    r.want('b', { soon: true })
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(pending).toHaveLength(1)
+    expect(looks).toBeLessThan(20)
+    pending[0]()
+    await vi.advanceTimersByTimeAsync(100)
+    expect(pending).toHaveLength(2)
+    r.stop()
+  })
+})
