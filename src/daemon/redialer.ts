@@ -55,6 +55,7 @@ export interface RedialerInit {
 }
 
 interface Target {
+  /** dials since the peer was last verified connected */
   failures: number
   dueAt: number
   inFlight: boolean
@@ -216,8 +217,12 @@ export class Redialer {
     const timeout = setTimeout(() => { dial.abort(new Error('dial timed out')) }, this.init.dialTimeoutMs ?? 10_000)
     const signal = AbortSignal.any([stopped, dial.signal])
     this.init.dial(peer, signal).then(() => {
-      t.failures = 0
-      t.dueAt = Date.now() + this.max
+      // look again after the usual delay: connected, it is parked until lost; a connection
+      // that died before the hello (an upgrade cut short on a busy peer) is dialed again,
+      // not a minute later. It counts as a try until the hello succeeds (`connected`), so
+      // a peer that connects but is never verified still backs off.
+      t.failures++
+      t.dueAt = Date.now() + this.delay(peer, t)
     }, err => {
       t.failures++
       t.refused = refusedDial(err)

@@ -145,3 +145,39 @@ describe('redialer scheduling', () => {
     r.stop()
   })
 })
+
+describe('a dial that connects but does not stay', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('a lost member whose new connection dies before the hello is dialed again within a second', async () => {
+    vi.useFakeTimers()
+    const attempts: number[] = []
+    const r = new Redialer({
+      isConnected: () => false,
+      presence: () => 'dead',
+      // the dial succeeds, but the connection is gone before anyone looks
+      dial: async () => { attempts.push(Date.now()) }
+    })
+    r.start()
+    r.connected('peer-a')
+    r.want('peer-a', { soon: true })
+    await vi.advanceTimersByTimeAsync(5_000)
+    r.stop()
+    expect(attempts.length).toBeGreaterThanOrEqual(5)
+  })
+})
+
+describe('a peer that connects but is never verified', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('backs off like a failing one', async () => {
+    vi.useFakeTimers()
+    const attempts: number[] = []
+    const r = new Redialer({ isConnected: () => false, dial: async () => { attempts.push(Date.now()) } })
+    r.start()
+    r.want('stranger', { soon: true })
+    await vi.advanceTimersByTimeAsync(120_000)
+    r.stop()
+    expect(attempts.length).toBeLessThan(15)
+  })
+})
