@@ -11,12 +11,8 @@ import { loadOrCreateIdentity } from '../identity/index.js'
 import { defaultConfig, envLayer, mergeConfig, validateLayer, type ConfigLayer, type PairedConfig } from './config.js'
 import { rememberName } from './config-file.js'
 import { Daemon } from './daemon.js'
-<<<<<<< HEAD
 import { DAEMON_UMASK, homePaths, secureHome } from './home.js'
-=======
-import { homePaths } from './home.js'
 import { installFatalHandlers } from './fatal.js'
->>>>>>> h/net
 
 export { Daemon } from './daemon.js'
 export type { DaemonInit } from './daemon.js'

@@ -94,7 +94,8 @@ export class TeamSession {
   constructor (private readonly init: SessionInit) {
     this.redialer = new Redialer({
       dial: async (peer, signal) => { await this.requireNode().dial(peerIdFromString(peer), { signal }) },
-      isConnected: peer => this.isConnected(peer)
+      isConnected: peer => this.isConnected(peer),
+      presence: peer => this.presence?.state(peer)
     })
     this.membership = new Membership({
       node: () => this.node,

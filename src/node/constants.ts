@@ -40,6 +40,14 @@ export const INVALID_MESSAGE_DECAY = 0.99
 /** gossipsub's default decay of its behaviour penalty (broken IWANT promises, early re-GRAFT), per second */
 export const BEHAVIOUR_PENALTY_DECAY = 0.2
 
+/**
+ * an outbound TCP connect gives up after this (Node's default is the OS's, ~2 min of SYN
+ * retries): long enough for one SYN retransmission (at 1 s) and a slow link, short enough
+ * that a redial stuck on a SYN dropped by a partition does not delay the next try, which
+ * then sees a heal within ~1.5 s (src/daemon/redialer.ts)
+ */
+export const TCP_CONNECT_TIMEOUT_MS = 1_500
+
 /** libp2p's connection monitor pings each connection this often (its default: 10 s) */
 export const CONNECTION_PING_INTERVAL_MS = 60_000
 

@@ -23,6 +23,7 @@ import { DEFAULT_PROBE_TIMEOUT_MS } from './constants.js'
 import { FailureDetector, type PeerState, type Transition } from './failure-detector.js'
 import { heartbeatInterval } from './interval.js'
 import { PEER_TAG_LENGTH, needsRelay, peerTag } from './relay.js'
+import { StaleConnections } from './stale-connections.js'
 
 const log = logger('paired:presence')
 
@@ -139,9 +140,12 @@ export interface PresenceInit {
 
 export class PresenceService {
   readonly detector: FailureDetector
+  /** hangs up on members declared dead, and on the silent connections of those that come back */
+  private readonly stale: StaleConnections
   private readonly capacities = new Map<string, Capacity>()
   private readonly lastSeq = new Map<string, number>()
-  private readonly probing = new Set<string>()
+  /** the probe in flight per peer (a token: a newer probe supersedes it) */
+  private readonly probes = new Map<string, object>()
   private seq = Date.now() * 1000
   private topic = ''
   private timer?: ReturnType<typeof setTimeout>
@@ -159,6 +163,13 @@ export class PresenceService {
 
   constructor (private readonly init: PresenceInit) {
     this.detector = new FailureDetector({ heartbeatIntervalMs: this.intervalMs() })
+    this.stale = new StaleConnections({
+      node: init.node,
+      state: peer => this.detector.state(peer),
+      // a suspect or dead member is back on a new connection: a ping over it shows it at
+      // once, without waiting for gossipsub's streams and the member's next heartbeat
+      onReturn: peer => { if (this.started) void this.probe(peer, { again: true }) }
+    })
   }
 
   intervalMs (): number {
@@ -178,6 +189,7 @@ export class PresenceService {
     node.services.pubsub.subscribe(this.topic)
     node.addEventListener('peer:disconnect', this.onDisconnect)
     node.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.stale.start()
     this.nextBeatAt = 0
     this.schedule()
   }
@@ -191,6 +203,7 @@ export class PresenceService {
     this.timerAt = Infinity
     this.init.node.removeEventListener('peer:disconnect', this.onDisconnect)
     this.init.node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    this.stale.stop()
     if (options.announce) {
       await this.publish('left')
       await new Promise(resolve => setTimeout(resolve, options.waitMs ?? 100))
@@ -232,24 +245,33 @@ export class PresenceService {
   }
 
   private transition (t: Transition): void {
+    this.stale.onTransition(t)
     this.init.onTransition(t)
     if (t.to === 'suspect') void this.probe(t.peer)
     // a new suspect has a deadline of its own, maybe sooner than the armed timer
     this.schedule()
   }
 
-  private async probe (peer: string): Promise<void> {
-    if (this.probing.has(peer)) return
-    this.probing.add(peer)
+  /**
+   * Ping `peer` and report the outcome to the detector. One probe per peer at a time,
+   * except `again`: a member back on a new connection is probed over it at once, and an
+   * older probe still waiting on the connection that went silent no longer counts (its
+   * failure would declare dead a member that just proved it is back).
+   */
+  private async probe (peer: string, options: { again: boolean } = { again: false }): Promise<void> {
+    const current = this.probes.get(peer)
+    if (current != null && !options.again) return
+    const mine = {}
+    this.probes.set(peer, mine)
     let ok = false
     try {
       await this.init.node.services.ping.ping(peerIdFromString(peer), { signal: AbortSignal.timeout(DEFAULT_PROBE_TIMEOUT_MS) })
       ok = true
     } catch (err) {
       log('probe of %s failed: %s', peer, (err as Error).message)
-    } finally {
-      this.probing.delete(peer)
     }
+    if (this.probes.get(peer) !== mine) return
+    this.probes.delete(peer)
     if (!this.started) return
     const t = this.detector.recordProbe(peer, ok, performance.now())
     if (t != null) this.transition(t)

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Redialer, backoffDelay } from '../../../src/daemon/redialer.js'
+import { FAST_REDIAL_FOR_MS, FAST_REDIAL_MAX_MS, Redialer, backoffDelay, memberRedialDelay, refusedDial } from '../../../src/daemon/redialer.js'
 
 describe('redial backoff', () => {
   afterEach(() => { vi.useRealTimers() })
@@ -35,5 +35,149 @@ describe('redial backoff', () => {
     const gaps = attempts.slice(1).map((t, i) => t - attempts[i])
     expect(gaps[1]).toBeGreaterThan(gaps[0])
     expect(gaps[2]).toBeGreaterThan(gaps[1])
+  })
+})
+
+describe('redialing a lost member', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  /** a redialer whose dials all fail with `error`; returns the times of the attempts */
+  function failing (presence: 'dead' | 'left', error: Error, hangMs = 0): { r: Redialer, attempts: number[] } {
+    const attempts: number[] = []
+    const r = new Redialer({
+      isConnected: () => false,
+      presence: () => presence,
+      dial: async (_peer, signal) => {
+        attempts.push(Date.now())
+        if (hangMs > 0) {
+          await new Promise((resolve, reject) => {
+            const t = setTimeout(resolve, hangMs)
+            signal.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason) }, { once: true })
+          })
+        }
+        throw error
+      },
+      dialTimeoutMs: 2_000
+    })
+    return { r, attempts }
+  }
+
+  it('a member declared dead is redialed at least every half second, however many dials failed', async () => {
+    vi.useFakeTimers()
+    const { r, attempts } = failing('dead', new Error('connection error 10.0.0.2:4801: Connection timeout after 1500ms'))
+    r.start()
+    r.connected('peer-a')
+    r.want('peer-a', { soon: false })
+    await vi.advanceTimersByTimeAsync(120_000)
+    r.stop()
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i])
+    expect(attempts.length).toBeGreaterThan(200)
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(FAST_REDIAL_MAX_MS)
+  })
+
+  it('a dial that hangs is cut at the dial timeout and tried again', async () => {
+    vi.useFakeTimers()
+    const { r, attempts } = failing('dead', new Error('unreachable'), 60_000)
+    r.start()
+    r.connected('peer-a')
+    r.want('peer-a', { soon: true })
+    await vi.advanceTimersByTimeAsync(30_000)
+    r.stop()
+    expect(attempts.length).toBeGreaterThanOrEqual(10)
+  })
+
+  it('a member that left, or whose host refuses the dial, backs off to long gaps', async () => {
+    vi.useFakeTimers()
+    for (const { presence, error } of [
+      { presence: 'left' as const, error: new Error('connection error: Connection timeout after 1500ms') },
+      { presence: 'dead' as const, error: new Error('connection error 10.0.0.2:4801: connect ECONNREFUSED 10.0.0.2:4801') }
+    ]) {
+      const { r, attempts } = failing(presence, error)
+      r.start()
+      r.connected('peer-a')
+      r.want('peer-a', { soon: false })
+      await vi.advanceTimersByTimeAsync(120_000)
+      r.stop()
+      const gaps = attempts.slice(1).map((t, i) => t - attempts[i])
+      expect(attempts.length, presence).toBeLessThan(15)
+      expect(Math.max(...gaps), presence).toBeGreaterThan(20_000)
+    }
+  })
+
+  it('the delay cap is 0.5 s for the first 5 minutes, then 1/600 of the time gone, up to the maximum', () => {
+    expect(memberRedialDelay(1, 1_000, 500, 60_000, 1)).toBe(FAST_REDIAL_MAX_MS)
+    expect(memberRedialDelay(30, FAST_REDIAL_FOR_MS, 500, 60_000, 1)).toBe(FAST_REDIAL_MAX_MS)
+    expect(memberRedialDelay(30, FAST_REDIAL_FOR_MS, 500, 60_000, 0)).toBe(FAST_REDIAL_MAX_MS / 2)
+    expect(memberRedialDelay(30, 60 * 60_000, 500, 60_000, 1)).toBe(6_000)
+    expect(memberRedialDelay(30, 24 * 60 * 60_000, 500, 60_000, 1)).toBe(60_000)
+  })
+
+  it('tells a refused dial from an unreachable one', () => {
+    expect(refusedDial(new Error('connect ECONNREFUSED 127.0.0.1:4801'))).toBe(true)
+    expect(refusedDial(new AggregateError([new Error('connect ECONNREFUSED a'), new Error('connect ECONNREFUSED b')]))).toBe(true)
+    expect(refusedDial(new AggregateError([new Error('connect ECONNREFUSED a'), new Error('Connection timeout after 1500ms')]))).toBe(false)
+    expect(refusedDial(new Error('Connection timeout after 1500ms'))).toBe(false)
+  })
+})
+
+describe('redialer scheduling', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('with every dial slot taken, waits for a dial to end instead of waking over and over', async () => {
+    vi.useFakeTimers()
+    const pending: Array<() => void> = []
+    let looks = 0
+    const r = new Redialer({
+      concurrency: 1,
+      isConnected: () => { looks++; return false },
+      dial: async () => { await new Promise<void>(resolve => { pending.push(resolve) }) },
+      dialTimeoutMs: 60_000
+    })
+    r.start()
+    r.want('a', { soon: true })
+    r.want('b', { soon: true })
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(pending).toHaveLength(1)
+    expect(looks).toBeLessThan(20)
+    pending[0]()
+    await vi.advanceTimersByTimeAsync(100)
+    expect(pending).toHaveLength(2)
+    r.stop()
+  })
+})
+
+describe('a dial that connects but does not stay', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('a lost member whose new connection dies before the hello is dialed again within a second', async () => {
+    vi.useFakeTimers()
+    const attempts: number[] = []
+    const r = new Redialer({
+      isConnected: () => false,
+      presence: () => 'dead',
+      // the dial succeeds, but the connection is gone before anyone looks
+      dial: async () => { attempts.push(Date.now()) }
+    })
+    r.start()
+    r.connected('peer-a')
+    r.want('peer-a', { soon: true })
+    await vi.advanceTimersByTimeAsync(5_000)
+    r.stop()
+    expect(attempts.length).toBeGreaterThanOrEqual(5)
+  })
+})
+
+describe('a peer that connects but is never verified', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('backs off like a failing one', async () => {
+    vi.useFakeTimers()
+    const attempts: number[] = []
+    const r = new Redialer({ isConnected: () => false, dial: async () => { attempts.push(Date.now()) } })
+    r.start()
+    r.want('stranger', { soon: true })
+    await vi.advanceTimersByTimeAsync(120_000)
+    r.stop()
+    expect(attempts.length).toBeLessThan(15)
   })
 })
