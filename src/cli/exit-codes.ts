@@ -8,6 +8,8 @@ export const EXIT_USAGE = 2
 export const EXIT_NO_DAEMON = 3
 export const EXIT_NOT_FOUND = 4
 export const EXIT_TASK_FAILED = 5
+/** a write or submit on a daemon an admin removed from its team */
+export const EXIT_REMOVED = 6
 
 const BY_NAME: Readonly<Record<string, number>> = {
   UsageError: EXIT_USAGE,
@@ -17,10 +19,12 @@ const BY_NAME: Readonly<Record<string, number>> = {
   InvalidInviteError: EXIT_USAGE,
   InviteUsedError: EXIT_USAGE,
   WrongTeamError: EXIT_USAGE,
+  StaleInviteError: EXIT_USAGE,
   ValueTooLargeError: EXIT_USAGE,
   DaemonNotRunningError: EXIT_NO_DAEMON,
   NotFoundError: EXIT_NOT_FOUND,
-  TaskFailedError: EXIT_TASK_FAILED
+  TaskFailedError: EXIT_TASK_FAILED,
+  RemovedFromTeamError: EXIT_REMOVED
 }
 
 export function exitCodeFor (err: unknown): number {

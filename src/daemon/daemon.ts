@@ -22,8 +22,10 @@ import { homePaths, type HomePaths } from './home.js'
 import { HomeLock } from './lock.js'
 import { Departures, signDeparture, signRemoval, signRevocation } from './departures.js'
 import { newRotation, verifyRotation, type KeyRotation } from './rekey.js'
+import { handOut } from './rotation.js'
 import { TeamSession, type HelloOutcome } from './session.js'
 import { readTeamFile, writeTeamFile, type TeamFile } from './team-file.js'
+import { checkRejoin, removedDoc, removedError } from './standing.js'
 
 /** how long `team join` waits for a member to admit us */
 export const JOIN_TIMEOUT_MS = 20_000
@@ -114,7 +116,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       let file = await readTeamFile(this.paths.team)
       if (file == null) {
         file = this.personalTeam()
-        await writeTeamFile(this.paths.team, file)
+        await this.saveTeamFile(file)
       }
       await this.enterTeam(file)
       const token = await ensureApiToken(this.paths.apiToken)
@@ -172,6 +174,15 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     return { v: 1, team, cert: founderCert, teamSeed: b64url(teamSeed) }
   }
 
+  private teamFileWrites: Promise<void> = Promise.resolve()
+
+  /** writes `team.json`, one write at a time (a join and a key rotation may overlap) */
+  private async saveTeamFile (file: TeamFile): Promise<void> {
+    const write = this.teamFileWrites.then(async () => { await writeTeamFile(this.paths.team, file) })
+    this.teamFileWrites = write.catch(() => {})
+    await write
+  }
+
   private requireSigner (): Signer {
     if (this.signer == null) throw new Error('the daemon is not started')
     return this.signer
@@ -217,6 +228,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       emit: e => { this.emit(e) },
       onRekey: async (rotation, from) => await this.onRekey(rotation, from),
       hasListeners: () => this.listeners.size > 0,
+      onShutOut: () => { if (this.session === session) void this.team().then(doc => { this.emit({ type: 'team:changed', data: doc }) }, () => {}) },
       line: t => { this.line(t) }
     })
     await session.start()
@@ -264,7 +276,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       peerId: this.peerId,
       name: this.init.config.name,
       version: this.version,
-      team: file != null ? { teamId: file.team.teamId, name: file.team.name, role: file.cert.role } : null,
+      team: file != null ? { teamId: file.team.teamId, name: file.team.name, role: file.cert.role, ...this.removedField() } : null,
       addresses: session.node?.getMultiaddrs().map(a => a.toString()) ?? [],
       connectedPeers: connected.length,
       members: members.length,
@@ -282,10 +294,21 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     return state
   }
 
-  async kvSet (writes: KvWrite[]): Promise<KvEntryDoc[]> { return await this.requireState().kvSet(writes) }
+  /** throws `RemovedFromTeamError` when an admin removed this daemon from its team */
+  private requireInTeam (): void {
+    const s = this.session?.shutOutBy
+    if (s != null) throw removedError(s)
+  }
+
+  private removedField (): { removed?: ReturnType<typeof removedDoc> } {
+    const s = this.session?.shutOutBy
+    return s != null ? { removed: removedDoc(s) } : {}
+  }
+
+  async kvSet (writes: KvWrite[]): Promise<KvEntryDoc[]> { this.requireInTeam(); return await this.requireState().kvSet(writes) }
   async kvGet (key: string): Promise<KvEntryDoc> { return await this.requireState().kvGet(key) }
   async kvList (prefix: string): Promise<KvEntryDoc[]> { return await this.requireState().kvList(prefix) }
-  async kvDel (key: string): Promise<{ key: string, deleted: boolean }> { return await this.requireState().kvDel(key) }
+  async kvDel (key: string): Promise<{ key: string, deleted: boolean }> { this.requireInTeam(); return await this.requireState().kvDel(key) }
 
   // --- TaskControl: agent tasks ---------------------------------------------------------
 
@@ -295,11 +318,11 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     return tasks
   }
 
-  async taskSubmit (spec: TaskSubmit): Promise<TaskDoc> { return await this.requireTasks().taskSubmit(spec) }
-  async taskSubmitMany (specs: TaskSubmit[]): Promise<Array<{ taskId: string }>> { return await this.requireTasks().taskSubmitMany(specs) }
+  async taskSubmit (spec: TaskSubmit): Promise<TaskDoc> { this.requireInTeam(); return await this.requireTasks().taskSubmit(spec) }
+  async taskSubmitMany (specs: TaskSubmit[]): Promise<Array<{ taskId: string }>> { this.requireInTeam(); return await this.requireTasks().taskSubmitMany(specs) }
   async taskList (filter: { state?: TaskStateName, limit?: number }): Promise<TaskSummaryDoc[]> { return await this.requireTasks().taskList(filter) }
   async taskGet (taskId: string): Promise<TaskDoc> { return await this.requireTasks().taskGet(taskId) }
-  async taskCancel (taskId: string): Promise<TaskDoc> { return await this.requireTasks().taskCancel(taskId) }
+  async taskCancel (taskId: string): Promise<TaskDoc> { this.requireInTeam(); return await this.requireTasks().taskCancel(taskId) }
   async taskExplain (taskId: string): Promise<TaskExplainDoc> { return await this.requireTasks().taskExplain(taskId) }
   async taskLogs (taskId: string): Promise<TaskLogsDoc> { return await this.requireTasks().taskLogs(taskId) }
   async taskVerify (taskId: string): Promise<TaskVerifyDoc> { return await this.requireTasks().taskVerify(taskId) }
@@ -405,7 +428,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     const file = this.teamFile
     const session = this.requireSession()
     if (file == null) throw new Error('the daemon is not started')
-    return { teamId: file.team.teamId, name: file.team.name, role: file.cert.role, members: session.currentMembers().length }
+    return { teamId: file.team.teamId, name: file.team.name, role: file.cert.role, members: session.currentMembers().length, ...this.removedField() }
   }
 
   async teamMembers (): Promise<MemberDoc[]> {
@@ -423,7 +446,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     if (typeof name !== 'string' || name.trim() === '' || name.length > 64) throw new InvalidArgumentError('a team name has 1 to 64 characters')
     const { team, teamSeed, founderCert } = createTeam({ name: name.trim(), founder: this.requireSigner(), founderName: this.init.config.name, now: Date.now() })
     const file: TeamFile = { v: 1, team, cert: founderCert, teamSeed: b64url(teamSeed) }
-    await writeTeamFile(this.paths.team, file)
+    await this.saveTeamFile(file)
     await this.enterTeam(file)
     this.line(`created team ${team.name} (${team.teamId})`)
     this.emit({ type: 'team:changed', data: await this.team() })
@@ -473,18 +496,31 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     checkInvite(token, now)
     const previous = this.teamFile
     if (previous == null) throw new Error('the daemon is not started')
-    if (token.team.teamId === previous.team.teamId) {
+    // a daemon an admin removed may come back to that team, with a newer invite
+    if (token.team.teamId === previous.team.teamId && this.session?.shutOutBy == null) {
       throw new InvalidArgumentError(`this daemon is already a member of team ${previous.team.name} (${previous.team.teamId})`)
     }
     const cert = acceptInvite({ token, signer: this.requireSigner(), name: this.init.config.name, now })
     const next: TeamFile = { v: 1, team: token.team, cert }
+    // what this daemon remembers of that team (it left it, or was removed) may already say
+    // that the invite cannot admit it: refuse before changing anything
+    const known = await this.loadRoster(next)
+    checkRejoin(cert, { roster: known, departures: await this.loadDepartures(next, known), team: token.team })
     const session = await this.enterTeam(next)
-    const outcome = await this.awaitAdmission(session, token.addrs, options?.signal)
+    let outcome = await this.awaitAdmission(session, token.addrs, options?.signal)
+    // a member's welcome carries its roster and departures: count ourselves only if they do
+    if (outcome.ok && this.session === session && !session.isMember(this.peerId)) {
+      outcome = { ok: false, error: new InvalidArgumentError(`the team does not count this daemon as a member: ${session.notMemberReason(this.peerId)}`) }
+    }
     if (!outcome.ok) {
       await this.enterTeam(previous)
       throw outcome.error
     }
-    await writeTeamFile(this.paths.team, next)
+    // a key rotation that arrived since the admission is in this.teamFile already
+    const joined = this.teamFile?.team.teamId === next.team.teamId ? this.teamFile : next
+    await this.saveTeamFile(joined)
+    // remember which invite admitted us, so a later rejoin through it is refused here at once
+    await this.session?.saveRoster()
     this.line(`joined team ${next.team.name} (${next.team.teamId}) as ${cert.role}`)
     this.emit({ type: 'team:changed', data: await this.team() })
     return await this.team()
@@ -493,7 +529,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
   private async awaitAdmission (session: TeamSession, addrs: string[], signal?: AbortSignal): Promise<{ ok: true } | { ok: false, error: Error }> {
     return await new Promise(resolve => {
       const timeout = setTimeout(() => {
-        finish({ ok: false, error: new PeerUnreachableError(`no member of the team answered within ${JOIN_TIMEOUT_MS / 1000} s (tried ${addrs.length > 0 ? addrs.join(', ') : 'mDNS discovery only'})`) })
+        finish({ ok: false, error: new PeerUnreachableError(`no member of the team answered within ${JOIN_TIMEOUT_MS / 1000} s (tried ${addrs.length > 0 ? addrs.join(', ') : 'mDNS discovery only'}); if an admin rotated the network key since the invite was made, ask for a new invite`) })
       }, JOIN_TIMEOUT_MS)
       const onAbort = (): void => { finish({ ok: false, error: new Error('the join was cancelled') }) }
       signal?.addEventListener('abort', onAbort, { once: true })
@@ -548,20 +584,10 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     const file = this.requireAdmin('rotate the network key')
     const session = this.requireSession()
     const rotation = newRotation(file.team.teamId, (file.keyEpoch ?? 0) + 1, this.requireSigner())
-    const others = session.currentMembers().filter(c => c.peerId !== this.peerId)
-    const delivered: string[] = []
-    const missed: string[] = []
-    await Promise.all(others.map(async c => {
-      try {
-        if (!session.isVerified(c.peerId)) throw new Error('not connected')
-        await session.sendRekey(c.peerId, rotation, AbortSignal.timeout(5_000))
-        delivered.push(c.name)
-      } catch {
-        missed.push(c.name)
-      }
-    }))
+    // members admitted while the key goes out get it too (see rotation.ts)
+    const { delivered, missed } = await handOut(session, rotation, { skip: [this.peerId] })
     await this.takeRotation(file, rotation)
-    return { keyEpoch: rotation.keyEpoch, delivered: delivered.sort(), missed: missed.sort() }
+    return { keyEpoch: rotation.keyEpoch, delivered, missed }
   }
 
   /** a member received a rotation: check it, save the key, restart the node with it */
@@ -572,15 +598,20 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     const signer = session.roster.get(rotation.by)
     if (signer?.role !== 'admin' || !session.isMember(rotation.by) || rotation.keyEpoch <= (file.keyEpoch ?? 0)) return false
     this.line(`new network key (epoch ${rotation.keyEpoch}) from admin ${signer.name} via ${from}`)
-    // answer first, then switch: the reply travels on the old key
-    setTimeout(() => { void this.takeRotation(file, rotation).catch(err => { this.line(`could not switch to the new network key: ${(err as Error).message}`) }) }, 100)
+    // answer first, then pass it on to members that only this daemon may have admitted
+    // meanwhile, then switch: the replies travel on the old key
+    setTimeout(() => {
+      void handOut(session, rotation, { skip: [this.peerId, from, rotation.by], timeoutMs: 2_000, maxRounds: 1 })
+        .then(async () => { await this.takeRotation(file, rotation) })
+        .catch(err => { this.line(`could not switch to the new network key: ${(err as Error).message}`) })
+    }, 100)
     return true
   }
 
   private async takeRotation (file: TeamFile, rotation: KeyRotation): Promise<void> {
     if (this.teamFile !== file) return
     const next: TeamFile = { ...file, team: { ...file.team, psk: rotation.psk }, keyEpoch: rotation.keyEpoch }
-    await writeTeamFile(this.paths.team, next)
+    await this.saveTeamFile(next)
     this.teamFile = next
     await this.enterTeam(next)
     this.emit({ type: 'team:changed', data: { teamId: next.team.teamId, keyEpoch: rotation.keyEpoch } })
@@ -591,10 +622,11 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     if (previous != null) {
       const departure = signDeparture(previous.team.teamId, this.requireSigner(), Date.now())
       await this.session?.announceLeave(departure)
-      await this.db?.put(departedKey(previous.team.teamId), [departure]).catch(() => {})
+      // every record of that team stays (removals, revocations), with ours among them
+      await this.db?.put(departedKey(previous.team.teamId), this.session?.departureRecords() ?? [departure]).catch(() => {})
     }
     const file = this.personalTeam()
-    await writeTeamFile(this.paths.team, file)
+    await this.saveTeamFile(file)
     await this.enterTeam(file)
     this.line(`left team ${previous?.team.name ?? ''}; now in personal team ${file.team.name}`)
     this.emit({ type: 'team:changed', data: await this.team() })

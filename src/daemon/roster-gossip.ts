@@ -42,6 +42,8 @@ export interface RosterGossipComponents {
   isConnected: (peer: string) => boolean
   /** `peer` no longer counts: forget that it passed the hello */
   unverify: (peer: string) => void
+  /** a record merged here takes this daemon's own certificate out of the team */
+  onSelfCovered?: () => void
   line: (text: string) => void
   emit: (event: DaemonEvent) => void
 }
@@ -165,6 +167,7 @@ export class RosterGossip {
       if (cert == null || !departures.covers(cert)) continue
       if (peer === selfId) {
         this.components.line(`this daemon is no longer a member of team ${team.name}: ${departures.reason(cert) ?? ''}`)
+        this.components.onSelfCovered?.()
         continue
       }
       if (!this.components.isVerified(peer) && !this.components.isConnected(peer) && !changed.includes(peer)) continue
@@ -182,6 +185,11 @@ export class RosterGossip {
     await this.components.db.put(departedKey(this.components.team.teamId), this.components.departures.toJSON()).catch(err => {
       log('could not store departures: %s', (err as Error).message)
     })
+  }
+
+  /** stores the roster as it is (a joiner's own certificate is in it from the start, never "added") */
+  async saveRoster (): Promise<void> {
+    await this.persistRoster(this.components.roster.members())
   }
 
   /** the roster's whole state (not just current members: see Roster) under one key */

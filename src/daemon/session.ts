@@ -33,8 +33,14 @@ import { checkAdmissible, checkPresented } from './admission.js'
 import { StatusQueries, askStatus } from './status-query.js'
 import { MAX_ROSTER_ENTRIES, RosterGossip } from './roster-gossip.js'
 import { knownPeers, rememberPeer } from './known-peers.js'
+import { describeShutOut, shutOutOf, type ShutOut } from './standing.js'
 
 export type { KnownPeer } from './known-peers.js'
+
+function isCert (value: unknown): value is MemberCertificate {
+  return typeof value === 'object' && value != null && typeof (value as { peerId?: unknown }).peerId === 'string' &&
+    typeof (value as { issuedAt?: unknown }).issuedAt === 'number'
+}
 export type { HelloOutcome }
 
 export interface SessionInit {
@@ -55,6 +61,8 @@ export interface SessionInit {
   onRekey?: (rotation: unknown, from: string) => Promise<boolean>
   /** is anyone listening to events? (skip making those nobody reads) */
   hasListeners: () => boolean
+  /** an admin's record took this daemon out of the team (at start, or learned now) */
+  onShutOut?: (s: ShutOut) => void
   line: (text: string) => void
 }
 
@@ -73,6 +81,8 @@ export class TeamSession {
   private readonly gossip: RosterGossip
   /** peers cut off for abuse: the connection gater refuses them */
   private readonly coolOff = new CoolOff()
+  /** set when an admin removed this daemon: it then dials nobody and takes no connection */
+  private shutOut?: ShutOut
   private readonly onFlood = (peer: string, abusive: boolean): void => {
     this.tasks?.reputation.behaviour(peer, 'flood')
     if (abusive) this.cutOff(peer)
@@ -94,6 +104,8 @@ export class TeamSession {
       onLost: peer => { this.onLost(peer) },
       // a key holder that proved nothing in 10 s may not come straight back
       onDeadline: peer => { this.coolOff.add(peer, Date.now() + HELLO_COOL_OFF_MS) },
+      refusal: (peer, cert) => this.refusalRecords(peer, cert),
+      onRefused: (_peer, records) => { this.gossip.mergeDepartures(records) },
       line: text => { init.line(text) }
     })
     this.gossip = new RosterGossip({
@@ -108,6 +120,7 @@ export class TeamSession {
       isPending: peer => this.helloPending(peer),
       isConnected: peer => this.isConnected(peer),
       unverify: peer => { this.membership.forget(peer) },
+      onSelfCovered: () => { this.checkStanding() },
       line: text => { init.line(text) },
       emit: event => { init.emit(event) }
     })
@@ -122,10 +135,26 @@ export class TeamSession {
     return this.init.roster.members().filter(c => !this.init.departures.covers(c))
   }
 
+  /** how an admin shut this daemon out of the team, if it did */
+  get shutOutBy (): ShutOut | undefined { return this.shutOut }
+
   isMember (peer: string, now = Date.now()): boolean {
     const cert = this.init.roster.get(peer)
     return cert != null && this.init.roster.isMember(peer, now) && !this.init.departures.covers(cert)
   }
+
+  /** why `peer` does not count as a member, for messages */
+  notMemberReason (peer: string): string {
+    const cert = this.init.roster.get(peer)
+    if (cert == null) return 'its certificate is not in the roster'
+    return this.init.departures.reason(cert) ?? 'its certificate has expired'
+  }
+
+  /** stores the roster now (after a join: its own certificate and invite use are in it) */
+  async saveRoster (): Promise<void> { await this.gossip.saveRoster() }
+
+  /** every departure, removal and revocation record of this team that this daemon holds */
+  departureRecords (): unknown[] { return this.init.departures.toJSON() }
 
   /** tell the team this daemon is leaving; best effort, bounded by `waitMs` */
   async announceLeave (departure: Departure, waitMs = 300): Promise<void> {
@@ -140,6 +169,10 @@ export class TeamSession {
   async start (): Promise<void> {
     if (this.node != null) return
     const { init } = this
+    this.shutOut = shutOutOf(init.cert, { roster: init.roster, departures: init.departures, team: init.team })
+    const cooling = this.coolOff.gater()
+    // a daemon shut out of its team keeps its node (local reads) but connects to nobody
+    const deny = (peerId: PeerId): boolean => this.shutOut != null || this.coolOff.has(peerId.toString())
     const node = await createPairedNode({
       privateKey: init.identity.privateKey,
       listen: init.listen,
@@ -148,7 +181,7 @@ export class TeamSession {
       bootstrap: init.config.bootstrap,
       mdns: init.config.mdns,
       agentVersion: init.agentVersion,
-      gater: this.coolOff.gater()
+      gater: { ...cooling, denyDialPeer: deny, denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny }
     })
     this.node = node
     try {
@@ -161,7 +194,7 @@ export class TeamSession {
       await node.handle(PROTOCOL_REKEY, (stream, connection) => { void this.onRekey(stream, connection) })
       node.addEventListener('peer:discovery', evt => {
         const { id, multiaddrs } = evt.detail
-        if (id.equals(node.peerId)) return
+        if (id.equals(node.peerId) || this.shutOut != null) return
         if (multiaddrs.length > 0) void node.peerStore.merge(id, { multiaddrs }).catch(() => {})
         this.redialer.want(id.toString(), { soon: true })
       })
@@ -233,7 +266,11 @@ export class TeamSession {
       for (const cert of this.currentMembers()) {
         if (cert.peerId !== this.selfId) this.redialer.want(cert.peerId, { soon: true })
       }
-      this.redialer.start()
+      if (this.shutOut == null) this.redialer.start()
+      else {
+        init.line(`this daemon was ${describeShutOut(this.shutOut)}: it connects to nobody; join with a new invite or leave`)
+        init.onShutOut?.(this.shutOut)
+      }
     } catch (err) {
       await this.stop()
       throw err
@@ -387,6 +424,30 @@ export class TeamSession {
 
   // --- membership: what the hello checks, and what follows it -----------------------------
 
+  /**
+   * A merged record may have taken this daemon out of the team. If an admin's did: stop
+   * dialing, hang up on everyone, refuse every connection, and tell the daemon (once).
+   */
+  private checkStanding (): void {
+    if (this.shutOut != null) return
+    const { init } = this
+    const s = shutOutOf(init.cert, { roster: init.roster, departures: init.departures, team: init.team })
+    if (s == null) return
+    this.shutOut = s
+    this.redialer.stop()
+    init.line(`this daemon was ${describeShutOut(s)}: it stops dialing the team; join with a new invite or leave`)
+    const node = this.node
+    for (const c of node?.getConnections() ?? []) void c.close().catch(() => {})
+    init.onShutOut?.(s)
+  }
+
+  /** the signed records that say why `peer`, presenting `cert`, was refused */
+  private refusalRecords (peer: string, cert: unknown): unknown[] {
+    const { departures } = this.init
+    const record = isCert(cert) && cert.peerId === peer ? departures.coveredBy(cert) : undefined
+    return record != null ? [record] : departures.about(peer)
+  }
+
   private helloPayload (type: 'hello' | 'welcome'): HelloMessage {
     return { type, cert: this.init.cert, roster: this.init.roster.toJSON().slice(0, MAX_ROSTER_ENTRIES), departures: this.init.departures.toJSON() }
   }
@@ -421,7 +482,7 @@ export class TeamSession {
     const name = this.init.roster.get(peer)?.name ?? ''
     this.init.line(`peer left ${name} ${peer}`)
     this.init.emit({ type: 'peer:disconnected', data: { peerId: peer, name } })
-    if (this.node != null) this.redialer.want(peer, { soon: false })
+    if (this.node != null && this.shutOut == null) this.redialer.want(peer, { soon: false })
   }
 
   private async remember (peer: string, addrs: Multiaddr[]): Promise<void> {
