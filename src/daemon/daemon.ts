@@ -23,6 +23,8 @@ import { HomeLock } from './lock.js'
 import { Departures, signDeparture, signRemoval, signRevocation } from './departures.js'
 import { newRotation, verifyRotation, type KeyRotation } from './rekey.js'
 import { handOut } from './rotation.js'
+import { sayFarewell, storeOwnDeparture } from './farewell.js'
+import { knownPeers } from './known-peers.js'
 import { TeamSession, type HelloOutcome } from './session.js'
 import { readTeamFile, writeTeamFile, type TeamFile } from './team-file.js'
 import { checkRejoin, removedDoc, removedError } from './standing.js'
@@ -139,6 +141,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     this.started = false
     await this.api?.stop().catch(() => {})
     this.api = undefined
+    await Promise.all(this.farewells)
     await this.session?.stop().catch(() => {})
     this.session = undefined
     await this.db?.close().catch(() => {})
@@ -175,6 +178,8 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
   }
 
   private teamFileWrites: Promise<void> = Promise.resolve()
+  /** farewells to teams left by a join, still under way */
+  private readonly farewells = new Set<Promise<void>>()
 
   /** writes `team.json`, one write at a time (a join and a key rotation may overlap) */
   private async saveTeamFile (file: TeamFile): Promise<void> {
@@ -506,6 +511,9 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     // that the invite cannot admit it: refuse before changing anything
     const known = await this.loadRoster(next)
     checkRejoin(cert, { roster: known, departures: await this.loadDepartures(next, known), team: token.team })
+    // a team with other members is told that we leave it, once the join succeeded
+    const leaving = previous.team.teamId !== next.team.teamId && this.session?.shutOutBy == null &&
+      (this.session?.currentMembers().some(c => c.peerId !== this.peerId) ?? false)
     const session = await this.enterTeam(next)
     let outcome = await this.awaitAdmission(session, token.addrs, options?.signal)
     // a member's welcome carries its roster and departures: count ourselves only if they do
@@ -522,8 +530,30 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     // remember which invite admitted us, so a later rejoin through it is refused here at once
     await this.session?.saveRoster()
     this.line(`joined team ${next.team.name} (${next.team.teamId}) as ${cert.role}`)
+    if (leaving) this.farewell(previous)
     this.emit({ type: 'team:changed', data: await this.team() })
     return await this.team()
+  }
+
+  /** signs and stores this daemon's departure from `previous`, and tells its members in the background */
+  private farewell (previous: TeamFile): void {
+    const db = this.db
+    if (db == null) return
+    const departure = signDeparture(previous.team.teamId, this.requireSigner(), Date.now())
+    const done = (async () => {
+      await storeOwnDeparture(db, departure)
+      const taken = await sayFarewell({
+        privateKey: this.requireIdentity().privateKey,
+        team: previous.team,
+        cert: previous.cert,
+        departure,
+        peers: (await knownPeers(db, previous.team.teamId)).filter(p => p.peer !== this.peerId),
+        agentVersion: `paired/${this.version}`
+      })
+      this.line(`told ${taken} member${taken === 1 ? '' : 's'} of team ${previous.team.name} that this daemon left it`)
+    })().catch(err => { this.line(`could not tell team ${previous.team.name} that this daemon left it: ${(err as Error).message}`) })
+    this.farewells.add(done)
+    void done.finally(() => { this.farewells.delete(done) })
   }
 
   private async awaitAdmission (session: TeamSession, addrs: string[], signal?: AbortSignal): Promise<{ ok: true } | { ok: false, error: Error }> {

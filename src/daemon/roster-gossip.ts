@@ -74,9 +74,25 @@ export class RosterGossip {
     })
   }
 
-  /** merges departure records a peer sent (untrusted), and stores them if anything changed */
-  mergeDepartures (values: unknown): void {
-    if (this.applyDepartures(values).length > 0) void this.persistDepartures()
+  /**
+   * merges departure records a peer sent (untrusted), and stores them if anything changed;
+   * with `spread` (records from a hello, which the rest of the team may not have: a
+   * leaver's farewell) also passes the new ones on to the team
+   */
+  mergeDepartures (values: unknown, options: { spread?: boolean } = {}): void {
+    const changed = this.applyDepartures(values)
+    if (changed.length === 0) return
+    void this.persistDepartures()
+    if (options.spread === true && Array.isArray(values)) void this.publishRecords(values.slice(0, MAX_ROSTER_ENTRIES))
+  }
+
+  private async publishRecords (records: unknown[]): Promise<void> {
+    const node = this.components.node()
+    if (node == null) return
+    const data = new TextEncoder().encode(JSON.stringify({ certs: [], departures: records }))
+    await node.services.pubsub.publish(rosterTopic(this.components.team.teamId), data).catch(err => {
+      log('departures publish failed: %s', (err as Error).message)
+    })
   }
 
   /**

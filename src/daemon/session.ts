@@ -458,7 +458,7 @@ export class TeamSession {
     const cert = msg.cert
     checkPresented(cert, peer, this.init.team)
     // departures first: a certificate its holder gave up, or an admin removed, admits nobody
-    this.gossip.mergeDepartures(msg.departures)
+    this.gossip.mergeDepartures(msg.departures, { spread: true })
     checkAdmissible(cert, peer, { roster: this.init.roster, departures: this.init.departures, now })
     await this.gossip.mergeHello(cert, msg.roster, now)
   }

@@ -86,8 +86,8 @@ describe('a removed daemon', () => {
     w.departures.merge([signRemoval(t.team.teamId, peers[0].peerId, t.founder.signer, at)])
     const s = shutOutOf(cert, w)
     expect(s).toEqual({ teamId: t.team.teamId, teamName: 'core', kind: 'removed', by: t.founder.peerId, byName: t.founderCert.name, at })
-    expect(describeShutOut(s!)).toBe(`removed from team core by ${t.founderCert.name} at ${new Date(at).toISOString()}`) // eslint-disable-line @typescript-eslint/no-non-null-assertion
-    expect(removedError(s!).name).toBe('RemovedFromTeamError') // eslint-disable-line @typescript-eslint/no-non-null-assertion
+    expect(describeShutOut(s!)).toBe(`removed from team core by ${t.founderCert.name} at ${new Date(at).toISOString()}`)
+    expect(removedError(s!).name).toBe('RemovedFromTeamError')
   })
 
   it('a removal signed by a non-admin is not one; its own leave is not a removal', () => {
