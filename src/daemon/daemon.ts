@@ -14,23 +14,19 @@ import { loadOrCreateIdentity, type Identity } from '../identity/index.js'
 import { openStore, type PairedDb } from '../state/store/db.js'
 import { departedKey, rosterKey } from '../state/store/keys.js'
 import {
-  Roster, acceptInvite, checkInvite, createInvite, createTeam, decodeInvite, encodeInvite, signerFromSeed,
+  Roster, createInvite, createTeam, encodeInvite, signerFromSeed,
   type Signer
 } from '../team/index.js'
 import { DEFAULT_API_PORT, DEFAULT_LISTEN, type PairedConfig } from './config.js'
 import { homePaths, type HomePaths } from './home.js'
 import { HomeLock } from './lock.js'
-import { Departures, signDeparture, signRemoval, signRevocation } from './departures.js'
-import { newRotation, verifyRotation, type KeyRotation } from './rekey.js'
-import { handOut } from './rotation.js'
-import { sayFarewell, storeOwnDeparture } from './farewell.js'
-import { knownPeers } from './known-peers.js'
-import { TeamSession, type HelloOutcome } from './session.js'
+import { Departures, signRemoval, signRevocation } from './departures.js'
+import { TeamSession } from './session.js'
 import { readTeamFile, writeTeamFile, type TeamFile } from './team-file.js'
-import { checkRejoin, removedDoc, removedError } from './standing.js'
+import { removedDoc, removedError } from './standing.js'
+import { TeamMoves } from './team-moves.js'
 
-/** how long `team join` waits for a member to admit us */
-export const JOIN_TIMEOUT_MS = 20_000
+export { JOIN_TIMEOUT_MS } from './team-moves.js'
 /** an invite also names this many other connected members (with up to 2 addresses each) */
 export const INVITE_OTHER_MEMBERS = 3
 
@@ -61,10 +57,6 @@ async function portFree (host: string, port: number): Promise<boolean> {
 
 function b64url (bytes: Uint8Array): string { return Buffer.from(bytes).toString('base64url') }
 
-function remoteError (error: { name: string, message: string }): Error {
-  return Object.assign(new Error(error.message), { name: error.name })
-}
-
 /**
  * The daemon: owns the home lock, the store, the API server and the current team
  * session. It implements the API's `DaemonControl`.
@@ -83,13 +75,40 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
   private startedAt = 0
   private version = '0.0.0'
   private started = false
+  /** join, leave and key rotations */
+  private readonly moves: TeamMoves
 
   constructor (private readonly init: DaemonInit) {
     this.paths = homePaths(init.home)
     this.lock = new HomeLock(this.paths.lock, init.home)
+    this.moves = this.makeMoves()
   }
 
   private line (text: string): void { this.init.line?.(text) }
+
+  private makeMoves (): TeamMoves {
+    return new TeamMoves({
+      peerId: () => this.peerId,
+      name: this.init.config.name,
+      version: () => this.version,
+      line: t => { this.line(t) },
+      emit: e => { this.emit(e) },
+      identity: () => this.requireIdentity(),
+      signer: () => this.requireSigner(),
+      db: () => this.db,
+      session: () => this.session,
+      requireSession: () => this.requireSession(),
+      teamFile: () => this.teamFile,
+      setTeamFile: file => { this.teamFile = file },
+      enterTeam: async file => await this.enterTeam(file),
+      saveTeamFile: async file => { await this.saveTeamFile(file) },
+      loadRoster: async file => await this.loadRoster(file),
+      loadDepartures: async (file, roster) => await this.loadDepartures(file, roster),
+      personalTeam: () => this.personalTeam(),
+      team: async () => await this.team(),
+      requireAdmin: what => this.requireAdmin(what)
+    })
+  }
 
   get peerId (): string { return this.requireIdentity().peerId.toString() }
   get apiUrl (): string | undefined { return this.api?.url }
@@ -141,7 +160,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     this.started = false
     await this.api?.stop().catch(() => {})
     this.api = undefined
-    await Promise.all(this.farewells)
+    await this.moves.stop()
     await this.session?.stop().catch(() => {})
     this.session = undefined
     await this.db?.close().catch(() => {})
@@ -178,8 +197,6 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
   }
 
   private teamFileWrites: Promise<void> = Promise.resolve()
-  /** farewells to teams left by a join, still under way */
-  private readonly farewells = new Set<Promise<void>>()
 
   /** writes `team.json`, one write at a time (a join and a key rotation may overlap) */
   private async saveTeamFile (file: TeamFile): Promise<void> {
@@ -231,7 +248,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       agentVersion: `paired/${this.version}`,
       status: async () => await this.status(),
       emit: e => { this.emit(e) },
-      onRekey: async (rotation, from) => await this.onRekey(rotation, from),
+      onRekey: async (rotation, from) => await this.moves.onRekey(rotation, from),
       hasListeners: () => this.listeners.size > 0,
       onShutOut: () => { if (this.session === session) void this.team().then(doc => { this.emit({ type: 'team:changed', data: doc }) }, () => {}) },
       line: t => { this.line(t) }
@@ -462,6 +479,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     const file = this.teamFile
     const session = this.requireSession()
     if (file == null) throw new Error('the daemon is not started')
+    this.requireInTeam()
     if (file.cert.role !== 'admin') throw new PermissionDeniedError(`only admins can invite; you are a ${file.cert.role} of ${file.team.name}`)
     const addrs = request.addresses === false ? [] : await this.inviteAddresses(session)
     const token = createInvite({
@@ -495,94 +513,12 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     return [...own, ...others]
   }
 
-  async teamJoin (text: string, options?: { signal?: AbortSignal }): Promise<TeamDoc> {
-    const now = Date.now()
-    const token = decodeInvite(text)
-    checkInvite(token, now)
-    const previous = this.teamFile
-    if (previous == null) throw new Error('the daemon is not started')
-    // a daemon an admin removed may come back to that team, with a newer invite
-    if (token.team.teamId === previous.team.teamId && this.session?.shutOutBy == null) {
-      throw new InvalidArgumentError(`this daemon is already a member of team ${previous.team.name} (${previous.team.teamId})`)
-    }
-    const cert = acceptInvite({ token, signer: this.requireSigner(), name: this.init.config.name, now })
-    const next: TeamFile = { v: 1, team: token.team, cert }
-    // what this daemon remembers of that team (it left it, or was removed) may already say
-    // that the invite cannot admit it: refuse before changing anything
-    const known = await this.loadRoster(next)
-    checkRejoin(cert, { roster: known, departures: await this.loadDepartures(next, known), team: token.team })
-    // a team with other members is told that we leave it, once the join succeeded
-    const leaving = previous.team.teamId !== next.team.teamId && this.session?.shutOutBy == null &&
-      (this.session?.currentMembers().some(c => c.peerId !== this.peerId) ?? false)
-    const session = await this.enterTeam(next)
-    let outcome = await this.awaitAdmission(session, token.addrs, options?.signal)
-    // a member's welcome carries its roster and departures: count ourselves only if they do
-    if (outcome.ok && this.session === session && !session.isMember(this.peerId)) {
-      outcome = { ok: false, error: new InvalidArgumentError(`the team does not count this daemon as a member: ${session.notMemberReason(this.peerId)}`) }
-    }
-    if (!outcome.ok) {
-      await this.enterTeam(previous)
-      throw outcome.error
-    }
-    // a key rotation that arrived since the admission is in this.teamFile already
-    const joined = this.teamFile?.team.teamId === next.team.teamId ? this.teamFile : next
-    await this.saveTeamFile(joined)
-    // remember which invite admitted us, so a later rejoin through it is refused here at once
-    await this.session?.saveRoster()
-    this.line(`joined team ${next.team.name} (${next.team.teamId}) as ${cert.role}`)
-    if (leaving) this.farewell(previous)
-    this.emit({ type: 'team:changed', data: await this.team() })
-    return await this.team()
-  }
-
-  /** signs and stores this daemon's departure from `previous`, and tells its members in the background */
-  private farewell (previous: TeamFile): void {
-    const db = this.db
-    if (db == null) return
-    const departure = signDeparture(previous.team.teamId, this.requireSigner(), Date.now())
-    const done = (async () => {
-      await storeOwnDeparture(db, departure)
-      const taken = await sayFarewell({
-        privateKey: this.requireIdentity().privateKey,
-        team: previous.team,
-        cert: previous.cert,
-        departure,
-        peers: (await knownPeers(db, previous.team.teamId)).filter(p => p.peer !== this.peerId),
-        agentVersion: `paired/${this.version}`
-      })
-      this.line(`told ${taken} member${taken === 1 ? '' : 's'} of team ${previous.team.name} that this daemon left it`)
-    })().catch(err => { this.line(`could not tell team ${previous.team.name} that this daemon left it: ${(err as Error).message}`) })
-    this.farewells.add(done)
-    void done.finally(() => { this.farewells.delete(done) })
-  }
-
-  private async awaitAdmission (session: TeamSession, addrs: string[], signal?: AbortSignal): Promise<{ ok: true } | { ok: false, error: Error }> {
-    return await new Promise(resolve => {
-      const timeout = setTimeout(() => {
-        finish({ ok: false, error: new PeerUnreachableError(`no member of the team answered within ${JOIN_TIMEOUT_MS / 1000} s (tried ${addrs.length > 0 ? addrs.join(', ') : 'mDNS discovery only'}); if an admin rotated the network key since the invite was made, ask for a new invite`) })
-      }, JOIN_TIMEOUT_MS)
-      const onAbort = (): void => { finish({ ok: false, error: new Error('the join was cancelled') }) }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      const off = session.onHelloOutcome((o: HelloOutcome) => {
-        finish(o.ok ? { ok: true } : { ok: false, error: remoteError(o.error) })
-      })
-      let done = false
-      function finish (result: { ok: true } | { ok: false, error: Error }): void {
-        if (done) return
-        done = true
-        clearTimeout(timeout)
-        signal?.removeEventListener('abort', onAbort)
-        off()
-        resolve(result)
-      }
-      const parsed = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
-      void session.addKnownAddresses(parsed)
-    })
-  }
+  async teamJoin (text: string, options?: { signal?: AbortSignal }): Promise<TeamDoc> { return await this.moves.join(text, options) }
 
   private requireAdmin (what: string): TeamFile {
     const file = this.teamFile
     if (file == null) throw new Error('the daemon is not started')
+    this.requireInTeam()
     if (file.cert.role !== 'admin') throw new PermissionDeniedError(`only admins can ${what}; you are a ${file.cert.role} of ${file.team.name}`)
     return file
   }
@@ -610,56 +546,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
    * admins: a new network key for the current members this daemon reaches; then this
    * daemon switches too. Returns who got it (members offline now need a new invite).
    */
-  async teamRotateKey (): Promise<{ keyEpoch: number, delivered: string[], missed: string[] }> {
-    const file = this.requireAdmin('rotate the network key')
-    const session = this.requireSession()
-    const rotation = newRotation(file.team.teamId, (file.keyEpoch ?? 0) + 1, this.requireSigner())
-    // members admitted while the key goes out get it too (see rotation.ts)
-    const { delivered, missed } = await handOut(session, rotation, { skip: [this.peerId] })
-    await this.takeRotation(file, rotation)
-    return { keyEpoch: rotation.keyEpoch, delivered, missed }
-  }
+  async teamRotateKey (): Promise<{ keyEpoch: number, delivered: string[], missed: string[] }> { return await this.moves.rotateKey() }
 
-  /** a member received a rotation: check it, save the key, restart the node with it */
-  private async onRekey (rotation: unknown, from: string): Promise<boolean> {
-    const file = this.teamFile
-    const session = this.session
-    if (file == null || session == null || !verifyRotation(rotation, file.team.teamId)) return false
-    const signer = session.roster.get(rotation.by)
-    if (signer?.role !== 'admin' || !session.isMember(rotation.by) || rotation.keyEpoch <= (file.keyEpoch ?? 0)) return false
-    this.line(`new network key (epoch ${rotation.keyEpoch}) from admin ${signer.name} via ${from}`)
-    // answer first, then pass it on to members that only this daemon may have admitted
-    // meanwhile, then switch: the replies travel on the old key
-    setTimeout(() => {
-      void handOut(session, rotation, { skip: [this.peerId, from, rotation.by], timeoutMs: 2_000, maxRounds: 1 })
-        .then(async () => { await this.takeRotation(file, rotation) })
-        .catch(err => { this.line(`could not switch to the new network key: ${(err as Error).message}`) })
-    }, 100)
-    return true
-  }
-
-  private async takeRotation (file: TeamFile, rotation: KeyRotation): Promise<void> {
-    if (this.teamFile !== file) return
-    const next: TeamFile = { ...file, team: { ...file.team, psk: rotation.psk }, keyEpoch: rotation.keyEpoch }
-    await this.saveTeamFile(next)
-    this.teamFile = next
-    await this.enterTeam(next)
-    this.emit({ type: 'team:changed', data: { teamId: next.team.teamId, keyEpoch: rotation.keyEpoch } })
-  }
-
-  async teamLeave (): Promise<TeamDoc> {
-    const previous = this.teamFile
-    if (previous != null) {
-      const departure = signDeparture(previous.team.teamId, this.requireSigner(), Date.now())
-      await this.session?.announceLeave(departure)
-      // every record of that team stays (removals, revocations), with ours among them
-      await this.db?.put(departedKey(previous.team.teamId), this.session?.departureRecords() ?? [departure]).catch(() => {})
-    }
-    const file = this.personalTeam()
-    await this.saveTeamFile(file)
-    await this.enterTeam(file)
-    this.line(`left team ${previous?.team.name ?? ''}; now in personal team ${file.team.name}`)
-    this.emit({ type: 'team:changed', data: await this.team() })
-    return await this.team()
-  }
+  async teamLeave (): Promise<TeamDoc> { return await this.moves.leave() }
 }
