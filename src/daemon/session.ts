@@ -33,14 +33,11 @@ import { checkAdmissible, checkPresented } from './admission.js'
 import { StatusQueries, askStatus } from './status-query.js'
 import { MAX_ROSTER_ENTRIES, RosterGossip } from './roster-gossip.js'
 import { knownPeers, rememberPeer } from './known-peers.js'
-import { describeShutOut, shutOutOf, type ShutOut } from './standing.js'
+import type { ShutOut } from './standing.js'
+import { StandingWatch } from './standing-watch.js'
 
 export type { KnownPeer } from './known-peers.js'
 
-function isCert (value: unknown): value is MemberCertificate {
-  return typeof value === 'object' && value != null && typeof (value as { peerId?: unknown }).peerId === 'string' &&
-    typeof (value as { issuedAt?: unknown }).issuedAt === 'number'
-}
 export type { HelloOutcome }
 
 export interface SessionInit {
@@ -81,8 +78,8 @@ export class TeamSession {
   private readonly gossip: RosterGossip
   /** peers cut off for abuse: the connection gater refuses them */
   private readonly coolOff = new CoolOff()
-  /** set when an admin removed this daemon: it then dials nobody and takes no connection */
-  private shutOut?: ShutOut
+  /** whether an admin removed this daemon: it then dials nobody and takes no connection */
+  private readonly standing: StandingWatch
   private readonly onFlood = (peer: string, abusive: boolean): void => {
     this.tasks?.reputation.behaviour(peer, 'flood')
     if (abusive) this.cutOff(peer)
@@ -91,6 +88,18 @@ export class TeamSession {
   private readonly rekeyLimiter = new PeerLimiter(REKEY_LIMIT, this.onFlood)
 
   constructor (private readonly init: SessionInit) {
+    this.standing = new StandingWatch({
+      cert: init.cert,
+      roster: init.roster,
+      departures: init.departures,
+      team: init.team,
+      line: text => { init.line(text) },
+      disconnect: () => {
+        this.redialer.stop()
+        for (const c of this.node?.getConnections() ?? []) void c.close().catch(() => {})
+      },
+      onShutOut: s => { init.onShutOut?.(s) }
+    })
     this.redialer = new Redialer({
       dial: async (peer, signal) => { await this.requireNode().dial(peerIdFromString(peer), { signal }) },
       isConnected: peer => this.isConnected(peer)
@@ -104,7 +113,7 @@ export class TeamSession {
       onLost: peer => { this.onLost(peer) },
       // a key holder that proved nothing in 10 s may not come straight back
       onDeadline: peer => { this.coolOff.add(peer, Date.now() + HELLO_COOL_OFF_MS) },
-      refusal: (peer, cert) => this.refusalRecords(peer, cert),
+      refusal: (peer, cert) => this.standing.refusalRecords(peer, cert),
       onRefused: (_peer, records) => { this.gossip.mergeDepartures(records) },
       line: text => { init.line(text) }
     })
@@ -120,7 +129,7 @@ export class TeamSession {
       isPending: peer => this.helloPending(peer),
       isConnected: peer => this.isConnected(peer),
       unverify: peer => { this.membership.forget(peer) },
-      onSelfCovered: () => { this.checkStanding() },
+      onSelfCovered: () => { this.standing.check() },
       line: text => { init.line(text) },
       emit: event => { init.emit(event) }
     })
@@ -136,7 +145,7 @@ export class TeamSession {
   }
 
   /** how an admin shut this daemon out of the team, if it did */
-  get shutOutBy (): ShutOut | undefined { return this.shutOut }
+  get shutOutBy (): ShutOut | undefined { return this.standing.shutOut }
 
   isMember (peer: string, now = Date.now()): boolean {
     const cert = this.init.roster.get(peer)
@@ -144,11 +153,7 @@ export class TeamSession {
   }
 
   /** why `peer` does not count as a member, for messages */
-  notMemberReason (peer: string): string {
-    const cert = this.init.roster.get(peer)
-    if (cert == null) return 'its certificate is not in the roster'
-    return this.init.departures.reason(cert) ?? 'its certificate has expired'
-  }
+  notMemberReason (peer: string): string { return this.standing.notMemberReason(peer) }
 
   /** stores the roster now (after a join: its own certificate and invite use are in it) */
   async saveRoster (): Promise<void> { await this.gossip.saveRoster() }
@@ -169,10 +174,10 @@ export class TeamSession {
   async start (): Promise<void> {
     if (this.node != null) return
     const { init } = this
-    this.shutOut = shutOutOf(init.cert, { roster: init.roster, departures: init.departures, team: init.team })
+    this.standing.begin()
     const cooling = this.coolOff.gater()
     // a daemon shut out of its team keeps its node (local reads) but connects to nobody
-    const deny = (peerId: PeerId): boolean => this.shutOut != null || this.coolOff.has(peerId.toString())
+    const deny = (peerId: PeerId): boolean => this.standing.shutOut != null || this.coolOff.has(peerId.toString())
     const node = await createPairedNode({
       privateKey: init.identity.privateKey,
       listen: init.listen,
@@ -194,7 +199,7 @@ export class TeamSession {
       await node.handle(PROTOCOL_REKEY, (stream, connection) => { void this.onRekey(stream, connection) })
       node.addEventListener('peer:discovery', evt => {
         const { id, multiaddrs } = evt.detail
-        if (id.equals(node.peerId) || this.shutOut != null) return
+        if (id.equals(node.peerId) || this.standing.shutOut != null) return
         if (multiaddrs.length > 0) void node.peerStore.merge(id, { multiaddrs }).catch(() => {})
         this.redialer.want(id.toString(), { soon: true })
       })
@@ -266,11 +271,8 @@ export class TeamSession {
       for (const cert of this.currentMembers()) {
         if (cert.peerId !== this.selfId) this.redialer.want(cert.peerId, { soon: true })
       }
-      if (this.shutOut == null) this.redialer.start()
-      else {
-        init.line(`this daemon was ${describeShutOut(this.shutOut)}: it connects to nobody; join with a new invite or leave`)
-        init.onShutOut?.(this.shutOut)
-      }
+      if (this.standing.shutOut == null) this.redialer.start()
+      else this.standing.announceAtStart()
     } catch (err) {
       await this.stop()
       throw err
@@ -424,30 +426,6 @@ export class TeamSession {
 
   // --- membership: what the hello checks, and what follows it -----------------------------
 
-  /**
-   * A merged record may have taken this daemon out of the team. If an admin's did: stop
-   * dialing, hang up on everyone, refuse every connection, and tell the daemon (once).
-   */
-  private checkStanding (): void {
-    if (this.shutOut != null) return
-    const { init } = this
-    const s = shutOutOf(init.cert, { roster: init.roster, departures: init.departures, team: init.team })
-    if (s == null) return
-    this.shutOut = s
-    this.redialer.stop()
-    init.line(`this daemon was ${describeShutOut(s)}: it stops dialing the team; join with a new invite or leave`)
-    const node = this.node
-    for (const c of node?.getConnections() ?? []) void c.close().catch(() => {})
-    init.onShutOut?.(s)
-  }
-
-  /** the signed records that say why `peer`, presenting `cert`, was refused */
-  private refusalRecords (peer: string, cert: unknown): unknown[] {
-    const { departures } = this.init
-    const record = isCert(cert) && cert.peerId === peer ? departures.coveredBy(cert) : undefined
-    return record != null ? [record] : departures.about(peer)
-  }
-
   private helloPayload (type: 'hello' | 'welcome'): HelloMessage {
     return { type, cert: this.init.cert, roster: this.init.roster.toJSON().slice(0, MAX_ROSTER_ENTRIES), departures: this.init.departures.toJSON() }
   }
@@ -482,7 +460,7 @@ export class TeamSession {
     const name = this.init.roster.get(peer)?.name ?? ''
     this.init.line(`peer left ${name} ${peer}`)
     this.init.emit({ type: 'peer:disconnected', data: { peerId: peer, name } })
-    if (this.node != null && this.shutOut == null) this.redialer.want(peer, { soon: false })
+    if (this.node != null && this.standing.shutOut == null) this.redialer.want(peer, { soon: false })
   }
 
   private async remember (peer: string, addrs: Multiaddr[]): Promise<void> {
