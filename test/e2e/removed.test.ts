@@ -94,3 +94,28 @@ describe('a removed member', () => {
     expect(await rosterOf(a)).toStrictEqual([id['rm-alice'], id['rm-bob']].sort())
   }, 90_000)
 })
+
+describe('a member removed while it was offline', () => {
+  const a = new DaemonProcess({ name: 'ro-alice' })
+  const b = new DaemonProcess({ name: 'ro-bob' })
+
+  beforeAll(async () => {
+    await Promise.all([a.start(), b.start()])
+    await formTeam(a, [b], 'crew')
+  }, 90_000)
+
+  afterAll(async () => { await Promise.all([a, b].map(async x => { await x.cleanup() })) })
+
+  it('learns it at the hello, from the signed removal a member holds, then stays quiet', async () => {
+    await b.stop()
+    await a.json(['team', 'remove', 'ro-bob'])
+    b.log = ''
+    await b.start()
+    await eventually('bob shows its removal', async () => /removed from team crew by ro-alice/.test((await b.cli(['team'])).stdout) ? true : undefined, 20_000)
+    expect((await b.cli(['submit', 'echo', '--input', '1'])).code).toBe(EXIT_REMOVED)
+    const before = count(b.log, /refused by|refusing/)
+    await sleep(5_000)
+    expect(count(b.log, /refused by|refusing/) - before).toBeLessThanOrEqual(1)
+    expect((await a.json<Array<{ peerId: string }>>(['team', 'members'])).length).toBe(1)
+  }, 90_000)
+})
