@@ -11,7 +11,7 @@ export interface StatusDoc {
   peerId: string
   name: string
   version: string
-  team: { teamId: string, name: string, role: Role } | null
+  team: { teamId: string, name: string, role: Role, removed?: RemovedDoc } | null
   addresses: string[]
   connectedPeers: number
   members: number
@@ -66,6 +66,20 @@ export interface TeamDoc {
   name: string
   role: Role
   members: number
+  /** set when an admin removed this daemon from the team: it then writes and submits nothing */
+  removed?: RemovedDoc
+}
+
+/** who shut this daemon out of its team, and when */
+export interface RemovedDoc {
+  kind: 'removed' | 'revoked'
+  /** the admin's peer id, and its name if known */
+  by: string
+  byName: string | null
+  /** ms since the epoch */
+  at: number
+  /** one line: `removed from team crew by alice at <ISO time>` */
+  text: string
 }
 
 export interface InviteDoc {

@@ -20,6 +20,8 @@ export const EXIT_USAGE = 2
 export const EXIT_NO_DAEMON = 3
 export const EXIT_NOT_FOUND = 4
 export const EXIT_TASK_FAILED = 5
+/** a write or submit on a daemon an admin removed from its team */
+export const EXIT_REMOVED = 6
 
 /** bad usage or bad input: the user can fix it by changing what they typed */
 const BAD_INPUT = [
@@ -33,6 +35,8 @@ const BAD_INPUT = [
   'InvalidInviteError',
   'InviteUsedError',
   'WrongTeamError',
+  // an invite whose network key the team has rotated away from
+  'StaleInviteError',
   'InvalidCertificateError',
   // `submit` of an agent no member serves
   'AgentNotServedError',
@@ -79,7 +83,8 @@ export const EXIT_CODE_BY_NAME: Readonly<Record<string, number>> = {
   ...Object.fromEntries(BAD_INPUT.map(name => [name, EXIT_USAGE])),
   DaemonNotRunningError: EXIT_NO_DAEMON,
   NotFoundError: EXIT_NOT_FOUND,
-  TaskFailedError: EXIT_TASK_FAILED
+  TaskFailedError: EXIT_TASK_FAILED,
+  RemovedFromTeamError: EXIT_REMOVED
 }
 
 export function exitCodeFor (err: unknown): number {

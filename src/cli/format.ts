@@ -58,7 +58,7 @@ export function table (headers: string[], rows: string[][]): string {
 }
 
 export function formatStatus (doc: StatusDoc): string {
-  const team = doc.team == null ? 'none' : `${doc.team.name} (${doc.team.role}, ${doc.team.teamId})`
+  const team = doc.team == null ? 'none' : `${doc.team.name} (${doc.team.role}, ${doc.team.teamId})${doc.team.removed != null ? `: ${doc.team.removed.text}` : ''}`
   return keyValues([
     ['peer id', doc.peerId],
     ['name', doc.name],

@@ -4,7 +4,9 @@
  * a hello carries are merged between them, and only for a certificate that passed the first:
  *
  * 1. {@link checkPresented}: the certificate is the connecting peer's own, and of this team.
- * 2. {@link checkAdmissible}: no departure, removal or revocation covers it; and one this
+ * 2. {@link checkAdmissible}: no departure, removal or revocation covers it, nor the
+ *    certificate the roster would keep in its place (an invite keeps a holder's first
+ *    certificate: a leaver cannot come back through the invite it used); and one this
  *    daemon has not seen yet that comes from an invite is fresh: the invite has not
  *    expired, is not used up, and the joiner dated the certificate within the clock skew
  *    (it dates it itself, so an expired or used invite cannot be replayed by backdating).
@@ -22,7 +24,7 @@ import type { Departures } from './departures.js'
 
 /** what {@link checkAdmissible} reads: this daemon's roster and departures, and the time */
 export interface AdmissionView {
-  roster: Pick<Roster, 'get' | 'inviteUsedUp'>
+  roster: Pick<Roster, 'get' | 'inviteUsedUp' | 'kept'>
   departures: Pick<Departures, 'covers' | 'reason'>
   now: number
 }
@@ -41,6 +43,12 @@ export function checkPresented (cert: unknown, peer: string, team: Pick<TeamInfo
 export function checkAdmissible (cert: MemberCertificate, peer: string, { roster, departures, now }: AdmissionView): void {
   if (departures.covers(cert)) {
     throw new InvalidCertificateError(departures.reason(cert) ?? `${cert.name} (${peer}) is not a member`)
+  }
+  // admit only what the roster will count: a later certificate from an invite this peer
+  // already used is not kept (the earlier one is), so if that one no longer counts, nor does it
+  const kept = roster.kept(cert)
+  if (kept !== cert && departures.covers(kept)) {
+    throw new InviteUsedError(`invite ${cert.grant?.inviteId.slice(0, 8) ?? ''} was already used: ${departures.reason(kept) ?? `${cert.name} (${peer}) is not a member`}`)
   }
   const known = roster.get(peer)
   if (cert.grant == null || (known != null && known.sig === cert.sig)) return

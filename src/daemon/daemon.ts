@@ -14,20 +14,20 @@ import { loadOrCreateIdentity, type Identity } from '../identity/index.js'
 import { openStore, type PairedDb } from '../state/store/db.js'
 import { departedKey, rosterKey } from '../state/store/keys.js'
 import {
-  Roster, acceptInvite, checkInvite, createInvite, createTeam, decodeInvite, encodeInvite, signerFromSeed,
+  Roster, createInvite, createTeam, encodeInvite, signerFromSeed,
   type Signer
 } from '../team/index.js'
 import { DEFAULT_API_PORT, DEFAULT_LISTEN, type PairedConfig } from './config.js'
 import { homePaths, secureHome, type HomePaths } from './home.js'
 import { listenFailure } from './listen-error.js'
 import { HomeLock } from './lock.js'
-import { Departures, signDeparture, signRemoval, signRevocation } from './departures.js'
-import { newRotation, verifyRotation, type KeyRotation } from './rekey.js'
-import { TeamSession, type HelloOutcome } from './session.js'
+import { Departures, signRemoval, signRevocation } from './departures.js'
+import { TeamSession } from './session.js'
 import { readTeamFile, writeTeamFile, type TeamFile } from './team-file.js'
+import { removedDoc, removedError } from './standing.js'
+import { TeamMoves } from './team-moves.js'
 
-/** how long `team join` waits for a member to admit us */
-export const JOIN_TIMEOUT_MS = 20_000
+export { JOIN_TIMEOUT_MS } from './team-moves.js'
 /** an invite also names this many other connected members (with up to 2 addresses each) */
 export const INVITE_OTHER_MEMBERS = 3
 
@@ -58,10 +58,6 @@ async function portFree (host: string, port: number): Promise<boolean> {
 
 function b64url (bytes: Uint8Array): string { return Buffer.from(bytes).toString('base64url') }
 
-function remoteError (error: { name: string, message: string }): Error {
-  return Object.assign(new Error(error.message), { name: error.name })
-}
-
 /**
  * The daemon: owns the home lock, the store, the API server and the current team
  * session. It implements the API's `DaemonControl`.
@@ -80,13 +76,40 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
   private startedAt = 0
   private version = '0.0.0'
   private started = false
+  /** join, leave and key rotations */
+  private readonly moves: TeamMoves
 
   constructor (private readonly init: DaemonInit) {
     this.paths = homePaths(init.home)
     this.lock = new HomeLock(this.paths.lock, init.home)
+    this.moves = this.makeMoves()
   }
 
   private line (text: string): void { this.init.line?.(text) }
+
+  private makeMoves (): TeamMoves {
+    return new TeamMoves({
+      peerId: () => this.peerId,
+      name: this.init.config.name,
+      version: () => this.version,
+      line: t => { this.line(t) },
+      emit: e => { this.emit(e) },
+      identity: () => this.requireIdentity(),
+      signer: () => this.requireSigner(),
+      db: () => this.db,
+      session: () => this.session,
+      requireSession: () => this.requireSession(),
+      teamFile: () => this.teamFile,
+      setTeamFile: file => { this.teamFile = file },
+      enterTeam: async file => await this.enterTeam(file),
+      saveTeamFile: async file => { await this.saveTeamFile(file) },
+      loadRoster: async file => await this.loadRoster(file),
+      loadDepartures: async (file, roster) => await this.loadDepartures(file, roster),
+      personalTeam: () => this.personalTeam(),
+      team: async () => await this.team(),
+      requireAdmin: what => this.requireAdmin(what)
+    })
+  }
 
   get peerId (): string { return this.requireIdentity().peerId.toString() }
   get apiUrl (): string | undefined { return this.api?.url }
@@ -117,7 +140,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       let file = await readTeamFile(this.paths.team)
       if (file == null) {
         file = this.personalTeam()
-        await writeTeamFile(this.paths.team, file)
+        await this.saveTeamFile(file)
       }
       await this.enterTeam(file)
       const token = await ensureApiToken(this.paths.apiToken)
@@ -140,6 +163,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     this.started = false
     await this.api?.stop().catch(() => {})
     this.api = undefined
+    await this.moves.stop()
     await this.session?.stop().catch(() => {})
     this.session = undefined
     await this.db?.close().catch(() => {})
@@ -173,6 +197,15 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       now: Date.now()
     })
     return { v: 1, team, cert: founderCert, teamSeed: b64url(teamSeed) }
+  }
+
+  private teamFileWrites: Promise<void> = Promise.resolve()
+
+  /** writes `team.json`, one write at a time (a join and a key rotation may overlap) */
+  private async saveTeamFile (file: TeamFile): Promise<void> {
+    const write = this.teamFileWrites.then(async () => { await writeTeamFile(this.paths.team, file) })
+    this.teamFileWrites = write.catch(() => {})
+    await write
   }
 
   private requireSigner (): Signer {
@@ -218,8 +251,9 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       agentVersion: `paired/${this.version}`,
       status: async () => await this.status(),
       emit: e => { this.emit(e) },
-      onRekey: async (rotation, from) => await this.onRekey(rotation, from),
+      onRekey: async (rotation, from) => await this.moves.onRekey(rotation, from),
       hasListeners: () => this.listeners.size > 0,
+      onShutOut: () => { if (this.session === session) void this.team().then(doc => { this.emit({ type: 'team:changed', data: doc }) }, () => {}) },
       line: t => { this.line(t) }
     })
     await session.start()
@@ -267,7 +301,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       peerId: this.peerId,
       name: this.init.config.name,
       version: this.version,
-      team: file != null ? { teamId: file.team.teamId, name: file.team.name, role: file.cert.role } : null,
+      team: file != null ? { teamId: file.team.teamId, name: file.team.name, role: file.cert.role, ...this.removedField() } : null,
       addresses: session.node?.getMultiaddrs().map(a => a.toString()) ?? [],
       connectedPeers: connected.length,
       members: members.length,
@@ -285,10 +319,21 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     return state
   }
 
-  async kvSet (writes: KvWrite[]): Promise<KvEntryDoc[]> { return await this.requireState().kvSet(writes) }
+  /** throws `RemovedFromTeamError` when an admin removed this daemon from its team */
+  private requireInTeam (): void {
+    const s = this.session?.shutOutBy
+    if (s != null) throw removedError(s)
+  }
+
+  private removedField (): { removed?: ReturnType<typeof removedDoc> } {
+    const s = this.session?.shutOutBy
+    return s != null ? { removed: removedDoc(s) } : {}
+  }
+
+  async kvSet (writes: KvWrite[]): Promise<KvEntryDoc[]> { this.requireInTeam(); return await this.requireState().kvSet(writes) }
   async kvGet (key: string): Promise<KvEntryDoc> { return await this.requireState().kvGet(key) }
   async kvList (prefix: string): Promise<KvEntryDoc[]> { return await this.requireState().kvList(prefix) }
-  async kvDel (key: string): Promise<{ key: string, deleted: boolean }> { return await this.requireState().kvDel(key) }
+  async kvDel (key: string): Promise<{ key: string, deleted: boolean }> { this.requireInTeam(); return await this.requireState().kvDel(key) }
 
   // --- TaskControl: agent tasks ---------------------------------------------------------
 
@@ -298,11 +343,11 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     return tasks
   }
 
-  async taskSubmit (spec: TaskSubmit): Promise<TaskDoc> { return await this.requireTasks().taskSubmit(spec) }
-  async taskSubmitMany (specs: TaskSubmit[]): Promise<Array<{ taskId: string }>> { return await this.requireTasks().taskSubmitMany(specs) }
+  async taskSubmit (spec: TaskSubmit): Promise<TaskDoc> { this.requireInTeam(); return await this.requireTasks().taskSubmit(spec) }
+  async taskSubmitMany (specs: TaskSubmit[]): Promise<Array<{ taskId: string }>> { this.requireInTeam(); return await this.requireTasks().taskSubmitMany(specs) }
   async taskList (filter: { state?: TaskStateName, limit?: number }): Promise<TaskSummaryDoc[]> { return await this.requireTasks().taskList(filter) }
   async taskGet (taskId: string): Promise<TaskDoc> { return await this.requireTasks().taskGet(taskId) }
-  async taskCancel (taskId: string): Promise<TaskDoc> { return await this.requireTasks().taskCancel(taskId) }
+  async taskCancel (taskId: string): Promise<TaskDoc> { this.requireInTeam(); return await this.requireTasks().taskCancel(taskId) }
   async taskExplain (taskId: string): Promise<TaskExplainDoc> { return await this.requireTasks().taskExplain(taskId) }
   async taskLogs (taskId: string): Promise<TaskLogsDoc> { return await this.requireTasks().taskLogs(taskId) }
   async taskVerify (taskId: string): Promise<TaskVerifyDoc> { return await this.requireTasks().taskVerify(taskId) }
@@ -408,7 +453,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     const file = this.teamFile
     const session = this.requireSession()
     if (file == null) throw new Error('the daemon is not started')
-    return { teamId: file.team.teamId, name: file.team.name, role: file.cert.role, members: session.currentMembers().length }
+    return { teamId: file.team.teamId, name: file.team.name, role: file.cert.role, members: session.currentMembers().length, ...this.removedField() }
   }
 
   async teamMembers (): Promise<MemberDoc[]> {
@@ -426,7 +471,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     if (typeof name !== 'string' || name.trim() === '' || name.length > 64) throw new InvalidArgumentError('a team name has 1 to 64 characters')
     const { team, teamSeed, founderCert } = createTeam({ name: name.trim(), founder: this.requireSigner(), founderName: this.init.config.name, now: Date.now() })
     const file: TeamFile = { v: 1, team, cert: founderCert, teamSeed: b64url(teamSeed) }
-    await writeTeamFile(this.paths.team, file)
+    await this.saveTeamFile(file)
     await this.enterTeam(file)
     this.line(`created team ${team.name} (${team.teamId})`)
     this.emit({ type: 'team:changed', data: await this.team() })
@@ -437,6 +482,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     const file = this.teamFile
     const session = this.requireSession()
     if (file == null) throw new Error('the daemon is not started')
+    this.requireInTeam()
     if (file.cert.role !== 'admin') throw new PermissionDeniedError(`only admins can invite; you are a ${file.cert.role} of ${file.team.name}`)
     const addrs = request.addresses === false ? [] : await this.inviteAddresses(session)
     const token = createInvite({
@@ -470,56 +516,12 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     return [...own, ...others]
   }
 
-  async teamJoin (text: string, options?: { signal?: AbortSignal }): Promise<TeamDoc> {
-    const now = Date.now()
-    const token = decodeInvite(text)
-    checkInvite(token, now)
-    const previous = this.teamFile
-    if (previous == null) throw new Error('the daemon is not started')
-    if (token.team.teamId === previous.team.teamId) {
-      throw new InvalidArgumentError(`this daemon is already a member of team ${previous.team.name} (${previous.team.teamId})`)
-    }
-    const cert = acceptInvite({ token, signer: this.requireSigner(), name: this.init.config.name, now })
-    const next: TeamFile = { v: 1, team: token.team, cert }
-    const session = await this.enterTeam(next)
-    const outcome = await this.awaitAdmission(session, token.addrs, options?.signal)
-    if (!outcome.ok) {
-      await this.enterTeam(previous)
-      throw outcome.error
-    }
-    await writeTeamFile(this.paths.team, next)
-    this.line(`joined team ${next.team.name} (${next.team.teamId}) as ${cert.role}`)
-    this.emit({ type: 'team:changed', data: await this.team() })
-    return await this.team()
-  }
-
-  private async awaitAdmission (session: TeamSession, addrs: string[], signal?: AbortSignal): Promise<{ ok: true } | { ok: false, error: Error }> {
-    return await new Promise(resolve => {
-      const timeout = setTimeout(() => {
-        finish({ ok: false, error: new PeerUnreachableError(`no member of the team answered within ${JOIN_TIMEOUT_MS / 1000} s (tried ${addrs.length > 0 ? addrs.join(', ') : 'mDNS discovery only'})`) })
-      }, JOIN_TIMEOUT_MS)
-      const onAbort = (): void => { finish({ ok: false, error: new Error('the join was cancelled') }) }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      const off = session.onHelloOutcome((o: HelloOutcome) => {
-        finish(o.ok ? { ok: true } : { ok: false, error: remoteError(o.error) })
-      })
-      let done = false
-      function finish (result: { ok: true } | { ok: false, error: Error }): void {
-        if (done) return
-        done = true
-        clearTimeout(timeout)
-        signal?.removeEventListener('abort', onAbort)
-        off()
-        resolve(result)
-      }
-      const parsed = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
-      void session.addKnownAddresses(parsed)
-    })
-  }
+  async teamJoin (text: string, options?: { signal?: AbortSignal }): Promise<TeamDoc> { return await this.moves.join(text, options) }
 
   private requireAdmin (what: string): TeamFile {
     const file = this.teamFile
     if (file == null) throw new Error('the daemon is not started')
+    this.requireInTeam()
     if (file.cert.role !== 'admin') throw new PermissionDeniedError(`only admins can ${what}; you are a ${file.cert.role} of ${file.team.name}`)
     return file
   }
@@ -547,60 +549,7 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
    * admins: a new network key for the current members this daemon reaches; then this
    * daemon switches too. Returns who got it (members offline now need a new invite).
    */
-  async teamRotateKey (): Promise<{ keyEpoch: number, delivered: string[], missed: string[] }> {
-    const file = this.requireAdmin('rotate the network key')
-    const session = this.requireSession()
-    const rotation = newRotation(file.team.teamId, (file.keyEpoch ?? 0) + 1, this.requireSigner())
-    const others = session.currentMembers().filter(c => c.peerId !== this.peerId)
-    const delivered: string[] = []
-    const missed: string[] = []
-    await Promise.all(others.map(async c => {
-      try {
-        if (!session.isVerified(c.peerId)) throw new Error('not connected')
-        await session.sendRekey(c.peerId, rotation, AbortSignal.timeout(5_000))
-        delivered.push(c.name)
-      } catch {
-        missed.push(c.name)
-      }
-    }))
-    await this.takeRotation(file, rotation)
-    return { keyEpoch: rotation.keyEpoch, delivered: delivered.sort(), missed: missed.sort() }
-  }
+  async teamRotateKey (): Promise<{ keyEpoch: number, delivered: string[], missed: string[] }> { return await this.moves.rotateKey() }
 
-  /** a member received a rotation: check it, save the key, restart the node with it */
-  private async onRekey (rotation: unknown, from: string): Promise<boolean> {
-    const file = this.teamFile
-    const session = this.session
-    if (file == null || session == null || !verifyRotation(rotation, file.team.teamId)) return false
-    const signer = session.roster.get(rotation.by)
-    if (signer?.role !== 'admin' || !session.isMember(rotation.by) || rotation.keyEpoch <= (file.keyEpoch ?? 0)) return false
-    this.line(`new network key (epoch ${rotation.keyEpoch}) from admin ${signer.name} via ${from}`)
-    // answer first, then switch: the reply travels on the old key
-    setTimeout(() => { void this.takeRotation(file, rotation).catch(err => { this.line(`could not switch to the new network key: ${(err as Error).message}`) }) }, 100)
-    return true
-  }
-
-  private async takeRotation (file: TeamFile, rotation: KeyRotation): Promise<void> {
-    if (this.teamFile !== file) return
-    const next: TeamFile = { ...file, team: { ...file.team, psk: rotation.psk }, keyEpoch: rotation.keyEpoch }
-    await writeTeamFile(this.paths.team, next)
-    this.teamFile = next
-    await this.enterTeam(next)
-    this.emit({ type: 'team:changed', data: { teamId: next.team.teamId, keyEpoch: rotation.keyEpoch } })
-  }
-
-  async teamLeave (): Promise<TeamDoc> {
-    const previous = this.teamFile
-    if (previous != null) {
-      const departure = signDeparture(previous.team.teamId, this.requireSigner(), Date.now())
-      await this.session?.announceLeave(departure)
-      await this.db?.put(departedKey(previous.team.teamId), [departure]).catch(() => {})
-    }
-    const file = this.personalTeam()
-    await writeTeamFile(this.paths.team, file)
-    await this.enterTeam(file)
-    this.line(`left team ${previous?.team.name ?? ''}; now in personal team ${file.team.name}`)
-    this.emit({ type: 'team:changed', data: await this.team() })
-    return await this.team()
-  }
+  async teamLeave (): Promise<TeamDoc> { return await this.moves.leave() }
 }

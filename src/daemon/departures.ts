@@ -185,6 +185,25 @@ export class Departures {
     return v != null && !v.keep.includes(cert.peerId)
   }
 
+  /**
+   * Which record takes `cert` out of the team, if any: its holder's own departure, an
+   * admin's removal, or the revocation of its invite (in that order, like `covers`).
+   */
+  coveredBy (cert: Pick<MemberCertificate, 'peerId' | 'issuedAt' | 'grant'>): DepartureRecord | undefined {
+    const d = this.latest.get(cert.peerId)
+    if (d != null && cert.issuedAt <= d.leftAt) return d
+    const r = this.removals.get(cert.peerId)
+    if (r != null && (cert.grant?.issuedAt ?? cert.issuedAt) <= r.at) return r
+    const inviteId = cert.grant?.inviteId
+    const v = inviteId === undefined ? undefined : this.revocations.get(inviteId)
+    return v != null && !v.keep.includes(cert.peerId) ? v : undefined
+  }
+
+  /** the records about `peer` (its departure, its removal), to send it with a refusal */
+  about (peer: string): DepartureRecord[] {
+    return [this.latest.get(peer), this.removals.get(peer)].filter((r): r is Departure | Removal => r != null)
+  }
+
   /** why a certificate does not count, for messages */
   reason (cert: Pick<MemberCertificate, 'peerId' | 'issuedAt' | 'grant' | 'name'>): string | undefined {
     const d = this.latest.get(cert.peerId)

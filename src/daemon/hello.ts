@@ -24,13 +24,18 @@ export interface HelloHooks {
   payload: (type: 'hello' | 'welcome') => HelloMessage
   /** checks the other side's certificate and merges what it sent; throws to refuse */
   verify: (peer: string, msg: HelloMessage) => Promise<void>
+  /**
+   * the signed records that say why `peer` (which presented `msg`) was refused, sent with
+   * the refusal so a removed member can check its removal itself rather than trust words
+   */
+  refusal?: (peer: string, msg: unknown) => unknown[]
 }
 
 export type HelloResult =
   /** both sides accepted; `msg` is what the other side presented */
   | { status: 'verified', msg: HelloMessage }
-  /** the other side refused us */
-  | { status: 'refused-by-peer', error: { name: string, message: string } }
+  /** the other side refused us; `records`: the signed records it sent with the refusal (untrusted) */
+  | { status: 'refused-by-peer', error: { name: string, message: string }, records?: unknown }
   /** we refused the other side */
   | { status: 'refused', error: Error }
   /** the stream broke */
@@ -52,13 +57,13 @@ export async function initiateHello (connection: Connection, hooks: HelloHooks):
     if (!isObject(reply)) throw new Error('malformed reply')
     if (reply.type === 'refused') {
       await stream.close().catch(() => {})
-      return { status: 'refused-by-peer', error: errorOf(reply.error) }
+      return { status: 'refused-by-peer', error: errorOf(reply.error), records: reply.departures }
     }
     try {
       await hooks.verify(peer, reply)
     } catch (err) {
       const e = err as Error
-      await ch.write({ type: 'refused', error: { name: e.name, message: e.message } }).catch(() => {})
+      await ch.write({ type: 'refused', error: { name: e.name, message: e.message }, departures: hooks.refusal?.(peer, reply.cert) }).catch(() => {})
       stream.abort(e)
       return { status: 'refused', error: e }
     }
@@ -75,14 +80,15 @@ export async function initiateHello (connection: Connection, hooks: HelloHooks):
 export async function answerHello (stream: Stream, connection: Connection, hooks: HelloHooks): Promise<HelloResult> {
   const peer = connection.remotePeer.toString()
   const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
-  let msg: HelloMessage
+  let msg: HelloMessage | undefined
   try {
     msg = await ch.read<HelloMessage>()
     if (!isObject(msg) || msg.type !== 'hello') throw Object.assign(new Error('expected a hello'), { name: 'ProtocolError' })
     await hooks.verify(peer, msg)
   } catch (err) {
     const e = err as Error
-    await ch.write({ type: 'refused', error: { name: e.name, message: e.message } }).catch(() => {})
+    const cert = isObject(msg) ? msg.cert : undefined
+    await ch.write({ type: 'refused', error: { name: e.name, message: e.message }, departures: hooks.refusal?.(peer, cert) }).catch(() => {})
     await stream.close().catch(() => {})
     return { status: 'refused', error: e }
   }
@@ -91,7 +97,7 @@ export async function answerHello (stream: Stream, connection: Connection, hooks
     const final = await ch.read<HelloMessage>()
     await stream.close().catch(() => {})
     if (isObject(final) && final.type === 'ack') return { status: 'verified', msg }
-    return { status: 'refused-by-peer', error: errorOf(isObject(final) ? final.error : undefined) }
+    return { status: 'refused-by-peer', error: errorOf(isObject(final) ? final.error : undefined), records: isObject(final) ? final.departures : undefined }
   } catch (err) {
     stream.abort(err as Error)
     return { status: 'failed', error: err as Error }

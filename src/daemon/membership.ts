@@ -30,6 +30,8 @@ export interface MembershipComponents extends HelloHooks {
   onLost: (peer: string) => void
   /** `peer` held a connection for the whole hello deadline without proving membership */
   onDeadline?: (peer: string) => void
+  /** `peer` refused our membership and sent `records` (untrusted) to say why */
+  onRefused?: (peer: string, records: unknown) => void
   line: (text: string) => void
 }
 
@@ -108,7 +110,7 @@ export class Membership {
         setTimeout(() => { void connection.close().catch(() => {}) }, 200)
         return
       case 'refused-by-peer':
-        this.refusedBy(peer, result.error)
+        this.refusedBy(peer, result.error, result.records)
         await connection.close().catch(() => {})
         return
       case 'failed':
@@ -123,15 +125,17 @@ export class Membership {
       this.markVerified(peer, (result.msg.cert as MemberCertificate).name)
       return
     }
-    if (result.status === 'refused-by-peer') this.refusedBy(peer, result.error)
+    if (result.status === 'refused-by-peer') this.refusedBy(peer, result.error, result.records)
     else log('hello with %s failed: %s', peer, result.error.message)
     // let a refused or broken peer go at once rather than at the deadline
     if (!this.verified.has(peer)) await connection.close().catch(() => {})
   }
 
-  private refusedBy (peer: string, error: { name: string, message: string }): void {
+  private refusedBy (peer: string, error: { name: string, message: string }, records: unknown): void {
     log('%s refused our membership: %s', peer, error.message)
     if (/removed from the team|no longer a member|revoked/.test(error.message)) this.components.line(`refused by ${peer}: ${error.message}`)
+    // the signed records it sent may show that an admin removed us: checked, never trusted
+    this.components.onRefused?.(peer, records)
     this.notify({ ok: false, peerId: peer, error })
   }
 

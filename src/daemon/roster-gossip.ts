@@ -42,6 +42,8 @@ export interface RosterGossipComponents {
   isConnected: (peer: string) => boolean
   /** `peer` no longer counts: forget that it passed the hello */
   unverify: (peer: string) => void
+  /** a record merged here takes this daemon's own certificate out of the team */
+  onSelfCovered?: () => void
   line: (text: string) => void
   emit: (event: DaemonEvent) => void
 }
@@ -72,9 +74,25 @@ export class RosterGossip {
     })
   }
 
-  /** merges departure records a peer sent (untrusted), and stores them if anything changed */
-  mergeDepartures (values: unknown): void {
-    if (this.applyDepartures(values).length > 0) void this.persistDepartures()
+  /**
+   * merges departure records a peer sent (untrusted), and stores them if anything changed;
+   * with `spread` (records from a hello, which the rest of the team may not have: a
+   * leaver's farewell) also passes the new ones on to the team
+   */
+  mergeDepartures (values: unknown, options: { spread?: boolean } = {}): void {
+    const changed = this.applyDepartures(values)
+    if (changed.length === 0) return
+    void this.persistDepartures()
+    if (options.spread === true && Array.isArray(values)) void this.publishRecords(values.slice(0, MAX_ROSTER_ENTRIES))
+  }
+
+  private async publishRecords (records: unknown[]): Promise<void> {
+    const node = this.components.node()
+    if (node == null) return
+    const data = new TextEncoder().encode(JSON.stringify({ certs: [], departures: records }))
+    await node.services.pubsub.publish(rosterTopic(this.components.team.teamId), data).catch(err => {
+      log('departures publish failed: %s', (err as Error).message)
+    })
   }
 
   /**
@@ -165,6 +183,7 @@ export class RosterGossip {
       if (cert == null || !departures.covers(cert)) continue
       if (peer === selfId) {
         this.components.line(`this daemon is no longer a member of team ${team.name}: ${departures.reason(cert) ?? ''}`)
+        this.components.onSelfCovered?.()
         continue
       }
       if (!this.components.isVerified(peer) && !this.components.isConnected(peer) && !changed.includes(peer)) continue
@@ -182,6 +201,11 @@ export class RosterGossip {
     await this.components.db.put(departedKey(this.components.team.teamId), this.components.departures.toJSON()).catch(err => {
       log('could not store departures: %s', (err as Error).message)
     })
+  }
+
+  /** stores the roster as it is (a joiner's own certificate is in it from the start, never "added") */
+  async saveRoster (): Promise<void> {
+    await this.persistRoster(this.components.roster.members())
   }
 
   /** the roster's whole state (not just current members: see Roster) under one key */

@@ -36,8 +36,11 @@ import { checkAdmissible, checkPresented } from './admission.js'
 import { StatusQueries, askStatus } from './status-query.js'
 import { MAX_ROSTER_ENTRIES, RosterGossip } from './roster-gossip.js'
 import { knownPeers, rememberPeer } from './known-peers.js'
+import type { ShutOut } from './standing.js'
+import { StandingWatch } from './standing-watch.js'
 
 export type { KnownPeer } from './known-peers.js'
+
 export type { HelloOutcome }
 
 export interface SessionInit {
@@ -58,6 +61,8 @@ export interface SessionInit {
   onRekey?: (rotation: unknown, from: string) => Promise<boolean>
   /** is anyone listening to events? (skip making those nobody reads) */
   hasListeners: () => boolean
+  /** an admin's record took this daemon out of the team (at start, or learned now) */
+  onShutOut?: (s: ShutOut) => void
   line: (text: string) => void
 }
 
@@ -76,6 +81,8 @@ export class TeamSession {
   private readonly gossip: RosterGossip
   /** peers cut off for abuse: the connection gater refuses them */
   private readonly coolOff = new CoolOff()
+  /** whether an admin removed this daemon: it then dials nobody and takes no connection */
+  private readonly standing: StandingWatch
   private readonly onFlood = (peer: string, abusive: boolean): void => {
     this.tasks?.reputation.behaviour(peer, 'flood')
     if (abusive) this.cutOff(peer)
@@ -92,6 +99,18 @@ export class TeamSession {
   })
 
   constructor (private readonly init: SessionInit) {
+    this.standing = new StandingWatch({
+      cert: init.cert,
+      roster: init.roster,
+      departures: init.departures,
+      team: init.team,
+      line: text => { init.line(text) },
+      disconnect: () => {
+        this.redialer.stop()
+        for (const c of this.node?.getConnections() ?? []) void c.close().catch(() => {})
+      },
+      onShutOut: s => { init.onShutOut?.(s) }
+    })
     this.redialer = new Redialer({
       dial: async (peer, signal) => { await this.requireNode().dial(peerIdFromString(peer), { signal }) },
       isConnected: peer => this.isConnected(peer),
@@ -106,6 +125,8 @@ export class TeamSession {
       onLost: peer => { this.onLost(peer) },
       // a key holder that proved nothing in 10 s may not come straight back
       onDeadline: peer => { this.coolOff.add(peer, Date.now() + HELLO_COOL_OFF_MS) },
+      refusal: (peer, cert) => this.standing.refusalRecords(peer, cert),
+      onRefused: (_peer, records) => { this.gossip.mergeDepartures(records) },
       line: text => { init.line(text) }
     })
     this.gossip = new RosterGossip({
@@ -120,6 +141,7 @@ export class TeamSession {
       isPending: peer => this.helloPending(peer),
       isConnected: peer => this.isConnected(peer),
       unverify: peer => { this.membership.forget(peer) },
+      onSelfCovered: () => { this.standing.check() },
       line: text => { init.line(text) },
       emit: event => { init.emit(event) }
     })
@@ -134,10 +156,22 @@ export class TeamSession {
     return this.init.roster.members().filter(c => !this.init.departures.covers(c))
   }
 
+  /** how an admin shut this daemon out of the team, if it did */
+  get shutOutBy (): ShutOut | undefined { return this.standing.shutOut }
+
   isMember (peer: string, now = Date.now()): boolean {
     const cert = this.init.roster.get(peer)
     return cert != null && this.init.roster.isMember(peer, now) && !this.init.departures.covers(cert)
   }
+
+  /** why `peer` does not count as a member, for messages */
+  notMemberReason (peer: string): string { return this.standing.notMemberReason(peer) }
+
+  /** stores the roster now (after a join: its own certificate and invite use are in it) */
+  async saveRoster (): Promise<void> { await this.gossip.saveRoster() }
+
+  /** every departure, removal and revocation record of this team that this daemon holds */
+  departureRecords (): unknown[] { return this.init.departures.toJSON() }
 
   /** tell the team this daemon is leaving; best effort, bounded by `waitMs` */
   async announceLeave (departure: Departure, waitMs = 300): Promise<void> {
@@ -152,6 +186,10 @@ export class TeamSession {
   async start (): Promise<void> {
     if (this.node != null) return
     const { init } = this
+    this.standing.begin()
+    const cooling = this.coolOff.gater()
+    // a daemon shut out of its team keeps its node (local reads) but connects to nobody
+    const deny = (peerId: PeerId): boolean => this.standing.shutOut != null || this.coolOff.has(peerId.toString())
     const node = await createPairedNode({
       privateKey: init.identity.privateKey,
       listen: init.listen,
@@ -160,7 +198,7 @@ export class TeamSession {
       bootstrap: init.config.bootstrap,
       mdns: init.config.mdns,
       agentVersion: init.agentVersion,
-      gater: this.coolOff.gater()
+      gater: { ...cooling, denyDialPeer: deny, denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny }
     })
     this.node = node
     try {
@@ -177,7 +215,7 @@ export class TeamSession {
       await node.handle(PROTOCOL_REKEY, async (stream, connection) => { await this.onRekey(stream, connection) })
       node.addEventListener('peer:discovery', evt => {
         const { id, multiaddrs } = evt.detail
-        if (id.equals(node.peerId)) return
+        if (id.equals(node.peerId) || this.standing.shutOut != null) return
         if (multiaddrs.length > 0) void node.peerStore.merge(id, { multiaddrs }).catch(() => {})
         this.redialer.want(id.toString(), { soon: true })
       })
@@ -250,7 +288,8 @@ export class TeamSession {
       for (const cert of this.currentMembers()) {
         if (cert.peerId !== this.selfId) this.redialer.want(cert.peerId, { soon: true })
       }
-      this.redialer.start()
+      if (this.standing.shutOut == null) this.redialer.start()
+      else this.standing.announceAtStart()
     } catch (err) {
       await this.stop()
       throw err
@@ -414,7 +453,7 @@ export class TeamSession {
     const cert = msg.cert
     checkPresented(cert, peer, this.init.team)
     // departures first: a certificate its holder gave up, or an admin removed, admits nobody
-    this.gossip.mergeDepartures(msg.departures)
+    this.gossip.mergeDepartures(msg.departures, { spread: true })
     checkAdmissible(cert, peer, { roster: this.init.roster, departures: this.init.departures, now })
     await this.gossip.mergeHello(cert, msg.roster, now)
   }
@@ -438,7 +477,7 @@ export class TeamSession {
     const name = this.init.roster.get(peer)?.name ?? ''
     this.init.line(`peer left ${name} ${peer}`)
     this.init.emit({ type: 'peer:disconnected', data: { peerId: peer, name } })
-    if (this.node != null) this.redialer.want(peer, { soon: false })
+    if (this.node != null && this.standing.shutOut == null) this.redialer.want(peer, { soon: false })
   }
 
   private async remember (peer: string, addrs: Multiaddr[]): Promise<void> {

@@ -122,6 +122,19 @@ export class Roster {
     return pool != null && !pool.holders.has(cert.peerId) && pool.holders.size >= pool.maxUses
   }
 
+  /**
+   * The certificate this roster would count for `cert`'s slot once `cert` is merged: `cert`
+   * itself, or the earlier certificate its peer already holds from the same invite (an
+   * invite keeps each holder's least certificate, so a later one from it changes nothing).
+   * Pure: the roster is not changed.
+   */
+  kept (cert: MemberCertificate): MemberCertificate {
+    const grant = cert.grant
+    if (grant === undefined) return cert
+    const held = this.pools.get(grant.sig)?.holders.get(cert.peerId)
+    return held != null && byVersion(cert, held) >= 0 ? held : cert
+  }
+
   private refresh (peerId: string): void {
     let best = this.signed.get(peerId)
     const keys = this.poolsOf.get(peerId)

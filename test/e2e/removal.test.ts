@@ -44,7 +44,10 @@ describe('removal, revocation and key rotation', () => {
     expect(Date.now() - t0).toBeLessThan(5_000)
     // the removed daemon knows, and what it writes reaches nobody
     await eventually('rc says it is out', async () => /no longer a member|removed from the team by an admin/.test(c.log) ? true : undefined, 5_000, 100)
-    await c.json(['kv', 'set', 'from/removed', 'x'])
+    // it refuses to write (exit 6, RemovedFromTeamError), and nothing reaches the team
+    const write = await c.cli(['kv', 'set', 'from/removed', 'x'])
+    expect(write.code).toBe(6)
+    expect(write.stderr).toMatch(/removed from team removal by ra-admin/)
     await sleep(1_500)
     expect((await a.cli(['kv', 'get', 'from/removed'])).code).toBe(4)
     expect((await b.cli(['kv', 'get', 'from/removed'])).code).toBe(4)

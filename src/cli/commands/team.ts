@@ -7,12 +7,14 @@ export const usage = 'team'
 export const summary = 'the team this daemon is in'
 
 export function formatTeam (team: TeamDoc): string {
-  return keyValues([
+  const table = keyValues([
     ['team', team.name],
     ['team id', team.teamId],
     ['role', team.role],
     ['members', String(team.members)]
   ])
+  // a removed daemon says so first: it writes and submits nothing until it joins again
+  return team.removed != null ? `${team.removed.text}\n${table}` : table
 }
 
 export async function run (_args: CommandArgs, ctx: CommandContext): Promise<number | undefined> {
