@@ -22,6 +22,9 @@ export type Verdict =
   | { peer: string, taskId: string, outcome: 'success' | 'failure' | 'timeout' | 'outvoted' }
   | { peer: string, taskId: string, violation: string }
 
+/** ops only the submitter or a coordinator writes, and what a forger tried with each */
+const ENDS: Readonly<Record<string, string>> = { 'task:fail': 'failed', 'task:cancel': 'cancelled', 'task:replicas': 'raised the redundancy of' }
+
 /** why a failed attempt is not the executor's fault, or undefined when it is */
 export function blameless (result: { exitCode: number, reason?: string }, spec: { timeoutMs?: number }): string | undefined {
   const reason = result.reason ?? (result.exitCode === EXIT_CANCELLED ? 'cancelled' : undefined)
@@ -74,8 +77,8 @@ export function judgeTaskOps (ops: readonly Op[], records: ReadonlyMap<string, T
     if (op.kind === 'task:result') {
       const verdict = judgeResult(op, record)
       if (verdict !== undefined) out.push(verdict)
-    } else if ((op.kind === 'task:fail' || op.kind === 'task:cancel') && !isTaskAuthority(record, op.author)) {
-      out.push({ peer: op.author, taskId, violation: `${op.kind === 'task:fail' ? 'failed' : 'cancelled'} a task it neither submitted nor coordinates` })
+    } else if (ENDS[op.kind] !== undefined && !isTaskAuthority(record, op.author)) {
+      out.push({ peer: op.author, taskId, violation: `${ENDS[op.kind]} a task it neither submitted nor coordinates` })
     }
   }
   return out
@@ -102,6 +105,9 @@ export function explainAuthority (record: TaskRecord): string[] {
   }
   for (const peer of record.cancelRequests) {
     if (!isTaskAuthority(record, peer)) lines.push(`a cancel by ${peer} is ignored: only the submitter cancels`)
+  }
+  for (const peer of Object.keys(record.replicaRequests)) {
+    if (!isTaskAuthority(record, peer)) lines.push(`a redundancy of ${record.replicaRequests[peer]} asked by ${peer} is ignored: it neither submitted nor coordinates the task`)
   }
   return lines
 }

@@ -10,7 +10,7 @@
  * | `leases` | union by key `${attempt}:${executor}`, a renewal (later `expiresWall`) replaces the older one |
  * | `results` | union by key `${attempt}:${executor}`; one key reported twice keeps a success over a failure, then the later hlc |
  * | `adoptions` | union: `${epoch}:${peer}` of each adoption (sorted) |
- * | `replicas` | max (with `spec.replicas`): redundancy can be raised, never lowered |
+ * | `replicaRequests` | per peer, max: the redundancy each peer asked for; `replicas` (derived) is the highest of `spec.replicas` and the submitter's and adopters' requests, so it can be raised, never lowered, and only by them |
  * | `coordinator` | max by (epoch, peer): a survivor that adopts the task raises the epoch |
  * | `cancelRequests` | union: the peers that asked to cancel (sorted) |
  * | `failRequests` | union: the peers that wrote a fail (sorted) |
@@ -130,8 +130,10 @@ export interface TaskRecord {
   readonly leases: Readonly<Record<string, TaskLease>>
   /** `${attempt}:${executor}` → result, keys sorted. */
   readonly results: Readonly<Record<string, TaskResult>>
-  /** effective redundancy (≥ `spec.replicas`) */
+  /** Derived: effective redundancy (≥ `spec.replicas`), raised by the submitter or an adopter. */
   readonly replicas: number
+  /** peer → the redundancy it asked for, keys sorted; only the submitter's and adopters' count */
+  readonly replicaRequests: Readonly<Record<string, number>>
   /** Derived: the coordinator fact, else the submitter at epoch 0. */
   readonly coordinator: TaskCoordinator
   /** `${epoch}:${peer}` of every adoption, sorted */
@@ -169,7 +171,7 @@ export function createTask (taskId: string, spec: TaskSpec): TaskRecord {
   assertHlc(spec.createdHlc)
   canonicalEncode(spec)
   return normalize({
-    taskId, spec, attempt: 1, leases: {}, results: {}, replicas: 1,
+    taskId, spec, attempt: 1, leases: {}, results: {}, replicaRequests: {},
     coordinator: { peer: spec.submitter, epoch: 0 }, adoptions: [], cancelRequests: [], failRequests: []
   })
 }
@@ -183,7 +185,7 @@ export function mergeTask (a: TaskRecord, b: TaskRecord): TaskRecord {
     attempt: Math.max(a.attempt, b.attempt),
     leases: mergeKeyed(a.leases, b.leases, compareLeases),
     results: mergeKeyed(a.results, b.results, compareReports),
-    replicas: Math.max(a.replicas, b.replicas),
+    replicaRequests: mergeKeyed(a.replicaRequests, b.replicaRequests, (x, y) => x - y),
     coordinator: maxBy(a.coordinator, b.coordinator, compareCoordinators) as TaskCoordinator,
     adoptions: unionSorted(a.adoptions, b.adoptions),
     cancelRequests: unionSorted(a.cancelRequests, b.cancelRequests),
@@ -258,9 +260,9 @@ export function taskRetryTo (task: TaskRecord, attempt: number): TaskRecord {
   return mergeTask(task, { ...task, attempt })
 }
 
-/** Raises the redundancy to `replicas` executors. */
-export function taskReplicas (task: TaskRecord, replicas: number): TaskRecord {
-  return mergeTask(task, { ...task, replicas })
+/** `by` (the coordinator unless named) raises the redundancy to `replicas` executors; it counts if `by` submitted or adopted the task. */
+export function taskReplicas (task: TaskRecord, replicas: number, by: string = task.coordinator.peer): TaskRecord {
+  return mergeTask(task, { ...task, replicaRequests: { [by]: replicas } })
 }
 
 /** Hands coordination to `peer` at `epoch` (adoption by a survivor). */
@@ -298,13 +300,14 @@ export function taskFail (task: TaskRecord, by: string): TaskRecord {
   return mergeTask(task, { ...task, failRequests: [by] })
 }
 
-type TaskFacts = Omit<TaskRecord, 'state' | 'executor' | 'lease' | 'cancelled' | 'failed'>
+type TaskFacts = Omit<TaskRecord, 'state' | 'executor' | 'lease' | 'cancelled' | 'failed' | 'replicas'>
 
 function normalize (facts: TaskFacts): TaskRecord {
   let attempt = facts.attempt
   for (const lease of Object.values(facts.leases)) attempt = Math.max(attempt, lease.attempt)
   for (const result of Object.values(facts.results)) attempt = Math.max(attempt, result.attempt)
-  const replicas = Math.max(facts.replicas, facts.spec.replicas ?? 1)
+  let replicas = facts.spec.replicas ?? 1
+  for (const [peer, n] of Object.entries(facts.replicaRequests)) if (n > replicas && isTaskAuthority(facts, peer)) replicas = n
   const committed = committedResult({ results: facts.results, replicas, spec: facts.spec, adoptions: facts.adoptions })
   let current: TaskLease | undefined
   for (const lease of Object.values(facts.leases)) {
@@ -328,6 +331,7 @@ function normalize (facts: TaskFacts): TaskRecord {
     leases: facts.leases,
     results: facts.results,
     replicas,
+    replicaRequests: facts.replicaRequests,
     coordinator: facts.coordinator,
     adoptions: facts.adoptions,
     cancelRequests: facts.cancelRequests,

@@ -28,8 +28,8 @@ export const UNKNOWN_SPEC: TaskSpec = {
  * A task record as stored. Records written before cancels were per peer (`cancelRequests`)
  * hold `cancelled: true` instead: that was the submitter's or someone's cancel, taken as the
  * submitter's, so those tasks stay cancelled. Records written before fails and adoptions
- * were per peer (`failRequests`, `adoptions`) take their coordinator as the one that
- * failed or adopted, so they keep their state.
+ * were per peer (`failRequests`, `adoptions`, `replicaRequests`) take their coordinator as
+ * the one that failed, adopted or raised the redundancy, so they keep their state.
  */
 export function storedTaskRecord (value: Record<string, unknown>): TaskRecord {
   let record = value as unknown as TaskRecord
@@ -41,6 +41,9 @@ export function storedTaskRecord (value: Record<string, unknown>): TaskRecord {
     record = { ...record, adoptions: epoch > 0 ? [adoptionKey(epoch, peer)] : [] }
   }
   if (!Array.isArray(record.failRequests)) record = { ...record, failRequests: record.failed ? [record.coordinator.peer] : [] }
+  if (record.replicaRequests === undefined) {
+    record = { ...record, replicaRequests: record.replicas > (record.spec.replicas ?? 1) ? { [record.coordinator.peer]: record.replicas } : {} }
+  }
   return record
 }
 
@@ -77,7 +80,7 @@ export function applyTaskOp (record: TaskRecord | undefined, op: Op): TaskRecord
       return taskResult(base, { ...b, executor: op.author, hlc: op.hlc, ...resultProof(op) })
     }
     case 'task:retry': return taskRetryTo(base, (op.body as TaskRetryBody).attempt)
-    case 'task:replicas': return taskReplicas(base, (op.body as TaskReplicasBody).replicas)
+    case 'task:replicas': return taskReplicas(base, (op.body as TaskReplicasBody).replicas, op.author)
     case 'task:adopt': return taskAdopt(base, { peer: op.author, epoch: (op.body as TaskAdoptBody).epoch })
     case 'task:cancel': return taskCancel(base, op.author)
     case 'task:fail': return taskFail(base, op.author)

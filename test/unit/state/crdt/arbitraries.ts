@@ -100,7 +100,7 @@ export type TaskOp =
   | { kind: 'lease', executor: string, attempt: number, expiresWall: number }
   | { kind: 'result', executor: string, attempt: number, exitCode: number, outputHash: string, hlc: Hlc, proof: ResultProofArb }
   | { kind: 'retry' } | { kind: 'cancel', by: string } | { kind: 'fail', by: string }
-  | { kind: 'replicas', replicas: number } | { kind: 'adopt', peer: string, epoch: number }
+  | { kind: 'replicas', replicas: number, by: string } | { kind: 'adopt', peer: string, epoch: number }
 
 const attemptArb = fc.integer({ min: 1, max: 3 })
 
@@ -137,7 +137,7 @@ export const taskOpArb: fc.Arbitrary<TaskOp> = fc.oneof(
   fc.record({ kind: fc.constant('cancel' as const), by: fc.constantFrom('a', 'b', 'x') }, rec),
   // the submitters, possible adopters, and a bystander: only the submitter's and adopters' fail counts
   fc.record({ kind: fc.constant('fail' as const), by: fc.constantFrom('a', 'b', 'x', 'w') }, rec),
-  fc.record({ kind: fc.constant('replicas' as const), replicas: fc.integer({ min: 1, max: 3 }) }, rec),
+  fc.record({ kind: fc.constant('replicas' as const), replicas: fc.integer({ min: 1, max: 3 }), by: fc.constantFrom('a', 'x', 'w') }, rec),
   fc.record({ kind: fc.constant('adopt' as const), peer: fc.constantFrom(...EXECUTORS), epoch: fc.integer({ min: 1, max: 2 }) }, rec)
 )
 
@@ -150,7 +150,7 @@ export function applyTaskOp (task: TaskRecord, op: TaskOp): TaskRecord {
     case 'retry': return taskRetry(task)
     case 'cancel': return taskCancel(task, op.by)
     case 'fail': return taskFail(task, op.by)
-    case 'replicas': return taskReplicas(task, op.replicas)
+    case 'replicas': return taskReplicas(task, op.replicas, op.by)
     case 'adopt': return taskAdopt(task, { peer: op.peer, epoch: op.epoch })
   }
 }

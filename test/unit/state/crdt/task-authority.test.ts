@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  committedResult, createTask, mergeTask, taskAdopt, taskCancel, taskFail, taskLease, taskResult,
+  committedResult, createTask, mergeTask, taskAdopt, taskCancel, taskFail, taskLease, taskReplicas, taskResult,
   type Hlc, type TaskRecord, type TaskResult
 } from '../../../../src/state/crdt/index.js'
 import { SPECS, TASK_ID } from './arbitraries.js'
@@ -92,5 +92,17 @@ describe('only the submitter or a coordinator fails a task', () => {
     expect(mergeTask(taskFail(placeholder, 'm'), created).failed).toBe(false)
     // cancels keep their rule: only the submitter's
     expect(taskCancel(running, 'y').cancelled).toBe(false)
+  })
+})
+
+describe('only the submitter or a coordinator raises the redundancy', () => {
+  it('a bystander\'s raise is kept but changes nothing; an adopter\'s counts once its adoption is known', () => {
+    const forged = taskReplicas(running, 7, 'm')
+    expect(forged).toMatchObject({ replicas: 1, replicaRequests: { m: 7 } })
+    // so a forged raise cannot keep a lone success from committing
+    expect(taskResult(forged, real)).toMatchObject({ state: 'succeeded', replicas: 1 })
+    expect(taskReplicas(running, 3, 'a').replicas).toBe(3)
+    const adopted = allOrders(running, [t => taskReplicas(t, 2, 'y'), t => taskAdopt(t, { peer: 'y', epoch: 1 })])
+    expect(adopted.replicas).toBe(2)
   })
 })
