@@ -203,6 +203,10 @@ export interface TaskResultDoc {
   error?: string
   /** the signed receipt (see `paired task verify`) */
   receipt?: unknown
+  /** why the agent failed, as it typed it (`invalid-input`, `timeout`, ...) */
+  reason?: string
+  /** why this result does not count (a forgery, or a grant by a non-coordinator) */
+  notCounted?: string
 }
 
 /** `paired task show` (and the answer of submit and cancel) */
@@ -217,6 +221,8 @@ export interface TaskDoc extends TaskSummaryDoc {
   cancelled: boolean
   /** peers that asked to cancel; only the submitter's counts */
   cancelRequests: string[]
+  /** peers that wrote a fail; only the submitter's and coordinators' count */
+  failRequests?: string[]
   /** the committed result; null until one commits */
   result: TaskResultDoc | null
   results: TaskResultDoc[]

@@ -276,7 +276,8 @@ export class TeamSession {
         capacityOf: peer => this.capacityOf(peer),
         rttOf: peer => this.rttOf(peer),
         emit: (type, data) => { init.emit({ type, data }) },
-        wanted: init.hasListeners
+        wanted: init.hasListeners,
+        line: text => { init.line(text) }
       })
       await this.tasks.start()
       this.gossip.listen(node)

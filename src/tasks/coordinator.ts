@@ -24,7 +24,8 @@
 import { logger } from '@libp2p/logger'
 import type { PeerState } from '../presence/index.js'
 import type { ReputationBook } from '../reputation/index.js'
-import { isTerminalState, resultKey, type TaskRecord } from '../state/crdt/index.js'
+import type { Signer } from '../team/index.js'
+import { isTerminalState, resultKey, resultProblem, type TaskRecord } from '../state/crdt/index.js'
 import { taskDrafts, type OpBatch, type OpDraft } from '../state/ops/index.js'
 import { adoptions } from './adoption.js'
 import { COORDINATOR_TICK_MS, OFFER_TIMEOUT_MS } from './constants.js'
@@ -51,6 +52,8 @@ const IDLE_TICK_MS = 5_000
 
 export interface CoordinatorInit {
   selfId: string
+  /** signs the lease grant in each offer */
+  signer: Signer
   leaseMs: number
   executor: Executor
   links: TaskLinks
@@ -262,14 +265,20 @@ export class Coordinator {
       }
       t.slots.delete(peer)
       this.load.release(peer, record.spec.agent, slot)
-      if (result.exitCode === 0) {
+      const problem = resultProblem(result, record)
+      if (result.exitCode === 0 && problem === undefined) {
         t.reported.add(peer)
         continue
       }
       if (result.exitCode === 130 && record.cancelled) continue
+      if (result.reason === 'invalid-input' && problem === undefined) {
+        // the agent refused the input: every machine would refuse it, so no retry
+        this.giveUp(t, `input refused on ${peer}: ${result.error ?? 'invalid input'}`)
+        return
+      }
       t.failures++
       t.avoid.add(peer)
-      this.retry(t, `failed on ${peer}: ${result.error ?? `exit code ${result.exitCode}`}`, true)
+      this.retry(t, problem === undefined ? `failed on ${peer}: ${result.error ?? `exit code ${result.exitCode}`}` : `the result of ${peer} does not count: ${problem}`, true)
     }
     if (record.replicas > 1 && record.state !== 'succeeded' && t.slots.size === 0 && t.reported.size >= record.replicas) {
       // every replica reported and no output has a majority: ask one more executor
@@ -394,7 +403,7 @@ export class Coordinator {
     const attempt = record.attempt
     t.slots.set(peer, { attempt, accepted: false, expiresWall: Date.now() + OFFER_TIMEOUT_MS + this.init.leaseMs })
     this.load.count(peer, record.spec.agent, +1)
-    const task = offerTask(record, this.init.leaseMs, this.init.selfId)
+    const task = offerTask(record, this.init.leaseMs, this.init.signer, peer)
     if (peer === this.init.selfId) {
       this.answer(t, peer, attempt, this.init.executor.offer(task))
       return

@@ -214,7 +214,9 @@ export class Executor {
       outputHash: outcome.outputHash,
       ...(small ? { output: outcome.output } : {}),
       ...(outcome.error === undefined ? {} : { error: outcome.error.slice(0, 4096) }),
-      receipt
+      ...(outcome.exitCode === 0 || outcome.reason === undefined ? {} : { reason: outcome.reason }),
+      receipt,
+      ...(task.grant === undefined ? {} : { grant: task.grant })
     })
     try {
       const [batch] = await this.init.write([draft])

@@ -6,7 +6,8 @@
  * Pure: no I/O, no clock of its own.
  */
 import type { TaskExplainDoc } from '../api/types.js'
-import { committedResult, isTerminalState, type TaskRecord } from '../state/crdt/index.js'
+import { committedResult, isTerminalState, resultProblem, type TaskRecord } from '../state/crdt/index.js'
+import { explainAuthority } from './judge.js'
 import { explainPlacement, type Placement } from './placement.js'
 
 /** a peer where a task ran or runs, as `paired task explain --json` gives it */
@@ -51,6 +52,8 @@ export function taskSites (record: TaskRecord, nameOf: (peer: string) => string 
   const sites: TaskSite[] = []
   const site = (peerId: string, attempt: number, outcome: TaskSite['outcome']): TaskSite => ({ peerId, name: nameOf(peerId) ?? null, attempt, outcome })
   for (const r of Object.values(record.results)) {
+    // a result that fails its proof (a forgery) is no place where the task ran
+    if (resultProblem(r, record) !== undefined) continue
     const key = `${r.attempt}:${r.executor}`
     sites.push(site(r.executor, r.attempt, committedKeys.has(key) ? 'committed' : r.exitCode === 0 ? 'succeeded' : 'failed'))
   }
@@ -87,6 +90,7 @@ export function explainTask (input: ExplainInput): TaskExplainDoc & { ranOn: Tas
   if (record.coordinator.peer !== spec.submitter) lines.push(`coordinated by ${named(record.coordinator.peer, nameOf, selfId)}`)
   const sites = taskSites(record, nameOf, input.now)
   for (const s of sites) lines.push(siteLine(s, record, input))
+  lines.push(...explainAuthority(record))
   if (record.state === 'pending') {
     // not placed yet: the placement is the explanation
     const placement = input.tracked?.placement ?? input.placementNow()

@@ -23,6 +23,7 @@
 import { isObject } from '../protocol/frames.js'
 import { TASK_PRIORITIES, type TaskPriority } from '../state/crdt/index.js'
 import { AGENT_NAME_PATTERN, TASK_ID_PATTERN, type OpBatch } from '../state/ops/index.js'
+import { grantShapeProblem, type LeaseGrant } from './grant.js'
 
 export interface OfferTask {
   taskId: string
@@ -36,6 +37,8 @@ export interface OfferTask {
   coordinator: string
   /** whose task it is: their role caps its priority */
   submitter?: string
+  /** the coordinator's grant of this attempt to the executor: its result carries it */
+  grant?: LeaseGrant
 }
 
 export type TaskMessage =
@@ -61,7 +64,7 @@ function isOfferTask (v: unknown): v is OfferTask {
   return isObject(v) && isTaskId(v.taskId) && isCount(v.attempt) && typeof v.agent === 'string' &&
     AGENT_NAME_PATTERN.test(v.agent) && v.input !== undefined && TASK_PRIORITIES.includes(v.priority as TaskPriority) &&
     (v.timeoutMs === undefined || isCount(v.timeoutMs)) && isCount(v.leaseMs) && typeof v.coordinator === 'string' &&
-    (v.submitter === undefined || typeof v.submitter === 'string')
+    (v.submitter === undefined || typeof v.submitter === 'string') && (v.grant === undefined || grantShapeProblem(v.grant) === undefined)
 }
 
 /** the message, if `v` is a well-formed one */

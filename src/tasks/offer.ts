@@ -4,6 +4,8 @@
  * `reply` into the same shape the local executor answers in. Pure; the coordinator sends.
  */
 import type { TaskRecord } from '../state/crdt/index.js'
+import type { Signer } from '../team/index.js'
+import { signGrant } from './grant.js'
 import type { OfferTask, TaskMessage } from './messages.js'
 
 /** an executor's answer to an offer (the local executor's, or a remote one's `reply`) */
@@ -15,9 +17,15 @@ export interface OfferAnswer {
   others?: number
 }
 
-/** the offer of the record's current attempt, reporting to `coordinator` */
-export function offerTask (record: TaskRecord, leaseMs: number, coordinator: string): OfferTask {
+/**
+ * the offer of the record's current attempt to `executor`, reporting to the signer (the
+ * coordinator), with its signed lease grant at the signer's adoption epoch (0 when it
+ * submitted the task)
+ */
+export function offerTask (record: TaskRecord, leaseMs: number, signer: Signer, executor: string): OfferTask {
   const { spec } = record
+  const coordinator = signer.peerId
+  const epoch = record.coordinator.peer === coordinator ? record.coordinator.epoch : 0
   return {
     taskId: record.taskId,
     attempt: record.attempt,
@@ -27,7 +35,8 @@ export function offerTask (record: TaskRecord, leaseMs: number, coordinator: str
     ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
     leaseMs,
     coordinator,
-    submitter: spec.submitter
+    submitter: spec.submitter,
+    grant: signGrant({ taskId: record.taskId, attempt: record.attempt, executor }, epoch, signer)
   }
 }
 

@@ -14,7 +14,7 @@ import type { Capacity, PeerState } from '../presence/index.js'
 import { ReputationBook } from '../reputation/index.js'
 import type { ReputationPolicy } from '../reputation/index.js'
 import {
-  TASK_PRIORITIES, committedResult, createTask, dissenters, isTerminalState, type TaskPriority, type TaskRecord,
+  TASK_PRIORITIES, committedResult, createTask, dissenters, isTerminalState, resultProblem, type TaskPriority, type TaskRecord,
   type TaskResult
 } from '../state/crdt/index.js'
 import { TASK_KINDS, taskDrafts, type Op, type OpBatch, type OpDraft, type TaskResultBody, type TaskSpecBody } from '../state/ops/index.js'
@@ -29,6 +29,7 @@ import { newTaskId } from './ids.js'
 import { TaskLinks } from './links.js'
 import type { TaskMessage } from './messages.js'
 import { explainTask } from './explain.js'
+import { judgeTaskOps } from './judge.js'
 import type { Candidate } from './placement.js'
 import { verifyReceipt } from './receipt.js'
 
@@ -64,6 +65,8 @@ export interface TaskServiceInit {
   rttOf: (peer: string) => number | null
   emit: (type: string, data: unknown) => void
   wanted: () => boolean
+  /** a line in the daemon's log (forgeries are reported there) */
+  line?: (text: string) => void
 }
 
 export class TaskService implements TaskControl {
@@ -110,6 +113,7 @@ export class TaskService implements TaskControl {
     })
     this.coordinator = new Coordinator({
       selfId: init.selfId,
+      signer: init.signer,
       leaseMs: init.leaseMs,
       executor: this.executor,
       links: this.links,
@@ -268,20 +272,16 @@ export class TaskService implements TaskControl {
 
   private onTasks (changes: TaskChange[], ops: Op[]): void {
     const records = new Map(changes.map(c => [c.after.taskId, c.after]))
-    // reputation: every result is an outcome of its author; a success whose output lost the
-    // vote of a replicated task counts as outvoted
+    // reputation: what each op says about its author (see judge.ts)
     const judged = new Set<string>()
-    for (const op of ops) {
-      if (op.kind !== 'task:result' || op.author === this.init.selfId) continue
-      const body = op.body as TaskResultBody
-      const record = records.get(body.taskId)
-      const committed = record === undefined ? undefined : committedResult(record)
-      judged.add(`${body.taskId}\n${op.author}`)
-      if (body.exitCode === 0) {
-        const lost = record !== undefined && record.replicas > 1 && committed !== undefined && committed.outputHash !== body.outputHash
-        this.reputation.outcome(op.author, lost ? 'outvoted' : 'success')
-      } else if (body.exitCode === 124) this.reputation.outcome(op.author, 'timeout')
-      else if (body.exitCode !== 130) this.reputation.outcome(op.author, 'failure')
+    for (const op of ops) if (op.kind === 'task:result') judged.add(`${(op.body as TaskResultBody).taskId}\n${op.author}`)
+    for (const verdict of judgeTaskOps(ops, records, this.init.selfId)) {
+      if ('outcome' in verdict) {
+        this.reputation.outcome(verdict.peer, verdict.outcome)
+        continue
+      }
+      this.reputation.behaviour(verdict.peer, 'protocol-violation')
+      this.init.line?.(`protocol violation by ${verdict.peer} on task ${verdict.taskId}: ${verdict.violation}`)
     }
     for (const { before, after } of changes) {
       this.coordinator.observe(after)
@@ -401,8 +401,9 @@ export class TaskService implements TaskControl {
       coordinator: record.coordinator.peer,
       cancelled: record.cancelled,
       cancelRequests: [...record.cancelRequests],
+      failRequests: [...record.failRequests],
       result: resultDoc(committedResult(record)),
-      results: Object.values(record.results).map(r => resultDoc(r) as TaskResultDoc),
+      results: Object.values(record.results).map(r => resultDoc(r, resultProblem(r, record)) as TaskResultDoc),
       leases: Object.values(record.leases).map(l => ({ executor: l.executor, attempt: l.attempt, expiresWall: l.expiresWall, startedWall: l.startedWall ?? null })),
       startedWall: startedWall(record),
       waiting: record.state === 'pending' ? this.coordinator.explain(record.taskId)?.waiting ?? null : null
@@ -491,7 +492,7 @@ function startedWall (record: TaskRecord): number | null {
   return lease?.startedWall ?? null
 }
 
-function resultDoc (r: TaskResult | undefined): TaskResultDoc | null {
+function resultDoc (r: TaskResult | undefined, notCounted?: string): TaskResultDoc | null {
   if (r === undefined) return null
   return {
     executor: r.executor,
@@ -500,6 +501,8 @@ function resultDoc (r: TaskResult | undefined): TaskResultDoc | null {
     outputHash: r.outputHash,
     ...(r.output === undefined ? {} : { output: r.output }),
     ...(r.error === undefined ? {} : { error: r.error }),
-    ...(r.receipt === undefined ? {} : { receipt: r.receipt })
+    ...(r.receipt === undefined ? {} : { receipt: r.receipt }),
+    ...(r.reason === undefined ? {} : { reason: r.reason }),
+    ...(notCounted === undefined ? {} : { notCounted })
   }
 }

@@ -23,11 +23,13 @@ export type { LwwEntry, LwwLiveEntry, LwwMap } from './lww-map.js'
 export { rwAdd, rwEmpty, rwHas, rwMerge, rwObserved, rwRemove, rwTag, rwValues } from './rw-set.js'
 export type { RwElement, RwRemove, RwSet } from './rw-set.js'
 export {
-  TASK_PRIORITIES, TERMINAL_TASK_STATES, committedResult, createTask, dissenters, isTerminalState, mergeTask, quorum,
+  TASK_PRIORITIES, TERMINAL_TASK_STATES, committedResult, countsToward, createTask, dissenters, isTerminalState, mergeTask, quorum,
   resultKey, taskAdopt, taskCancel, taskCoordinator, taskFail, taskLease, taskReplicas, taskResult, taskRetry, taskRetryTo
 } from './task-lattice.js'
+export { adopterOf, adoptionKey, isGrantAuthorized, isTaskAuthority, resultProblem } from './task-authority.js'
+export type { ProvenResult, TaskAuthorityFacts, TaskGrantRef } from './task-authority.js'
 export type {
-  TaskCoordinator, TaskLease, TaskPriority, TaskRecord, TaskResult, TaskSpec, TaskState
+  CommitFacts, TaskCoordinator, TaskLease, TaskPriority, TaskRecord, TaskResult, TaskSpec, TaskState
 } from './task-lattice.js'
 export { MAX_CANONICAL_DEPTH, canonicalEncode, canonicalJsonStrict, compareCanonical } from './canonical.js'
 export { STATE_HASH_VERSION, stateHash } from './hash.js'

@@ -9,24 +9,32 @@
  * | `attempt` | max (also over the lease's and results' attempts) |
  * | `leases` | union by key `${attempt}:${executor}`, a renewal (later `expiresWall`) replaces the older one |
  * | `results` | union by key `${attempt}:${executor}`; one key reported twice keeps a success over a failure, then the later hlc |
- * | `replicas` | max (with `spec.replicas`): redundancy can be raised, never lowered |
+ * | `adoptions` | union: `${epoch}:${peer}` of each adoption (sorted) |
+ * | `replicaRequests` | per peer, max: the redundancy each peer asked for; `replicas` (derived) is the highest of `spec.replicas` and the submitter's and adopters' requests, so it can be raised, never lowered, and only by them |
  * | `coordinator` | max by (epoch, peer): a survivor that adopts the task raises the epoch |
  * | `cancelRequests` | union: the peers that asked to cancel (sorted) |
- * | `failed` | or (the coordinator gave up: retry budget spent) |
+ * | `failRequests` | union: the peers that wrote a fail (sorted) |
  *
  * `state`, `executor` and the committed result are functions of the joined facts, never
  * merged themselves:
  *
- * - **committed result** (`committedResult`): with one replica, among results with
- *   `exitCode === 0`, the one with the lowest (attempt, executor), then hlc, then outputHash.
+ * - **counting results**: a result counts only if it passed its proof checks on apply (the
+ *   executor's receipt and the coordinator's lease grant verify) and the grant is by the
+ *   task's submitter (epoch 0) or by a member that adopted it at the grant's epoch (see
+ *   `task-authority.ts`). Others are kept (and shown) but never commit and never vote.
+ * - **committed result** (`committedResult`): with one replica, among counting results with
+ *   `exitCode === 0`, the first by lease: the lowest attempt, then the lowest grant epoch,
+ *   then the earliest hlc; executor and outputHash only break exact ties.
  *   With `replicas = n > 1`, an output hash must first win a majority: successes from
- *   at least ⌊n/2⌋ + 1 distinct executors; the committed result is then the lowest of those.
+ *   at least ⌊n/2⌋ + 1 distinct executors; the committed result is then the first of those.
  *   Every replica that holds the same results picks the same one. A success that arrives
  *   late from an earlier attempt takes over from a later attempt's success: execution is
  *   at-least-once.
  * - **cancelled**: the submitter is among `cancelRequests`. Any member may write a cancel (it
  *   is its own signed fact), but only the submitter's stops the task, so a member cannot
  *   cancel the team's work; the submitter being fixed by the spec, this never flips back.
+ * - **failed**: the submitter or an adopter is among `failRequests`: a fail by anyone else
+ *   is kept but fails nothing.
  * - **state**: `succeeded` if there is a committed result; else `cancelled` if cancelled;
  *   else `failed` if failed; else `running` if some lease is for the current attempt; else
  *   `pending`. So a cancel wins over pending, running and failed, but never over a success:
@@ -43,6 +51,7 @@ import { InvalidArgumentError } from '../../errors.js'
 import { canonicalEncode, compareCanonical, compareStrings } from './canonical.js'
 import { TaskMismatchError } from './errors.js'
 import { assertHlc, compareHlc, type Hlc } from './hlc.js'
+import { adoptionKey, isTaskAuthority, resultProblem, type TaskAuthorityFacts, type TaskGrantRef } from './task-authority.js'
 
 export type TaskPriority = 'critical' | 'high' | 'normal' | 'low'
 export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled'
@@ -91,6 +100,12 @@ export interface TaskResult {
   readonly error?: string
   /** the executor's signed receipt (see `src/tasks/receipt.ts`) */
   readonly receipt?: unknown
+  /** why it failed, as the agent typed it (`invalid-input`, `timeout`, ...) */
+  readonly reason?: string
+  /** the coordinator's grant of this attempt, once its signature verified */
+  readonly grant?: TaskGrantRef
+  /** why it failed its proof checks on apply: it never counts */
+  readonly rejected?: string
 }
 
 /** Who coordinates the task: its submitter (epoch 0) until a survivor adopts it. */
@@ -115,15 +130,21 @@ export interface TaskRecord {
   readonly leases: Readonly<Record<string, TaskLease>>
   /** `${attempt}:${executor}` → result, keys sorted. */
   readonly results: Readonly<Record<string, TaskResult>>
-  /** effective redundancy (≥ `spec.replicas`) */
+  /** Derived: effective redundancy (≥ `spec.replicas`), raised by the submitter or an adopter. */
   readonly replicas: number
+  /** peer → the redundancy it asked for, keys sorted; only the submitter's and adopters' count */
+  readonly replicaRequests: Readonly<Record<string, number>>
   /** Derived: the coordinator fact, else the submitter at epoch 0. */
   readonly coordinator: TaskCoordinator
+  /** `${epoch}:${peer}` of every adoption, sorted */
+  readonly adoptions: readonly string[]
   /** peers that wrote a cancel, sorted; only the submitter's counts */
   readonly cancelRequests: readonly string[]
   /** Derived: the submitter asked to cancel. */
   readonly cancelled: boolean
-  /** The coordinator gave up (retry budget spent). */
+  /** peers that wrote a fail, sorted; only the submitter's and adopters' count */
+  readonly failRequests: readonly string[]
+  /** Derived: the submitter or an adopter gave up (retry budget spent, or input refused). */
   readonly failed: boolean
 }
 
@@ -150,8 +171,8 @@ export function createTask (taskId: string, spec: TaskSpec): TaskRecord {
   assertHlc(spec.createdHlc)
   canonicalEncode(spec)
   return normalize({
-    taskId, spec, attempt: 1, leases: {}, results: {}, replicas: 1,
-    coordinator: { peer: spec.submitter, epoch: 0 }, cancelRequests: [], failed: false
+    taskId, spec, attempt: 1, leases: {}, results: {}, replicaRequests: {},
+    coordinator: { peer: spec.submitter, epoch: 0 }, adoptions: [], cancelRequests: [], failRequests: []
   })
 }
 
@@ -164,10 +185,11 @@ export function mergeTask (a: TaskRecord, b: TaskRecord): TaskRecord {
     attempt: Math.max(a.attempt, b.attempt),
     leases: mergeKeyed(a.leases, b.leases, compareLeases),
     results: mergeKeyed(a.results, b.results, compareReports),
-    replicas: Math.max(a.replicas, b.replicas),
+    replicaRequests: mergeKeyed(a.replicaRequests, b.replicaRequests, (x, y) => x - y),
     coordinator: maxBy(a.coordinator, b.coordinator, compareCoordinators) as TaskCoordinator,
+    adoptions: unionSorted(a.adoptions, b.adoptions),
     cancelRequests: unionSorted(a.cancelRequests, b.cancelRequests),
-    failed: a.failed || b.failed
+    failRequests: unionSorted(a.failRequests, b.failRequests)
   })
 }
 
@@ -176,23 +198,37 @@ export function quorum (replicas: number): number {
   return Math.floor(Math.max(1, replicas) / 2) + 1
 }
 
+/** What `committedResult` reads of a task; without `spec` and `adoptions` grants are not checked. */
+export type CommitFacts = Pick<TaskRecord, 'results'> & { replicas?: number } & Partial<TaskAuthorityFacts>
+
+function authorityOf (task: CommitFacts): TaskAuthorityFacts | undefined {
+  return task.spec === undefined ? undefined : { spec: task.spec, adoptions: task.adoptions ?? [] }
+}
+
+/** Whether `result` counts toward `task`'s committed result (see the module comment). */
+export function countsToward (task: CommitFacts, result: TaskResult): boolean {
+  return resultProblem(result, authorityOf(task)) === undefined
+}
+
 /**
  * The one committed result, or `undefined` if no output has won (yet). With `replicas` > 1
- * an output hash needs successes from a majority of distinct executors.
+ * an output hash needs successes from a majority of distinct executors. Only results that
+ * count (see the module comment) vote or commit.
  */
-export function committedResult (task: Pick<TaskRecord, 'results'> & { replicas?: number }): TaskResult | undefined {
+export function committedResult (task: CommitFacts): TaskResult | undefined {
   const replicas = task.replicas ?? 1
   const need = replicas > 1 ? quorum(replicas) : 1
+  const authority = authorityOf(task)
+  const counting = Object.values(task.results).filter(r => r.exitCode === 0 && resultProblem(r, authority) === undefined)
   const votes = new Map<string, Set<string>>()
-  for (const result of Object.values(task.results)) {
-    if (result.exitCode !== 0) continue
+  for (const result of counting) {
     let voters = votes.get(result.outputHash)
     if (voters === undefined) votes.set(result.outputHash, voters = new Set())
     voters.add(result.executor)
   }
   let best: TaskResult | undefined
-  for (const result of Object.values(task.results)) {
-    if (result.exitCode !== 0 || (votes.get(result.outputHash)?.size ?? 0) < need) continue
+  for (const result of counting) {
+    if ((votes.get(result.outputHash)?.size ?? 0) < need) continue
     if (best === undefined || compareCommit(result, best) < 0) best = result
   }
   return best
@@ -204,7 +240,7 @@ export function dissenters (task: TaskRecord): string[] {
   if (committed === undefined || task.replicas <= 1) return []
   const out = new Set<string>()
   for (const r of Object.values(task.results)) {
-    if (r.exitCode === 0 && r.outputHash !== committed.outputHash) out.add(r.executor)
+    if (r.exitCode === 0 && r.outputHash !== committed.outputHash && countsToward(task, r)) out.add(r.executor)
   }
   return [...out].sort(compareStrings)
 }
@@ -224,14 +260,14 @@ export function taskRetryTo (task: TaskRecord, attempt: number): TaskRecord {
   return mergeTask(task, { ...task, attempt })
 }
 
-/** Raises the redundancy to `replicas` executors. */
-export function taskReplicas (task: TaskRecord, replicas: number): TaskRecord {
-  return mergeTask(task, { ...task, replicas })
+/** `by` (the coordinator unless named) raises the redundancy to `replicas` executors; it counts if `by` submitted or adopted the task. */
+export function taskReplicas (task: TaskRecord, replicas: number, by: string = task.coordinator.peer): TaskRecord {
+  return mergeTask(task, { ...task, replicaRequests: { [by]: replicas } })
 }
 
 /** Hands coordination to `peer` at `epoch` (adoption by a survivor). */
 export function taskAdopt (task: TaskRecord, coordinator: TaskCoordinator): TaskRecord {
-  return mergeTask(task, { ...task, coordinator })
+  return mergeTask(task, { ...task, coordinator, adoptions: [adoptionKey(coordinator.epoch, coordinator.peer)] })
 }
 
 /** Records one executor's result of one attempt. */
@@ -258,28 +294,31 @@ function unionSorted (a: readonly string[], b: readonly string[]): readonly stri
   return [...new Set([...a, ...b])].sort(compareStrings)
 }
 
-/** Marks the task failed for good (retry budget spent). */
-export function taskFail (task: TaskRecord): TaskRecord {
-  return mergeTask(task, { ...task, failed: true })
+/** `by` gives the task up (retry budget spent): it fails if `by` submitted or adopted it. */
+export function taskFail (task: TaskRecord, by: string): TaskRecord {
+  if (typeof by !== 'string' || by === '') throw new InvalidArgumentError('a fail needs the peer that writes it')
+  return mergeTask(task, { ...task, failRequests: [by] })
 }
 
-type TaskFacts = Omit<TaskRecord, 'state' | 'executor' | 'lease' | 'cancelled'>
+type TaskFacts = Omit<TaskRecord, 'state' | 'executor' | 'lease' | 'cancelled' | 'failed' | 'replicas'>
 
 function normalize (facts: TaskFacts): TaskRecord {
   let attempt = facts.attempt
   for (const lease of Object.values(facts.leases)) attempt = Math.max(attempt, lease.attempt)
   for (const result of Object.values(facts.results)) attempt = Math.max(attempt, result.attempt)
-  const replicas = Math.max(facts.replicas, facts.spec.replicas ?? 1)
-  const committed = committedResult({ results: facts.results, replicas })
+  let replicas = facts.spec.replicas ?? 1
+  for (const [peer, n] of Object.entries(facts.replicaRequests)) if (n > replicas && isTaskAuthority(facts, peer)) replicas = n
+  const committed = committedResult({ results: facts.results, replicas, spec: facts.spec, adoptions: facts.adoptions })
   let current: TaskLease | undefined
   for (const lease of Object.values(facts.leases)) {
     if (lease.attempt === attempt && (current === undefined || compareLeases(lease, current) > 0)) current = lease
   }
   const cancelled = facts.spec.submitter !== '' && facts.cancelRequests.includes(facts.spec.submitter)
+  const failed = facts.failRequests.some(peer => isTaskAuthority(facts, peer))
   let state: TaskState = 'pending'
   if (committed !== undefined) state = 'succeeded'
   else if (cancelled) state = 'cancelled'
-  else if (facts.failed) state = 'failed'
+  else if (failed) state = 'failed'
   else if (current !== undefined) state = 'running'
   const executor = committed?.executor ?? current?.executor
   return {
@@ -292,10 +331,13 @@ function normalize (facts: TaskFacts): TaskRecord {
     leases: facts.leases,
     results: facts.results,
     replicas,
+    replicaRequests: facts.replicaRequests,
     coordinator: facts.coordinator,
+    adoptions: facts.adoptions,
     cancelRequests: facts.cancelRequests,
     cancelled,
-    failed: facts.failed
+    failRequests: facts.failRequests,
+    failed
   }
 }
 
@@ -332,17 +374,19 @@ function compareLeases (a: TaskLease, b: TaskLease): number {
 }
 
 /**
- * Two reports under one key: a success beats a failure (so a committed result never turns
- * back into a failure), then the later hlc wins, then content breaks exact ties.
+ * Two reports under one key (one author's): one that passed its proof checks beats one that
+ * did not, then a success beats a failure (so a committed result never turns back into a
+ * failure), then the later hlc wins, then content breaks exact ties.
  */
 function compareReports (a: TaskResult, b: TaskResult): number {
-  return Number(a.exitCode === 0) - Number(b.exitCode === 0) || compareHlc(a.hlc, b.hlc) ||
+  return Number(a.rejected === undefined) - Number(b.rejected === undefined) ||
+    Number(a.exitCode === 0) - Number(b.exitCode === 0) || compareHlc(a.hlc, b.hlc) ||
     compareStrings(a.outputHash, b.outputHash) || a.exitCode - b.exitCode ||
     compareStrings(a.executor, b.executor) || a.attempt - b.attempt || compareCanonical(a, b)
 }
 
-/** Commit order: lowest (attempt, executor), then hlc, then outputHash. */
+/** Commit order, first by lease: lowest attempt, then grant epoch, then the earliest hlc; executor and hash break exact ties. */
 function compareCommit (a: TaskResult, b: TaskResult): number {
-  return a.attempt - b.attempt || compareStrings(a.executor, b.executor) || compareHlc(a.hlc, b.hlc) ||
-    compareStrings(a.outputHash, b.outputHash)
+  return a.attempt - b.attempt || (a.grant?.epoch ?? 0) - (b.grant?.epoch ?? 0) || compareHlc(a.hlc, b.hlc) ||
+    compareStrings(a.executor, b.executor) || compareStrings(a.outputHash, b.outputHash)
 }

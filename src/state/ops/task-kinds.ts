@@ -7,12 +7,12 @@
  * |---|---|---|
  * | `task:create` | `{ taskId, spec }` (spec without submitter and createdHlc) | the submitter |
  * | `task:lease` | `{ taskId, attempt, expiresWall, startedWall? }` | the executor |
- * | `task:result` | `{ taskId, attempt, exitCode, outputHash, output?, error?, receipt? }` | the executor |
+ * | `task:result` | `{ taskId, attempt, exitCode, outputHash, output?, error?, reason?, receipt, grant }` | the executor (it counts only with the coordinator's grant and a receipt that verify) |
  * | `task:retry` | `{ taskId, attempt }` (move to that attempt) | the coordinator |
  * | `task:replicas` | `{ taskId, replicas }` (raise redundancy) | the coordinator |
  * | `task:adopt` | `{ taskId, epoch }` (the author coordinates from now on) | a survivor |
  * | `task:cancel` | `{ taskId }` | any member; only the submitter's cancels (see the task lattice) |
- * | `task:fail` | `{ taskId }` (retry budget spent) | the coordinator |
+ * | `task:fail` | `{ taskId }` (retry budget spent, or input refused) | any member; only the submitter's or a coordinator's fails |
  */
 import { TASK_PRIORITIES, type TaskPriority } from '../crdt/index.js'
 import { MAX_OP_BYTES } from './constants.js'
@@ -29,6 +29,10 @@ export const MAX_RETRIES = 20
 /** longest timeout a task may ask for: one day */
 export const MAX_TASK_TIMEOUT_MS = 24 * 60 * 60 * 1000
 const MAX_LABELS = 32
+
+/** Why an attempt failed, as its agent typed it (the agent runner's reasons). */
+export const TASK_FAILURE_REASONS = ['timeout', 'cancelled', 'output-too-large', 'exit', 'spawn', 'invalid-input'] as const
+export type TaskFailureReason = typeof TASK_FAILURE_REASONS[number]
 
 /** What a submitter decides about a task (the record adds submitter and createdHlc). */
 export interface TaskSpecBody {
@@ -51,7 +55,11 @@ export interface TaskResultBody {
   outputHash: string
   output?: unknown
   error?: string
+  /** why it failed, as the agent typed it (see `TASK_FAILURE_REASONS`) */
+  reason?: TaskFailureReason
   receipt?: unknown
+  /** the coordinator's lease grant (see `src/tasks/grant.ts`) */
+  grant?: unknown
 }
 export interface TaskRetryBody { taskId: string, attempt: number }
 export interface TaskReplicasBody { taskId: string, replicas: number }
@@ -137,12 +145,16 @@ registerOpKind('task:lease', {
 registerOpKind('task:result', {
   validateBody (body, opBytes) {
     checkSize(opBytes)
-    assertObject('task:result', body, ['taskId', 'attempt', 'exitCode', 'outputHash'], ['output', 'error', 'receipt'])
+    assertObject('task:result', body, ['taskId', 'attempt', 'exitCode', 'outputHash'], ['output', 'error', 'reason', 'receipt', 'grant'])
     assertCount('attempt', body.attempt, 1, 1_000_000)
     assertCount('exitCode', body.exitCode, 0, 255)
     if (typeof body.outputHash !== 'string' || !/^[0-9a-f]{64}$/.test(body.outputHash)) fail('outputHash is a sha256 in hex')
     if (body.error !== undefined && (typeof body.error !== 'string' || body.error.length > 4096)) fail('a task error is a string of at most 4096 characters')
     if (body.receipt !== undefined && !isPlainObject(body.receipt)) fail('a receipt is an object')
+    if (body.grant !== undefined && !isPlainObject(body.grant)) fail('a grant is an object')
+    if (body.reason !== undefined && (body.exitCode === 0 || !(TASK_FAILURE_REASONS as readonly unknown[]).includes(body.reason))) {
+      fail(`a failure reason is one of ${TASK_FAILURE_REASONS.join(', ')}, on a failed result only`)
+    }
   }
 })
 

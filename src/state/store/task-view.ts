@@ -13,7 +13,9 @@ import {
   canonicalEncode, createTask, mergeTask, taskAdopt, taskCancel, taskFail, taskLease, taskReplicas, taskResult,
   taskRetryTo, type TaskRecord, type TaskSpec
 } from '../crdt/index.js'
+import { adoptionKey } from '../crdt/index.js'
 import { TASK_KINDS, isPlainObject } from '../ops/index.js'
+import { resultProof } from './task-proof.js'
 import type {
   Op, TaskAdoptBody, TaskCreateBody, TaskLeaseBody, TaskReplicasBody, TaskResultBody, TaskRetryBody
 } from '../ops/index.js'
@@ -25,12 +27,24 @@ export const UNKNOWN_SPEC: TaskSpec = {
 /**
  * A task record as stored. Records written before cancels were per peer (`cancelRequests`)
  * hold `cancelled: true` instead: that was the submitter's or someone's cancel, taken as the
- * submitter's, so those tasks stay cancelled.
+ * submitter's, so those tasks stay cancelled. Records written before fails and adoptions
+ * were per peer (`failRequests`, `adoptions`, `replicaRequests`) take their coordinator as
+ * the one that failed, adopted or raised the redundancy, so they keep their state.
  */
 export function storedTaskRecord (value: Record<string, unknown>): TaskRecord {
-  const record = value as unknown as TaskRecord
-  if (Array.isArray(record.cancelRequests)) return record
-  return { ...record, cancelRequests: record.cancelled && record.spec.submitter !== '' ? [record.spec.submitter] : [] }
+  let record = value as unknown as TaskRecord
+  if (!Array.isArray(record.cancelRequests)) {
+    record = { ...record, cancelRequests: record.cancelled && record.spec.submitter !== '' ? [record.spec.submitter] : [] }
+  }
+  if (!Array.isArray(record.adoptions)) {
+    const { peer, epoch } = record.coordinator
+    record = { ...record, adoptions: epoch > 0 ? [adoptionKey(epoch, peer)] : [] }
+  }
+  if (!Array.isArray(record.failRequests)) record = { ...record, failRequests: record.failed ? [record.coordinator.peer] : [] }
+  if (record.replicaRequests === undefined) {
+    record = { ...record, replicaRequests: record.replicas > (record.spec.replicas ?? 1) ? { [record.coordinator.peer]: record.replicas } : {} }
+  }
+  return record
 }
 
 /** Whether the record's `task:create` has been seen. */
@@ -62,14 +76,14 @@ export function applyTaskOp (record: TaskRecord | undefined, op: Op): TaskRecord
       })
     }
     case 'task:result': {
-      const { taskId: _id, ...b } = op.body as TaskResultBody
-      return taskResult(base, { ...b, executor: op.author, hlc: op.hlc })
+      const { taskId: _id, grant: _grant, ...b } = op.body as TaskResultBody
+      return taskResult(base, { ...b, executor: op.author, hlc: op.hlc, ...resultProof(op) })
     }
     case 'task:retry': return taskRetryTo(base, (op.body as TaskRetryBody).attempt)
-    case 'task:replicas': return taskReplicas(base, (op.body as TaskReplicasBody).replicas)
+    case 'task:replicas': return taskReplicas(base, (op.body as TaskReplicasBody).replicas, op.author)
     case 'task:adopt': return taskAdopt(base, { peer: op.author, epoch: (op.body as TaskAdoptBody).epoch })
     case 'task:cancel': return taskCancel(base, op.author)
-    case 'task:fail': return taskFail(base)
+    case 'task:fail': return taskFail(base, op.author)
     default: return base
   }
 }

@@ -1,20 +1,37 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { taskAdopt } from '../../../src/state/crdt/index.js'
+import { verifyGrant } from '../../../src/tasks/grant.js'
 import { parseTaskMessage, type TaskMessage } from '../../../src/tasks/messages.js'
 import { answerOf, offerTask } from '../../../src/tasks/offer.js'
+import { makePeer, type TestPeer } from '../team/helpers.js'
 import { task } from './records.js'
 
+let coord: TestPeer
+
+beforeAll(async () => { coord = await makePeer() })
+
 describe('offerTask', () => {
-  it('offers the current attempt with the lease and the coordinator to report to', () => {
-    const offer = offerTask(task({ priority: 'high', timeoutMs: 9_000 }), 10_000, 'coord')
-    expect(offer).toStrictEqual({
-      taskId: 't1', attempt: 1, agent: 'echo', input: { n: 1 }, priority: 'high', timeoutMs: 9_000, leaseMs: 10_000, coordinator: 'coord', submitter: 'sub'
+  it('offers the current attempt with the lease, the coordinator to report to, and its grant to that executor', () => {
+    const offer = offerTask(task({ priority: 'high', timeoutMs: 9_000 }), 10_000, coord.signer, 'exec')
+    const { grant, ...rest } = offer
+    expect(rest).toStrictEqual({
+      taskId: 't1', attempt: 1, agent: 'echo', input: { n: 1 }, priority: 'high', timeoutMs: 9_000, leaseMs: 10_000, coordinator: coord.peerId, submitter: 'sub'
     })
-    expect('timeoutMs' in offerTask(task(), 10_000, 'coord')).toBe(false)
+    expect(grant).toMatchObject({ coordinator: coord.peerId, epoch: 0 })
+    expect(verifyGrant(grant, { taskId: 't1', attempt: 1, executor: 'exec' })).toStrictEqual({ ok: true })
+    expect(verifyGrant(grant, { taskId: 't1', attempt: 1, executor: 'other' }).ok).toBe(false)
+    expect('timeoutMs' in offerTask(task(), 10_000, coord.signer, 'exec')).toBe(false)
   })
 
-  it('is a well-formed offer message', () => {
-    const msg = { t: 'offer', id: 1, task: offerTask(task(), 10_000, 'coord') }
+  it('grants at the coordinator\'s adoption epoch once it adopted the task', () => {
+    const adopted = taskAdopt(task(), { peer: coord.peerId, epoch: 3 })
+    expect(offerTask(adopted, 10_000, coord.signer, 'exec').grant).toMatchObject({ coordinator: coord.peerId, epoch: 3 })
+  })
+
+  it('is a well-formed offer message; a malformed grant is not', () => {
+    const msg = { t: 'offer', id: 1, task: offerTask(task(), 10_000, coord.signer, 'exec') }
     expect(parseTaskMessage(msg)).toStrictEqual(msg)
+    expect(parseTaskMessage({ ...msg, task: { ...msg.task, grant: { coordinator: 'c', epoch: -1, sig: 'x' } } })).toBeUndefined()
   })
 })
 

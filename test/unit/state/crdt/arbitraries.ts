@@ -98,11 +98,23 @@ export const SPECS: readonly TaskSpec[] = [
 
 export type TaskOp =
   | { kind: 'lease', executor: string, attempt: number, expiresWall: number }
-  | { kind: 'result', executor: string, attempt: number, exitCode: number, outputHash: string, hlc: Hlc }
-  | { kind: 'retry' } | { kind: 'cancel', by: string } | { kind: 'fail' }
-  | { kind: 'replicas', replicas: number } | { kind: 'adopt', peer: string, epoch: number }
+  | { kind: 'result', executor: string, attempt: number, exitCode: number, outputHash: string, hlc: Hlc, proof: ResultProofArb }
+  | { kind: 'retry' } | { kind: 'cancel', by: string } | { kind: 'fail', by: string }
+  | { kind: 'replicas', replicas: number, by: string } | { kind: 'adopt', peer: string, epoch: number }
 
 const attemptArb = fc.integer({ min: 1, max: 3 })
+
+/**
+ * The proof marks a result gets on apply: none (recorded before grants), a grant by the
+ * submitter of SPECS[0] ('a', epoch 0), by a possible adopter ('x' at epoch 1), by a
+ * member that never coordinates ('w', a forger granting itself), or rejected (a forgery
+ * whose receipt or grant does not verify).
+ */
+export type ResultProofArb = { grant?: { coordinator: string, epoch: number }, rejected?: string }
+export const PROOFS: readonly ResultProofArb[] = [
+  {}, { grant: { coordinator: 'a', epoch: 0 } }, { grant: { coordinator: 'x', epoch: 1 } },
+  { grant: { coordinator: 'w', epoch: 0 } }, { rejected: 'forged' }
+]
 
 export const taskOpArb: fc.Arbitrary<TaskOp> = fc.oneof(
   fc.record({
@@ -117,13 +129,15 @@ export const taskOpArb: fc.Arbitrary<TaskOp> = fc.oneof(
     attempt: attemptArb,
     exitCode: fc.constantFrom(0, 0, 1),
     outputHash: fc.constantFrom('h1', 'h2'),
-    hlc: hlcArb
+    hlc: hlcArb,
+    proof: fc.constantFrom(...PROOFS)
   }, rec),
   fc.constant({ kind: 'retry' as const }),
   // the submitters of SPECS ('a', 'b') and a bystander: only the submitter's cancel counts
   fc.record({ kind: fc.constant('cancel' as const), by: fc.constantFrom('a', 'b', 'x') }, rec),
-  fc.constant({ kind: 'fail' as const }),
-  fc.record({ kind: fc.constant('replicas' as const), replicas: fc.integer({ min: 1, max: 3 }) }, rec),
+  // the submitters, possible adopters, and a bystander: only the submitter's and adopters' fail counts
+  fc.record({ kind: fc.constant('fail' as const), by: fc.constantFrom('a', 'b', 'x', 'w') }, rec),
+  fc.record({ kind: fc.constant('replicas' as const), replicas: fc.integer({ min: 1, max: 3 }), by: fc.constantFrom('a', 'x', 'w') }, rec),
   fc.record({ kind: fc.constant('adopt' as const), peer: fc.constantFrom(...EXECUTORS), epoch: fc.integer({ min: 1, max: 2 }) }, rec)
 )
 
@@ -131,12 +145,12 @@ export function applyTaskOp (task: TaskRecord, op: TaskOp): TaskRecord {
   switch (op.kind) {
     case 'lease': return taskLease(task, { executor: op.executor, attempt: op.attempt, expiresWall: op.expiresWall })
     case 'result': return taskResult(task, {
-      executor: op.executor, attempt: op.attempt, exitCode: op.exitCode, outputHash: op.outputHash, hlc: op.hlc
+      executor: op.executor, attempt: op.attempt, exitCode: op.exitCode, outputHash: op.outputHash, hlc: op.hlc, ...op.proof
     })
     case 'retry': return taskRetry(task)
     case 'cancel': return taskCancel(task, op.by)
-    case 'fail': return taskFail(task)
-    case 'replicas': return taskReplicas(task, op.replicas)
+    case 'fail': return taskFail(task, op.by)
+    case 'replicas': return taskReplicas(task, op.replicas, op.by)
     case 'adopt': return taskAdopt(task, { peer: op.peer, epoch: op.epoch })
   }
 }
