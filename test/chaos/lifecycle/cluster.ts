@@ -5,7 +5,7 @@
  * cut; without, they listen on 127.0.0.1 and partition steps are never drawn.
  */
 import { rm } from 'node:fs/promises'
-import { DaemonProcess, apiGet, apiPost, tempHome } from '../../e2e/harness.js'
+import { DaemonProcess, apiGet, apiPost, eventually, tempHome } from '../../e2e/harness.js'
 import { TestNetwork, namespaceSupport } from '../netns.js'
 
 export interface Slot {
@@ -40,6 +40,8 @@ export function apiError (err: unknown): ApiError | undefined {
 }
 
 export const TEAM_NAME = 'lifecycle'
+/** how long a start may take past the harness's 20 s before it counts as failed */
+export const READY_MS = 60_000
 
 export class Cluster {
   readonly slots: Slot[] = []
@@ -77,7 +79,8 @@ export class Cluster {
     for (let i = 0; i < this.size; i++) {
       this.slots.push({ index: i, daemon: await this.makeDaemon(i, 0), peerId: '', generation: 0, expectUp: true, pastLog: '' })
     }
-    await Promise.all(this.slots.map(async s => { await this.boot(s) }))
+    // one at a time: five node processes loading at once can take a busy machine past the deadline
+    for (const s of this.slots) await this.boot(s)
     const admin = this.slots[0].daemon
     const team = await apiPost<{ teamId: string }>(admin, 'team/create', { name: TEAM_NAME })
     this.teamId = team.teamId
@@ -92,7 +95,18 @@ export class Cluster {
     // a fresh log per run, or start() would find the last run's "ready" line at once
     s.pastLog += s.daemon.log
     s.daemon.log = ''
-    await s.daemon.start()
+    try {
+      await s.daemon.start()
+    } catch (err) {
+      // the harness gives up after 20 s; on a loaded machine (six test runs on two cores) a
+      // start can take longer: keep waiting while the process lives, up to READY_MS
+      const p = s.daemon.proc
+      if (!/did not get ready/.test((err as Error).message) || p == null) throw err
+      await eventually(`${s.daemon.name} ready`, async () => {
+        if (p.exitCode != null || p.signalCode != null) throw new Error(`${s.daemon.name} exited before ready:\n${s.daemon.log}`)
+        return /\bready\b/.test(s.daemon.log) ? true : undefined
+      }, READY_MS, 200)
+    }
     s.peerId = (await apiGet<Status>(s.daemon, 'status')).peerId
   }
 

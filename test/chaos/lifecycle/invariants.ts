@@ -265,6 +265,7 @@ export async function checkStep (w: World): Promise<void> {
   checkExits(w)
   await checkRosters(w)
   await checkWrites(w)
+  await checkNoQuarantine(w)
   checkExits(w)
 }
 

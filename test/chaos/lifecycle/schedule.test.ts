@@ -126,7 +126,7 @@ describe('lifecycle schedule', () => {
   it('a refused join changes nothing; a cut lasts until a heal, and membership steps wait for it', () => {
     let m = applyStep(initialModel(4, true), { kind: 'leave', node: 3 })
     expect(applyStep(m, { kind: 'join', node: 3 }, false).nodes[3].membership).toBe('left')
-    m = applyStep(m, { kind: 'partition', a: [0], b: [1, 2, 3] })
+    m = applyStep(m, { kind: 'partition', a: [0], b: [1, 2, 3], holdMs: 0 })
     const rng = new Rng(11)
     let healed = false
     for (let i = 0; i < 200 && !healed; i++) {

@@ -35,7 +35,7 @@ export type Step =
   | { kind: 'kv-too-big', node: number }
   /** a member submits a task with valid input (sleep `ms` or echo) */
   | { kind: 'task', node: number, agent: 'sleep' | 'echo', ms: number }
-  /** a member submits a task whose input the agent refuses, with no retries */
+  /** a member submits tasks whose input the agent refuses, with no retries */
   | { kind: 'task-bad', node: number }
   /** `node` submits a long task; a member that neither submitted, runs nor coordinates it
    * signs a forged `task:result` or `task:fail` for it; `pick` chooses that member */
@@ -56,7 +56,8 @@ export type Step =
   /** kill -9; the daemon stays down until a `start` */
   | { kind: 'kill9', node: number }
   | { kind: 'start', node: number }
-  | { kind: 'partition', a: number[], b: number[] }
+  /** cut the network between `a` and `b`, then wait `holdMs` (long enough, the sides declare each other dead) */
+  | { kind: 'partition', a: number[], b: number[], holdMs: number }
   | { kind: 'heal' }
 
 export type StepKind = Step['kind']
@@ -89,6 +90,8 @@ export const DEFAULT_WEIGHTS: Weights = {
 export const LARGEST_VALUE_BYTES = MAX_KV_VALUE_BYTES
 /** sizes of the large writes: the one of issue 12 item 1 (~1 MB), a mid one, and the limit */
 export const BIG_VALUE_BYTES = [200_000, 700_000, LARGEST_VALUE_BYTES] as const
+/** how long a cut is held before the next step: most are brief, some outlast the failure detector */
+export const PARTITION_HOLDS_MS = [0, 0, 12_000] as const
 /** most daemons down at once */
 export const MAX_DOWN = 2
 
@@ -155,7 +158,7 @@ export function candidates (model: Model, rng: Rng, weights: Weights = DEFAULT_W
           a.push(i)
         }
         a.sort((x, y) => x - y)
-        return { kind: 'partition', a, b: all.filter(x => !a.includes(x)) }
+        return { kind: 'partition', a, b: all.filter(x => !a.includes(x)), holdMs: rng.pick(PARTITION_HOLDS_MS) }
       }
     })
   }
@@ -237,7 +240,7 @@ export function describeStep (step: Step, name: (node: number) => string = i => 
     case 'kv': return `kv ${name(step.node)} ${step.bytes} B`
     case 'task': return `task ${name(step.node)} ${step.agent}${step.agent === 'sleep' ? ` ${step.ms} ms` : ''}`
     case 'forge': return `forge ${step.op} on a task of ${name(step.node)} (pick ${step.pick})`
-    case 'partition': return `partition [${step.a.map(name).join(' ')}] | [${step.b.map(name).join(' ')}]`
+    case 'partition': return `partition [${step.a.map(name).join(' ')}] | [${step.b.map(name).join(' ')}]${step.holdMs > 0 ? `, held ${step.holdMs / 1000} s` : ''}`
     case 'rotate':
     case 'heal': return step.kind
     default: return `${step.kind} ${name(step.node)}`
