@@ -71,7 +71,7 @@ export const DEFAULT_WEIGHTS: Weights = {
   'kv-too-big': 2,
   task: 14,
   'task-bad': 5,
-  forge: 3,
+  forge: 2,
   join: 6,
   'rejoin-same-token': 2,
   leave: 4,
