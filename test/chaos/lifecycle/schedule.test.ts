@@ -3,6 +3,7 @@
  * what is drawn, and no step is drawn whose preconditions fail in the model it was drawn from.
  */
 import { describe, expect, it } from 'vitest'
+import { replayCommand, restrictWeights } from './driver.js'
 import { Rng } from './rng.js'
 import {
   BIG_VALUE_BYTES, DEFAULT_WEIGHTS, MAX_DOWN, applyStep, generate, initialModel, nextStep, type Model, type Step, type Weights
@@ -137,5 +138,22 @@ describe('lifecycle schedule', () => {
     }
     expect(healed).toBe(true)
     expect(m.partition).toBeUndefined()
+  })
+
+  it('ONLY keeps the kinds named (and start, heal); SKIP drops kinds; an unknown kind is refused', () => {
+    const only = restrictWeights(DEFAULT_WEIGHTS, ['forge'])
+    expect(Object.entries(only).filter(([, v]) => v > 0).map(([k]) => k).sort()).toStrictEqual(['forge', 'heal', 'start'])
+    const skip = restrictWeights(DEFAULT_WEIGHTS, undefined, ['kv-big', 'remove'])
+    expect(skip['kv-big']).toBe(0)
+    expect(skip.remove).toBe(0)
+    expect(skip.kv).toBe(DEFAULT_WEIGHTS.kv)
+    expect(() => restrictWeights(DEFAULT_WEIGHTS, ['fly'])).toThrow(RangeError)
+    const { steps } = walk(3, 300, initialModel(5, true), restrictWeights(DEFAULT_WEIGHTS, ['remove', 'reset', 'kv']))
+    expect(new Set(steps.map(s => s.kind))).toStrictEqual(new Set(['remove', 'reset', 'kv']))
+  })
+
+  it('the replay command carries the seed, the step count and the restrictions', () => {
+    expect(replayCommand({ seed: 9, only: ['forge'], skip: ['kv-big'] }, 12))
+      .toBe('npm run build && PAIRED_LIFECYCLE_SEED=9 PAIRED_LIFECYCLE_STEPS=12 PAIRED_LIFECYCLE_ONLY=forge PAIRED_LIFECYCLE_SKIP=kv-big npx vitest run test/chaos/lifecycle.test.ts')
   })
 })
