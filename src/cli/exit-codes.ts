@@ -75,7 +75,10 @@ export const FAILURE_NAMES: readonly string[] = [
   'ClockSkewError',
   'InvalidHlcError',
   'TaskMismatchError',
-  'CanonicalEncodingError'
+  'CanonicalEncodingError',
+  'LeavingError',
+  'KeyStreamExhaustedError',
+  'StaleConnectionError'
 ]
 
 /** error name → exit code, for every code but 1 */
