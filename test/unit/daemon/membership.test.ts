@@ -19,7 +19,7 @@ interface Side {
 }
 
 /** one daemon's membership; `refuse` makes its verify throw */
-function side (self: string, opts: { refuse?: string, connected?: boolean } = {}): Side {
+function side (self: string, opts: { refuse?: string, connected?: boolean, records?: unknown[] } = {}): Side {
   const events: string[] = []
   const hungUp: string[] = []
   const outcomes: HelloOutcome[] = []
@@ -30,6 +30,8 @@ function side (self: string, opts: { refuse?: string, connected?: boolean } = {}
     verify: async peer => { if (opts.refuse != null) throw Object.assign(new Error(opts.refuse), { name: 'InvalidCertificateError' }); events.push(`verify ${peer}`) },
     onVerified: (peer, name) => { events.push(`verified ${peer} ${name}`) },
     onLost: peer => { events.push(`lost ${peer}`) },
+    refusal: (peer, cert) => opts.records?.map(r => ({ ...r as object, about: peer, certOf: (cert as { peerId?: string } | undefined)?.peerId })) ?? [],
+    onRefused: (peer, records) => { events.push(`records from ${peer} ${JSON.stringify(records)}`) },
     line: text => { events.push(`line ${text}`) }
   }
   const membership = new Membership(components)
@@ -94,10 +96,18 @@ describe('membership', () => {
     const b = side('b', { refuse: 'ada (a) was removed from the team by an admin' })
     const { toB } = await dial(a, b)
     expect(a.outcomes).toEqual([{ ok: false, peerId: 'b', error: { name: 'InvalidCertificateError', message: 'ada (a) was removed from the team by an admin' } }])
-    expect(a.events).toEqual(['line refused by b: ada (a) was removed from the team by an admin'])
+    expect(a.events).toEqual(['line refused by b: ada (a) was removed from the team by an admin', 'records from b []'])
     await vi.waitFor(() => { expect(toB.closed).toBe(1) })
     expect(a.membership.isVerified('b')).toBe(false)
     expect(b.membership.isVerified('a')).toBe(false)
+  })
+
+  it('a refusal carries the records that explain it, for the refused side to check', async () => {
+    const a = side('a')
+    const b = side('b', { refuse: 'ada (a) was removed from the team by an admin', records: [{ type: 'removed', peerId: 'a' }] })
+    await dial(a, b)
+    expect(a.events).toContain(`records from b ${JSON.stringify([{ type: 'removed', peerId: 'a', about: 'a', certOf: 'a' }])}`)
+    expect(a.outcomes).toEqual([{ ok: false, peerId: 'b', error: { name: 'InvalidCertificateError', message: 'ada (a) was removed from the team by an admin' } }])
   })
 
   it('drops a peer that proves no membership by the deadline, and releases nothing to it', async () => {

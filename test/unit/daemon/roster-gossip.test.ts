@@ -147,6 +147,23 @@ describe('roster gossip', () => {
     expect(h.seen).toEqual([`line this daemon is no longer a member of team core: ada (${t.founder.peerId}) was removed from the team by an admin; it needs a new invite to come back`])
   })
 
+  it('passes on the departures a hello brought (a leaver\'s farewell) once; gossip-borne ones it does not re-publish', async () => {
+    const [a] = peers
+    const h = harness()
+    h.roster.add(member(a), T0)
+    const farewell = signDeparture(t.team.teamId, a.signer, T0 + HOUR)
+    h.gossip.mergeDepartures([farewell], { spread: true })
+    await tick()
+    expect(h.published).toEqual([{ certs: [], departures: [farewell] }])
+    expect(h.stored.get(departedKey(t.team.teamId))).toEqual([farewell])
+    // the same again changes nothing: nothing more goes out
+    h.gossip.mergeDepartures([farewell], { spread: true })
+    const later = signDeparture(t.team.teamId, a.signer, T0 + 2 * HOUR)
+    h.gossip.mergeDepartures([later])
+    await tick()
+    expect(h.published).toHaveLength(1)
+  })
+
   it('after a hello: adds the certificate and the roster sent, stores, publishes and announces', async () => {
     const h = harness()
     const a = member(peers[0])
