@@ -10,7 +10,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createPairedNode, type PairedLibp2p } from '../node/create-node.js'
-import { MAX_QUERY_STREAMS, PROTOCOL_QUERY, PROTOCOL_TEAM, dhtProtocol } from '../node/constants.js'
+import { MAX_QUERY_STREAMS, PROTOCOL_QUERY, PROTOCOL_TEAM, STRANGER_DIAL_EVERY_MS, dhtProtocol } from '../node/constants.js'
+import { TokenBuckets } from '../net/rate-limit.js'
 import type { MemberCertificate, Roster, TeamInfo } from '../team/index.js'
 import type { PairedDb } from '../state/store/db.js'
 import type { Identity } from '../identity/index.js'
@@ -21,6 +22,7 @@ import { COOL_OFF_MS, HELLO_COOL_OFF_MS, PeerLimiter, REKEY_LIMIT } from '../net
 import { CoolOff } from '../net/cool-off.js'
 import { PeerFaults } from '../net/peer-faults.js'
 import { guardNode } from '../node/guard.js'
+import { UnprovenConnections } from '../net/unproven-connections.js'
 import { gossipReopener } from '../node/gossip-reopen.js'
 import type { HelloMessage } from './hello.js'
 import { PresenceService } from '../presence/service.js'
@@ -41,6 +43,8 @@ import { StandingWatch } from './standing-watch.js'
 
 export type { KnownPeer } from './known-peers.js'
 
+/** a dial to a discovered stranger gives up after this */
+const STRANGER_DIAL_TIMEOUT_MS = 5_000
 export type { HelloOutcome }
 
 export interface SessionInit {
@@ -89,6 +93,10 @@ export class TeamSession {
   }
   private readonly queries = new StatusQueries({ isVerified: peer => this.isVerified(peer), status: async () => await this.init.status(), onFlood: this.onFlood })
   private readonly rekeyLimiter = new PeerLimiter(REKEY_LIMIT, this.onFlood)
+  /** dials of discovered peers outside the roster: one per peer per {@link STRANGER_DIAL_EVERY_MS} */
+  private readonly strangerDials = new TokenBuckets({ ratePerSec: 1000 / STRANGER_DIAL_EVERY_MS, burst: 1, maxKeys: 10_000 })
+  /** inbound connections that have not proven membership: a budget of their own, far below the connection limit */
+  private readonly unproven = new UnprovenConnections({ isProven: peer => this.isVerified(peer) })
   /** a throw on one peer's path closes its connections and refuses it for a while (src/node/guard.ts) */
   readonly faults = new PeerFaults({
     coolOff: this.coolOff,
@@ -187,7 +195,6 @@ export class TeamSession {
     if (this.node != null) return
     const { init } = this
     this.standing.begin()
-    const cooling = this.coolOff.gater()
     // a daemon shut out of its team keeps its node (local reads) but connects to nobody
     const deny = (peerId: PeerId): boolean => this.standing.shutOut != null || this.coolOff.has(peerId.toString())
     const node = await createPairedNode({
@@ -198,7 +205,7 @@ export class TeamSession {
       bootstrap: init.config.bootstrap,
       mdns: init.config.mdns,
       agentVersion: init.agentVersion,
-      gater: { ...cooling, denyDialPeer: deny, denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny }
+      gater: { ...this.unproven.gater(), denyDialPeer: deny, denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny }
     })
     this.node = node
     try {
@@ -206,7 +213,11 @@ export class TeamSession {
       // no gossip to a peer before its hello: our subscriptions name the team (member-gate.ts)
       for (const protocol of node.services.pubsub.protocols) node.use(protocol, this.membership.gate.gossip)
       const reopenGossip = gossipReopener(node)
-      this.membership.gate.onVerified(peer => { reopenGossip(peerIdFromString(peer)) })
+      this.membership.gate.onVerified(peer => {
+        this.unproven.proven(peer)
+        reopenGossip(peerIdFromString(peer))
+      })
+      this.unproven.watch(node)
       node.use(dhtProtocol(init.team.teamId), this.membership.gate.both)
       await node.handle(PROTOCOL_TEAM, async (stream, connection) => { await this.membership.onHello(stream, connection) })
       // streams past libp2p's cap (32 open per connection) are reset before the limiter sees
@@ -217,7 +228,13 @@ export class TeamSession {
         const { id, multiaddrs } = evt.detail
         if (id.equals(node.peerId) || this.standing.shutOut != null) return
         if (multiaddrs.length > 0) void node.peerStore.merge(id, { multiaddrs }).catch(() => {})
-        this.redialer.want(id.toString(), { soon: true })
+        const peer = id.toString()
+        if (this.init.roster.get(peer) != null) { this.redialer.want(peer, { soon: true }); return }
+        // mDNS finds every team's daemons on the LAN: try a stranger now and then, never
+        // keep redialing it (another team's refuses us in milliseconds at pnet)
+        if (!this.isConnected(peer) && this.strangerDials.take(peer, Date.now())) {
+          void node.dial(id, { signal: AbortSignal.timeout(STRANGER_DIAL_TIMEOUT_MS) }).catch(() => {})
+        }
       })
       node.addEventListener('connection:open', evt => { this.membership.onConnectionOpen(evt.detail) })
       node.addEventListener('peer:disconnect', evt => { this.membership.onDisconnect(evt.detail) })

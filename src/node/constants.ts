@@ -1,4 +1,17 @@
 /** Protocol ids carry a version (STYLE: wire and storage). */
+
+/**
+ * the mDNS service every daemon announces and asks for, whatever its team: nothing in it
+ * tells teams apart, so it links no team's laptops across networks (each answer still
+ * carries the peer's id and addresses, as any libp2p mDNS answer does). A daemon of another
+ * team found this way is refused by pnet within milliseconds, before any cool-off or log line.
+ */
+export const MDNS_SERVICE_TAG = '_paired._udp.local'
+/**
+ * a discovered peer that is not in the roster (another team's daemon on the LAN, or a member
+ * that joined since) is dialed at most this often; members are redialed with backoff instead
+ */
+export const STRANGER_DIAL_EVERY_MS = 10_000
 export const PROTOCOL_TEAM = '/paired/team/1.0.0'
 export const PROTOCOL_QUERY = '/paired/query/1.0.0'
 
@@ -73,5 +86,15 @@ export const HELLO_DEADLINE_MS = 10_000
  * and silent sockets do not hold slots for long
  */
 export const INBOUND_UPGRADE_TIMEOUT_MS = 2_000
-/** inbound connections still upgrading at once (libp2p's default is 10) */
-export const MAX_INCOMING_PENDING_CONNECTIONS = 64
+/**
+ * inbound connections still upgrading at once, as libp2p counts them (its default is 10).
+ * Far above the budget of unproven connections (src/net/unproven-connections.ts), which
+ * closes the oldest to make room instead of refusing the newest: libp2p's own refusal
+ * must never come first, or a flood of silent sockets locks members out
+ */
+export const MAX_INCOMING_PENDING_CONNECTIONS = 256
+/**
+ * open connections at once (libp2p's default is 300, and past it every new one is refused):
+ * members' room, far above the 64 unproven connections a flood can hold
+ */
+export const MAX_CONNECTIONS = 1_024

@@ -18,7 +18,7 @@ import type { Ping } from '@libp2p/ping'
 import { teamNetwork } from '../net/pnet.js'
 import {
   BEHAVIOUR_PENALTY_DECAY, CONNECTION_PING_INTERVAL_MS, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, INBOUND_UPGRADE_TIMEOUT_MS,
-  INVALID_MESSAGE_DECAY, MAX_INCOMING_PENDING_CONNECTIONS,
+  INVALID_MESSAGE_DECAY, MAX_CONNECTIONS, MAX_INCOMING_PENDING_CONNECTIONS, MDNS_SERVICE_TAG,
   INVALID_MESSAGE_WEIGHT, TCP_CONNECT_TIMEOUT_MS, dhtProtocol, presenceTopic, rosterTopic, stateTopic
 } from './constants.js'
 
@@ -78,7 +78,7 @@ function teamTopicScores (teamId: string): Record<string, TopicScoreParams> {
 export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = [] // eslint-disable-line @typescript-eslint/no-explicit-any
   if (init.mdns.enabled) {
-    peerDiscovery.push(mdns({ interval: init.mdns.intervalMs, serviceTag: `paired-${init.teamId.slice(0, 16)}` }))
+    peerDiscovery.push(mdns({ interval: init.mdns.intervalMs, serviceTag: MDNS_SERVICE_TAG }))
   }
   if (init.bootstrap.length > 0) {
     peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
@@ -108,11 +108,12 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
     // only to clear connections left half-open, which can wait a minute.
     connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS },
     // a dialer without the team key never finishes the pnet/Noise upgrade: let it go after
-    // 2 s (libp2p's default is 10 s), and keep enough pending slots that a few silent
-    // sockets cannot lock members out (libp2p's default is 10)
+    // 2 s (libp2p's default is 10 s). Unproven connections have their own budget (the
+    // session's UnprovenConnections, in the gater), so libp2p's limits sit far above it
     connectionManager: {
       inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
-      maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS
+      maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS,
+      maxConnections: MAX_CONNECTIONS
     },
     services: {
       identify: identify(),

@@ -6,6 +6,7 @@
  * of `src` (frames, team certificates, op batches).
  */
 import { createHash } from 'node:crypto'
+import { connect, type Socket } from 'node:net'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -16,7 +17,7 @@ import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { preSharedKey } from '@libp2p/pnet'
-import { tcp } from '@libp2p/tcp'
+import { tcp, type TCPOptions } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -273,4 +274,46 @@ export async function sendRaw (node: AttackerNode, target: Multiaddr, protocol: 
   } catch {}
   await ended
   return answered ? { opened: true, answered, reply } : { opened: true, answered }
+}
+
+/**
+ * A bare key holder for floods: TCP from `localAddress` (any 127.x.y.z), pnet, Noise and
+ * yamux, no services, a fresh peer id. It holds whatever connection it makes until stopped.
+ */
+export async function createKeyHolder (init: { psk: string, localAddress: string }): Promise<Libp2p> {
+  return await createLibp2p({
+    privateKey: await generateKeyPair('Ed25519'),
+    // the options go to net.connect as they are; the type names only a few of them
+    transports: [tcp({ dialOpts: { localAddress: init.localAddress } as NonNullable<TCPOptions['dialOpts']> })],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: preSharedKey({ psk: swarmKey(init.psk) }),
+    connectionGater: { denyDialMultiaddr: () => false },
+    // no pings: a flood node that the member evicts is simply gone
+    connectionMonitor: { enabled: false }
+  })
+}
+
+/**
+ * Keeps `count` TCP sockets open to `port` from `localAddress`, each sending nothing; a socket
+ * the member closes is opened again at once, until `stop`. Returns how many are open now.
+ */
+export function silentSockets (port: number, localAddress: string, count: number): { open: () => number, opened: () => number, stop: () => void } {
+  const sockets = new Set<Socket>()
+  let stopped = false
+  let opened = 0
+  const one = (): void => {
+    if (stopped) return
+    const s = connect({ host: '127.0.0.1', port, localAddress })
+    opened++
+    sockets.add(s)
+    s.on('error', () => {})
+    s.on('close', () => { sockets.delete(s); setTimeout(one, 20) })
+  }
+  for (let i = 0; i < count; i++) one()
+  return {
+    open: () => [...sockets].filter(s => !s.connecting && !s.destroyed).length,
+    opened: () => opened,
+    stop: () => { stopped = true; for (const s of sockets) s.destroy() }
+  }
 }

@@ -9,7 +9,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { MAX_KV_VALUE_BYTES } from '../../src/api/kv-validate.js'
 import { PROTOCOL_QUERY, PROTOCOL_TEAM, dhtProtocol } from '../../src/node/constants.js'
 import { DaemonProcess, allConnected, apiGet, apiPost, eventually, formTeam, sleep } from './harness.js'
-import { addrOf, createAttacker, frame, readTeam, sendRaw, type Attacker } from './attacker.js'
+import type { Libp2p } from '@libp2p/interface'
+import { addrOf, createAttacker, createKeyHolder, frame, readTeam, rssBytes, sendRaw, silentSockets, type Attacker } from './attacker.js'
 
 interface KvEntry { key: string, value: unknown }
 interface Status { peerId: string, addresses: string[] }
@@ -152,4 +153,72 @@ describe('a key holder without a certificate hears nothing of the team', () => {
     await apiPost(a, 'kv/set', { key: 'quiet/2', value: 'again' })
     await eventually('b hears a\'s write after its restart', async () => (await apiGet<KvEntry>(b, 'kv/get?key=quiet%2F2')).value === 'again' ? true : undefined, 20_000, 200)
   }, 120_000)
+})
+
+describe('a flood of unproven connections locks no member out', () => {
+  const a = daemon('flood-a')
+  const b = daemon('flood-b')
+  const holders: Libp2p[] = []
+  afterAll(async () => { await Promise.all(holders.map(async h => { try { await h.stop() } catch {} })) })
+
+  // issue 12 item 8: ~300 connections held without a certificate (a fresh peer id each), or
+  // silent sockets from many loopback addresses, filled the connection table: members' dials
+  // were refused (5 of 10 canary dials under the silent sockets)
+  it('fresh-id key holders and silent sockets from 60 loopback addresses: every canary connects, a restarted member gets back in and is alive', async () => {
+    await Promise.all([a.start(), b.start()])
+    await formTeam(a, [b])
+    const { team } = await readTeam(a.home)
+    const target = addrOf((await a.json<Status>(['status'])).addresses)
+    const port = Number(target.getComponents().find(c => c.name === 'tcp')?.value)
+    const pid = a.pid as number
+    const rssBefore = await rssBytes(pid)
+
+    // 120 silent sockets from 127.0.1.1-20, reopened as soon as they are closed
+    const silent = Array.from({ length: 20 }, (_, i) => silentSockets(port, `127.0.1.${i + 1}`, 6))
+    // key holders without a certificate, a fresh peer id each, ~8 a second from 127.0.2.1-40,
+    // each holding its connection for as long as the member lets it
+    let flooding = true
+    let held = 0
+    const flood = (async () => {
+      for (let i = 0; flooding && i < 160; i++) {
+        const h = await createKeyHolder({ psk: team.psk, localAddress: `127.0.2.${(i % 40) + 1}` })
+        holders.push(h)
+        void h.dial(target, { signal: AbortSignal.timeout(5_000) }).then(() => { held++ }, () => {})
+        await sleep(120)
+      }
+    })()
+    try {
+      await sleep(6_000)
+      // canaries: key holders dialing from 127.0.0.1 (under libp2p's 5 a second per address)
+      const canaries: boolean[] = []
+      for (let i = 0; i < 10; i++) {
+        const c = await createKeyHolder({ psk: team.psk, localAddress: '127.0.0.1' })
+        holders.push(c)
+        canaries.push(await c.dial(target, { signal: AbortSignal.timeout(5_000) }).then(() => true, () => false))
+        await c.stop()
+        await sleep(300)
+      }
+      console.log(`flood: ${silent.reduce((n, s) => n + s.opened(), 0)} silent sockets opened, ${held} key-holder connections made; canaries connected: ${canaries.filter(Boolean).length} of 10`)
+      expect(canaries.filter(ok => !ok)).toHaveLength(0)
+
+      // a member restarting during the flood gets back in, both ways, and is alive
+      await b.stop()
+      await b.start()
+      const bId = (await b.json<Status>(['status'])).peerId
+      await eventually('a sees b alive again', async () => {
+        const rows = await a.json<Array<{ peerId: string, state: string, connected: boolean }>>(['peers'])
+        const row = rows.find(r => r.peerId === bId)
+        return row?.state === 'alive' && row.connected ? true : undefined
+      }, 60_000, 500)
+      await apiPost(b, 'kv/set', { key: 'flood/after', value: 'in' })
+      await eventually('a holds b\'s write', async () => (await apiGet<KvEntry>(a, 'kv/get?key=flood%2Fafter')).value === 'in' ? true : undefined, 30_000, 300)
+      const rssAfter = await rssBytes(pid)
+      console.log(`flooded daemon RSS: ${(rssBefore / 2 ** 20).toFixed(0)} MB before, ${(rssAfter / 2 ** 20).toFixed(0)} MB during the flood`)
+      expect(running(a)).toBe(true)
+    } finally {
+      flooding = false
+      for (const s of silent) s.stop()
+      await flood
+    }
+  }, 180_000)
 })
