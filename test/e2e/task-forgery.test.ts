@@ -154,6 +154,7 @@ describe('who may end a task, and who is blamed', () => {
       const [final] = await allFinal(a, [taskId], 30_000)
       expect(final.state).toBe('succeeded')
       expect(final.result?.executor).not.toBe(x.peerId)
+      expect((await a.cli(['task', 'show', taskId])).stdout).toMatch(/not counted: no lease grant/)
     }, 60_000)
 
     it('a member\'s forged `task:result` (its own receipt and grant) is recorded but never committed; the real result is, everywhere', async () => {
