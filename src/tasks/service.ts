@@ -29,6 +29,7 @@ import { newTaskId } from './ids.js'
 import { TaskLinks } from './links.js'
 import type { TaskMessage } from './messages.js'
 import { explainTask } from './explain.js'
+import { verifyGrant } from './grant.js'
 import { judgeTaskOps } from './judge.js'
 import type { Candidate } from './placement.js'
 import { verifyReceipt } from './receipt.js'
@@ -224,6 +225,9 @@ export class TaskService implements TaskControl {
           reply = { accepted: false, reason: 'an offer must come from its coordinator' }
         } else if (role === undefined || !this.mayUse(this.init.roleOf(msg.task.submitter ?? peer) ?? role, msg.task.priority)) {
           reply = { accepted: false, reason: `a ${this.init.roleOf(msg.task.submitter ?? peer) ?? 'non-member'} may not submit at ${msg.task.priority} priority` }
+        } else if (msg.task.grant?.coordinator !== peer || !verifyGrant(msg.task.grant, { taskId: msg.task.taskId, attempt: msg.task.attempt, executor: this.init.selfId }).ok) {
+          // its result would not count: do not run it
+          reply = { accepted: false, reason: 'the offer carries no valid lease grant from its coordinator' }
         } else {
           reply = this.executor.offer(msg.task)
         }

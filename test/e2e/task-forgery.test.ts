@@ -13,7 +13,8 @@ import { signGrant } from '../../src/tasks/grant.js'
 import { hashJson, signReceipt } from '../../src/tasks/receipt.js'
 import { acceptInvite, decodeInvite, type MemberCertificate } from '../../src/team/index.js'
 import { DaemonProcess, apiGet, apiPost, eventually, formTeam } from './harness.js'
-import { addrOf, answerHellos, createAttacker, publishState, sayHello, waitForSubscriber, type Attacker } from './attacker.js'
+import { PROTOCOL_TASK } from '../../src/tasks/constants.js'
+import { addrOf, answerHellos, createAttacker, exchange, publishState, sayHello, waitForSubscriber, type Attacker } from './attacker.js'
 import { allAlive, allFinal, configuredDaemon, peerId } from './tasks-helpers.js'
 
 interface ResultRow { executor: string, attempt: number, exitCode: number, output?: unknown, error?: string, notCounted?: string }
@@ -154,6 +155,7 @@ describe('who may end a task, and who is blamed', () => {
       const [final] = await allFinal(a, [taskId], 30_000)
       expect(final.state).toBe('succeeded')
       expect(final.result?.executor).not.toBe(x.peerId)
+      expect((await a.cli(['task', 'show', taskId])).stdout).toMatch(/not counted: no lease grant/)
     }, 60_000)
 
     it('a member\'s forged `task:result` (its own receipt and grant) is recorded but never committed; the real result is, everywhere', async () => {
@@ -207,5 +209,16 @@ describe('who may end a task, and who is blamed', () => {
       await eventually('the submitter logs the forged fail', async () => a.log.includes(`protocol violation by ${x.peerId} on task ${t.taskId}`) ? true : undefined, 5_000, 100)
       expect((await apiGet<{ lines: string[] }>(a, `tasks/${t.taskId}/explain`)).lines.join('\n')).toMatch(new RegExp(`a fail by ${x.peerId} is ignored`))
     }, 60_000)
+  
+    it('an executor declines an offer without a valid lease grant from its sender: its result would not count', async () => {
+      const target = addrOf((await apiGet<{ addresses: string[] }>(b, 'status')).addresses)
+      const task = { taskId: 'ungranted-1', attempt: 1, agent: 'echo', input: 'x', priority: 'normal', leaseMs: 10_000, coordinator: x.peerId }
+      const bare = await exchange(x.node, target, PROTOCOL_TASK, { t: 'offer', id: 1, task }, r => (r as { t?: string })?.t === 'reply', 5_000)
+      expect(bare.reply).toMatchObject({ t: 'reply', id: 1, accepted: false, reason: expect.stringMatching(/no valid lease grant/) as unknown })
+      // a grant signed by the sender, but for another executor
+      const misdirected = { ...task, taskId: 'ungranted-2', grant: signGrant({ taskId: 'ungranted-2', attempt: 1, executor: ids.fc }, 0, x.signer) }
+      const other = await exchange(x.node, target, PROTOCOL_TASK, { t: 'offer', id: 2, task: misdirected }, r => (r as { t?: string })?.t === 'reply', 5_000)
+      expect(other.reply).toMatchObject({ accepted: false, reason: expect.stringMatching(/no valid lease grant/) as unknown })
+    }, 30_000)
   })
 })

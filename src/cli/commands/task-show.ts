@@ -26,6 +26,7 @@ function when (wall: number, now: number): string {
 function report (r: TaskResultDoc, names: ReadonlyMap<string, string>): string {
   const parts = [`attempt ${r.attempt}`, shortWithName(r.executor, names), `exit ${r.exitCode}`, `output sha256 ${r.outputHash.slice(0, 12)}…`]
   if (r.error != null && r.error !== '') parts.push(truncate(r.error.replace(/\s*\n\s*/g, ' '), 80))
+  if (r.notCounted != null) parts.push(`not counted: ${truncate(r.notCounted, 80)}`)
   return parts.join(' · ')
 }
 

@@ -167,7 +167,7 @@ describe('task lifecycle', () => {
     expect(() => taskCancel(running, '')).toThrow(/needs the peer/)
   })
 
-  it('with several successes (at-least-once), the lowest (attempt, executor) is committed everywhere', () => {
+  it('with several successes (at-least-once), the first by (attempt, grant epoch, hlc) is committed everywhere', () => {
     const lateFirstAttempt = taskResult(taskRetry(created), ok('z', 1, 'h-old'))
     const secondAttempt = taskResult(taskRetry(created), ok('y', 2, 'h-new', 1_500))
     expect(committedResult(secondAttempt)?.outputHash).toBe('h-new')
