@@ -263,6 +263,7 @@ export class PresenceService {
     if (current != null && !options.again) return
     const mine = {}
     this.probes.set(peer, mine)
+    const startedAt = performance.now()
     let ok = false
     try {
       await this.init.node.services.ping.ping(peerIdFromString(peer), { signal: AbortSignal.timeout(DEFAULT_PROBE_TIMEOUT_MS) })
@@ -273,6 +274,10 @@ export class PresenceService {
     if (this.probes.get(peer) !== mine) return
     this.probes.delete(peer)
     if (!this.started) return
+    // a heartbeat arrived while the probe waited (a partition healed; the probe's stream
+    // sat behind the silent connection's retransmissions): its failure is stale news, and
+    // would make a member that just came back suspect again, already confirmed
+    if (!ok && (this.detector.lastSeen(peer) ?? -Infinity) >= startedAt) return
     const t = this.detector.recordProbe(peer, ok, performance.now())
     if (t != null) this.transition(t)
   }

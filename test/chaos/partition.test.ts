@@ -48,7 +48,7 @@ describe.skipIf(why != null)('partition and heal', () => {
     for (const d of ds) await d.start()
     await formTeam(ds[0], ds.slice(1), 'partitioned')
     for (const d of ds) ids.push((await apiGet<{ peerId: string }>(d, 'status')).peerId)
-  }, 120_000)
+  }, 240_000)
 
   afterAll(async () => {
     // PAIRED_PARTITION_LOGS=DIR keeps each daemon's log (run with DEBUG=paired:* for detail)

@@ -21,7 +21,7 @@ export interface RunOptions {
   minutes?: number
   /** daemons. @default 5 */
   nodes?: number
-  /** a quiet check (tasks end, state hashes equal) every this many steps. @default 25 */
+  /** a quiet check (tasks end, state hashes equal) every this many steps. @default 40 */
   quietEvery?: number
   weights?: Weights
   /** only these step kinds (plus `start` and `heal`, so the model can always move) */
@@ -74,7 +74,7 @@ export async function runLifecycle (o: RunOptions): Promise<RunReport> {
   const cluster = new Cluster(o.nodes ?? 5, { namespaces: o.namespaces })
   const weights = restrictWeights(o.weights ?? DEFAULT_WEIGHTS, o.only, o.skip)
   const rng = new Rng(o.seed)
-  const quietEvery = o.quietEvery ?? 25
+  const quietEvery = o.quietEvery ?? 40
   const deadline = o.minutes != null ? Date.now() + o.minutes * 60_000 : Infinity
   const maxSteps = o.steps ?? (o.minutes != null ? Infinity : 200)
   const history: string[] = []

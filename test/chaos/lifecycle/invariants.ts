@@ -84,16 +84,12 @@ export async function checkRosters (w: World): Promise<void> {
   const expected = model.nodes.flatMap((n, i) => n.membership === 'member' ? [cluster.slots[i].peerId] : []).sort()
   let last = ''
   await within('rosters agree within seconds', 'every running member to list the model\'s members', async () => {
-    for (const i of liveMembers(w)) {
-      const rows = await apiGet<MemberRow[]>(cluster.daemon(i), 'team/members')
-      const have = rows.map(r => r.peerId).sort()
-      if (have.join() !== expected.join()) {
-        const name = (p: string): string => { const j = cluster.slots.findIndex(s => s.peerId === p); return j < 0 ? p.slice(-8) : cluster.name(j) }
-        last = `${cluster.name(i)} lists [${have.map(name).join(' ')}], the model has [${expected.map(name).join(' ')}]`
-        return undefined
-      }
-    }
-    return true
+    const live = liveMembers(w)
+    const lists = await Promise.all(live.map(async i => (await apiGet<MemberRow[]>(cluster.daemon(i), 'team/members')).map(r => r.peerId).sort()))
+    const k = lists.findIndex(have => have.join() !== expected.join())
+    if (k < 0) return true
+    last = `${cluster.name(live[k])} lists [${lists[k].map(p => peerName(w, p)).join(' ')}], the model has [${expected.map(p => peerName(w, p)).join(' ')}]`
+    return undefined
   }, AGREE_MS, () => last)
 
   for (const [i, n] of model.nodes.entries()) {
@@ -135,7 +131,7 @@ export async function checkWrites (w: World, sampleBig = 2): Promise<void> {
   const fresh = [...w.writes.values()].filter(x => !x.everywhere)
   const old = [...w.writes.values()].filter(x => x.everywhere)
   const oldBig = old.filter(x => x.length > 256).slice(-sampleBig)
-  for (const i of liveMembers(w)) {
+  await Promise.all(liveMembers(w).map(async i => {
     const d = cluster.daemon(i)
     let missing: string[] = []
     await within('acknowledged writes present', `${cluster.name(i)} to hold every acknowledged write`, async () => {
@@ -149,7 +145,7 @@ export async function checkWrites (w: World, sampleBig = 2): Promise<void> {
       }
       return missing.length === 0 ? true : undefined
     }, AGREE_MS, () => `missing ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`)
-  }
+  }))
   if (whole) for (const x of fresh) x.everywhere = true
 }
 
@@ -238,8 +234,10 @@ export function peerName (w: World, peerId: string): string {
  */
 export async function checkNoQuarantine (w: World): Promise<void> {
   const { cluster } = w
-  for (const i of liveMembers(w)) {
-    const rows = await apiGet<Array<{ peerId: string, reputationStatus?: string | null }>>(cluster.daemon(i), 'peers')
+  const live = liveMembers(w)
+  const views = await Promise.all(live.map(async i => await apiGet<Array<{ peerId: string, reputationStatus?: string | null }>>(cluster.daemon(i), 'peers')))
+  for (const [k, rows] of views.entries()) {
+    const i = live[k]
     for (const r of rows.filter(x => x.reputationStatus === 'quarantined' && !w.forgers.has(x.peerId))) {
       const doc = await apiGet<{ reputationHistory: Array<{ event: string, score: number }> }>(cluster.daemon(i), `peers/${r.peerId}`)
       if (doc.reputationHistory.some(h => h.event === 'timeout')) continue

@@ -66,19 +66,19 @@ export type StepKind = Step['kind']
 export type Weights = Record<StepKind | 'kv-big', number>
 
 export const DEFAULT_WEIGHTS: Weights = {
-  kv: 30,
+  kv: 34,
   'kv-big': 5,
   'kv-too-big': 2,
   task: 14,
   'task-bad': 5,
   forge: 2,
-  join: 6,
+  join: 5,
   'rejoin-same-token': 2,
-  leave: 4,
+  leave: 3,
   remove: 3,
   reset: 4,
   rotate: 1,
-  restart: 4,
+  restart: 3,
   kill9: 3,
   start: 12,
   partition: 3,
