@@ -2,7 +2,8 @@
  * Five daemons, each in a network namespace of its own on a private bridge, partitioned
  * 2+3 with nftables, for 5 s (members only reach `suspect`, or just `dead`) and for 30 s
  * (every member on the other side is `dead`). Both sides write (unique keys and one
- * conflicting key). After the heal every member must see every other `alive` within 3 s
+ * conflicting key). A member declared dead must be disconnected (main kept the silent
+ * connection, so nothing redialed it). After the heal every member must see every other `alive` within 3 s
  * and reach the same state hash within 5 s, a Jepsen-style set check must find every
  * acknowledged write and nothing else, and nobody may be declared dead again afterwards.
  *
@@ -108,8 +109,17 @@ describe.skipIf(why != null)('partition and heal', () => {
       expect(new Set(await hashes()).size).toBeGreaterThan(1)
       while (Date.now() - cutAt < seconds * 1000) await sleep(20)
       note(await views())
-      // a long partition is a real outage: every member across the cut was declared dead
-      if (seconds >= 30) expect([...reached]).toContain('dead')
+      // a long partition is a real outage: every member across the cut was declared dead,
+      // and dead means disconnected (no silent connection left for libp2p to count)
+      if (seconds >= 30) {
+        expect([...reached]).toContain('dead')
+        const rows = await Promise.all(ds.map(async d => await apiGet<Array<PeerRow & { connected: boolean }>>(d, 'peers')))
+        const stale = rows.flatMap((row, i) => ids.flatMap((id, j) => {
+          const r = row.find(x => x.peerId === id)
+          return across(i, j) && r?.state === 'dead' && r.connected ? [`${ds[i].name} → ${ds[j].name}`] : []
+        }))
+        expect(stale, 'members declared dead yet still connected').toEqual([])
+      }
 
       net.heal()
       const healedAt = Date.now()
