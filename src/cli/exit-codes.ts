@@ -78,7 +78,8 @@ export const FAILURE_NAMES: readonly string[] = [
   'CanonicalEncodingError',
   'LeavingError',
   'KeyStreamExhaustedError',
-  'StaleConnectionError'
+  'StaleConnectionError',
+  'UnprovenEvictedError'
 ]
 
 /** error name → exit code, for every code but 1 */

@@ -22,7 +22,7 @@ export interface Slot {
   pastLog: string
 }
 
-export interface Status { peerId: string, team: { teamId: string, name: string } | null, stateHash?: string, stateDigest?: string }
+export interface Status { peerId: string, team: { teamId: string, name: string, removed?: { by: string, at: string } | null } | null, stateHash?: string, stateDigest?: string }
 export interface MemberRow { peerId: string, name: string, connected: boolean }
 export interface ApiError { name: string, message: string }
 

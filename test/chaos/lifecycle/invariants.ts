@@ -94,9 +94,12 @@ export async function checkRosters (w: World): Promise<void> {
 
   for (const [i, n] of model.nodes.entries()) {
     if (!n.up || n.membership === 'member') continue
-    await within('a daemon out of the team knows it', `${cluster.name(i)} (${n.membership}) to leave team ${cluster.teamId}`, async () => {
+    // one that left is in a team of its own; a removed one stays on the team's id but shows
+    // (and acts on) its removal: it dials nobody and refuses writes
+    await within('a daemon out of the team knows it', `${cluster.name(i)} (${n.membership}) to know it is out of team ${cluster.teamId}`, async () => {
       const s = await apiGet<Status>(cluster.daemon(i), 'status')
-      return s.team?.teamId !== cluster.teamId ? true : undefined
+      if (s.team?.teamId !== cluster.teamId) return true
+      return n.membership === 'removed' && s.team?.removed != null ? true : undefined
     })
   }
 }
