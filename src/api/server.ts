@@ -171,6 +171,7 @@ export class ApiServer {
         throw new MethodNotAllowedError(`${rawPath} answers ${match.allow.join(', ')}, not ${method}`, match.allow)
       }
       const body = method === 'POST' ? await readJsonBody(req, match.route.maxBody) : {}
+      await this.control.settled?.()
       await this.answer(req, res, match.route, {
         control: this.control,
         api: { url: this.url, socket: this.socketPath },

@@ -106,6 +106,12 @@ export interface DaemonEvent {
 }
 
 export interface DaemonControl {
+  /**
+   * resolves once the daemon is not switching team networks (a join, leave or key rotation
+   * restarts its libp2p node): the API holds each request until then, so a call made
+   * during the switch is answered by the new session instead of failing
+   */
+  settled?(): Promise<void>
   status(): Promise<StatusDoc>
   peers(): Promise<PeerDoc[]>
   /** one peer and its reputation history; throws NotFoundError */

@@ -230,8 +230,24 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
     return departures
   }
 
+  /** the switch of team network under way, if any: API calls wait for it (`settled`) */
+  private switching?: Promise<unknown>
+
+  async settled (): Promise<void> {
+    // a switch may start another (a rotation that falls back): wait until none is running
+    while (this.switching != null) await this.switching.catch(() => {})
+  }
+
   /** stop the current session (if any) and start one in `file`'s team */
   private async enterTeam (file: TeamFile): Promise<TeamSession> {
+    const run = this.switchTeam(file)
+    const tracked: Promise<unknown> = run.finally(() => { if (this.switching === tracked) this.switching = undefined })
+    tracked.catch(() => {}) // the caller gets the failure from `run`
+    this.switching = tracked
+    return await run
+  }
+
+  private async switchTeam (file: TeamFile): Promise<TeamSession> {
     const identity = this.requireIdentity()
     const db = this.db
     if (db == null) throw new Error('the store is not open')
