@@ -15,7 +15,8 @@ export interface TaskRow {
   coordinator: string
   startedWall: number | null
   result: { executor: string, attempt: number, exitCode: number, outputHash: string, output?: unknown, receipt?: { startedWall: number, endedWall: number } } | null
-  results: Array<{ executor: string, attempt: number, exitCode: number, receipt?: { startedWall: number, endedWall: number } }>
+  /** every reported result; one that does not count (a forgery) says why in `notCounted` */
+  results: Array<{ executor: string, attempt: number, exitCode: number, receipt?: { startedWall: number, endedWall: number }, notCounted?: string }>
   leases: Array<{ executor: string, attempt: number, startedWall: number | null }>
   waiting: string | null
 }

@@ -235,9 +235,10 @@ async function forge (w: World, step: Extract<Step, { kind: 'forge' }>, n: numbe
   if (step.op === 'fail' && t.state === 'failed' && t.results.length === 0) {
     broken('only the coordinator or the submitter ends a task', `${note}; on the submitter the task is ${show} while ${peerName(w, row.executor as string)} still runs it`)
   }
-  if (t.results.some(r => r.executor === forger.peerId)) {
-    broken('one committed result per task, by its real executor', `${note}; the submitter records a result by the forger, which never held a lease (task ${show})`)
+  // a forged result may be kept and shown, but must be marked as not counting, and never commit
+  if (t.result?.executor === forger.peerId || t.results.some(r => r.executor === forger.peerId && r.notCounted == null)) {
+    broken('one committed result per task, by its real executor', `${note}; the submitter counts a result by the forger, which never held a lease (task ${show})`)
   }
-  const late = t.results.length > 0 ? '; the real result was in first, so the check saw nothing' : ''
+  const late = t.results.some(r => r.notCounted == null) ? '; the real result was in first, so the check saw nothing' : ''
   return { ok: true, note: `${note}${synced === true ? '' : '; the submitter did not catch up in 15 s'}${late}` }
 }
