@@ -97,18 +97,23 @@ export class RosterGossip {
 
   /**
    * the hello admitted `cert`: adds it and the roster its holder sent (`certs`, untrusted),
-   * then stores, publishes and announces the members that are new here
+   * then stores and publishes the roster if that changed it, and announces the members that
+   * are new here or came back (a rejoiner's newer certificate for a known peer id)
    */
   async mergeHello (cert: MemberCertificate, certs: unknown, now: number): Promise<void> {
     const { roster } = this.components
-    const before = new Set(roster.members().map(c => c.peerId))
+    const gone = this.departed()
+    const before = new Map(roster.members().map(c => [c.peerId, c]))
     const result = roster.add(cert, now)
     const incoming = Array.isArray(certs) ? certs.slice(0, MAX_ROSTER_ENTRIES) as MemberCertificate[] : []
-    roster.merge(incoming, now)
-    const added = roster.members().filter(c => !before.has(c.peerId))
-    await this.persistRoster(added)
-    if (result === 'added' || added.length > 0) void this.publish(roster.toJSON())
-    for (const c of added) {
+    const merged = roster.merge(incoming, now)
+    if (result !== 'added' && !merged.changed) return
+    await this.persistRoster()
+    void this.publish(roster.toJSON())
+    const members = roster.members()
+    const added = members.filter(c => !before.has(c.peerId)).map(c => c.peerId)
+    const renewed = members.filter(c => before.has(c.peerId) && before.get(c.peerId) !== c).map(c => c.peerId)
+    for (const c of this.arrivals(added, renewed, gone)) {
       if (c.peerId !== this.components.selfId) this.memberAdded(c)
     }
   }
@@ -148,20 +153,40 @@ export class RosterGossip {
   }
 
   private onGossip (data: Uint8Array): void {
-    const { roster, departures, selfId } = this.components
+    const { roster, selfId } = this.components
     let parsed: unknown
     try { parsed = JSON.parse(new TextDecoder().decode(data)) } catch { return }
     if (!isObject(parsed) || !Array.isArray(parsed.certs)) return
     this.mergeDepartures(parsed.departures)
     const now = Date.now()
-    const added = roster.merge(parsed.certs.slice(0, MAX_ROSTER_ENTRIES) as MemberCertificate[], now)
-    if (added.length === 0) return
-    const certs = added.flatMap(id => { const c = roster.get(id); return c != null ? [c] : [] })
-    void this.persistRoster(certs)
-    for (const c of certs) {
-      if (c.peerId === selfId || departures.covers(c)) continue
+    const gone = this.departed()
+    const merged = roster.merge(parsed.certs.slice(0, MAX_ROSTER_ENTRIES) as MemberCertificate[], now)
+    // any change is stored, not only new peer ids: a rejoiner's newer certificate must
+    // survive the next restart or key rotation, or the member it belongs to is dropped then
+    if (!merged.changed) return
+    void this.persistRoster()
+    for (const c of this.arrivals(merged.added, merged.renewed, gone)) {
+      if (c.peerId === selfId) continue
       this.memberAdded(c)
     }
+  }
+
+  /** peers whose current certificate a departure covers (they left, or were removed) */
+  private departed (): Set<string> {
+    const { roster, departures } = this.components
+    return new Set(roster.members().filter(c => departures.covers(c)).map(c => c.peerId))
+  }
+
+  /**
+   * the members a merge brought in: `added` (new peer ids) and those of `renewed` (a newer
+   * certificate for a known peer id) that had left (`gone`) and count again
+   */
+  private arrivals (added: string[], renewed: string[], gone: Set<string>): MemberCertificate[] {
+    const { roster, departures } = this.components
+    return [...added, ...renewed.filter(id => gone.has(id))].flatMap(id => {
+      const c = roster.get(id)
+      return c != null && !departures.covers(c) ? [c] : []
+    })
   }
 
   private memberAdded (c: MemberCertificate): void {
@@ -205,12 +230,11 @@ export class RosterGossip {
 
   /** stores the roster as it is (a joiner's own certificate is in it from the start, never "added") */
   async saveRoster (): Promise<void> {
-    await this.persistRoster(this.components.roster.members())
+    await this.persistRoster()
   }
 
   /** the roster's whole state (not just current members: see Roster) under one key */
-  private async persistRoster (changed: MemberCertificate[]): Promise<void> {
-    if (changed.length === 0) return
+  private async persistRoster (): Promise<void> {
     await this.components.db.put(rosterKey(this.components.team.teamId), this.components.roster.toJSON()).catch(err => {
       log('could not store the roster: %s', (err as Error).message)
     })

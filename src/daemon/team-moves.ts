@@ -57,6 +57,12 @@ export interface TeamMovesHost {
 export class TeamMoves {
   /** farewells to teams left by a join, still under way */
   private readonly farewells = new Set<Promise<void>>()
+  /**
+   * the rotation this daemon took and is switching to: members relay a rotation to each
+   * other, so the same one arrives several times before the switch ends; each must not
+   * restart the node again (two restarts at once fail on the listen port)
+   */
+  private switching?: KeyRotation
 
   constructor (private readonly host: TeamMovesHost) {}
 
@@ -168,6 +174,10 @@ export class TeamMoves {
     if (file == null || session == null || !verifyRotation(rotation, file.team.teamId)) return false
     const signer = session.roster.get(rotation.by)
     if (signer?.role !== 'admin' || !session.isMember(rotation.by) || rotation.keyEpoch <= (file.keyEpoch ?? 0)) return false
+    const switching = this.switching
+    // the same rotation again while it is taken: yes, this daemon has it; another of that epoch: no
+    if (switching != null && rotation.keyEpoch <= switching.keyEpoch) return rotation.sig === switching.sig
+    this.switching = rotation
     this.host.line(`new network key (epoch ${rotation.keyEpoch}) from admin ${signer.name} via ${from}`)
     // answer first, then pass it on to members that only this daemon may have admitted
     // meanwhile, then switch: the replies travel on the old key
@@ -175,6 +185,7 @@ export class TeamMoves {
       void handOut(session, rotation, { skip: [this.host.peerId(), from, rotation.by], timeoutMs: 2_000, maxRounds: 1 })
         .then(async () => { await this.takeRotation(file, rotation) })
         .catch(err => { this.host.line(`could not switch to the new network key: ${(err as Error).message}`) })
+        .finally(() => { if (this.switching === rotation) this.switching = undefined })
     }, 100)
     return true
   }

@@ -22,5 +22,5 @@ export {
 export type { CreateTeamInit, IssueCertificateInit, TeamKey } from './certificate.js'
 export { acceptInvite, checkInvite, createInvite, decodeInvite, encodeInvite } from './invite.js'
 export type { AcceptInviteInit, CreateInviteInit } from './invite.js'
-export { Roster } from './roster.js'
+export { Roster, type RosterMerge } from './roster.js'
 export * from './constants.js'

@@ -190,18 +190,42 @@ export class Roster {
   }
 
   /**
-   * Adds each certificate, skipping invalid and over-used ones. Returns the peer ids that
-   * were not members before and are now, sorted.
+   * Adds each certificate, skipping invalid and over-used ones, and reports what changed
+   * (see {@link RosterMerge}).
    */
-  merge (certs: Iterable<unknown>, now: number): string[] {
-    const before = new Set(this.current.keys())
+  merge (certs: Iterable<unknown>, now: number): RosterMerge {
+    const before = new Map(this.current)
+    let changed = false
     for (const cert of certs) {
       try {
-        this.add(cert, now)
+        if (this.add(cert, now) === 'added') changed = true
       } catch (err) {
         if (!(err instanceof InvalidCertificateError) && !(err instanceof InviteUsedError)) throw err
       }
     }
-    return [...this.current.keys()].filter(id => !before.has(id)).sort(compareStrings)
+    const added: string[] = []
+    const renewed: string[] = []
+    for (const [peerId, cert] of this.current) {
+      const was = before.get(peerId)
+      if (was == null) added.push(peerId)
+      else if (was !== cert) renewed.push(peerId)
+    }
+    return { added: added.sort(compareStrings), renewed: renewed.sort(compareStrings), changed }
   }
+}
+
+/** What {@link Roster.merge} changed. */
+export interface RosterMerge {
+  /** peer ids that were not members before and are now, sorted */
+  added: string[]
+  /**
+   * peer ids that were members before and count another certificate now (a rejoin with a
+   * fresh invite, a new role), sorted
+   */
+  renewed: string[]
+  /**
+   * whether the replicated state (`toJSON`) changed: true whenever `added` or `renewed` is
+   * not empty, and also when only a superseded certificate was kept or dropped
+   */
+  changed: boolean
 }

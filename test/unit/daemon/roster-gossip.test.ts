@@ -185,6 +185,59 @@ describe('roster gossip', () => {
     expect(h.seen).toEqual([])
   })
 
+  it('stores a rejoiner\'s newer certificate that gossip brings for a known peer id, and announces it', async () => {
+    const h = harness()
+    const p = peers[0].peerId
+    h.roster.add(member(peers[0]), T0)
+    h.departures.merge([signDeparture(t.team.teamId, peers[0].signer, T0 + HOUR)])
+    const back = member(peers[0], T0 + 2 * HOUR)
+    h.deliver(encode({ certs: [back] }))
+    await tick()
+    expect(h.roster.get(p)).toEqual(back)
+    expect(h.stored.get(rosterKey(t.team.teamId))).toEqual(h.roster.toJSON())
+    // read back after a restart, the stored roster still counts the rejoiner
+    expect(Roster.fromJSON(t.team, h.stored.get(rosterKey(t.team.teamId)), T0 + 2 * HOUR).get(p)).toEqual(back)
+    expect(h.seen).toEqual([`emit team:member-added ${p}`, `want ${p}`])
+  })
+
+  it('stores a newer certificate of a member that never left, without announcing it again', async () => {
+    const h = harness()
+    h.roster.add(member(peers[0]), T0)
+    const renewed = member(peers[0], T0 + HOUR)
+    h.deliver(encode({ certs: [renewed] }))
+    await tick()
+    expect(h.stored.get(rosterKey(t.team.teamId))).toEqual(h.roster.toJSON())
+    expect(h.roster.get(peers[0].peerId)).toEqual(renewed)
+    expect(h.seen).toEqual([])
+  })
+
+  it('after the hello of a rejoiner with a newer certificate: stores, publishes and announces it', async () => {
+    const h = harness()
+    const p = peers[0].peerId
+    h.roster.add(member(peers[0]), T0)
+    h.departures.merge([signDeparture(t.team.teamId, peers[0].signer, T0 + HOUR)])
+    const back = member(peers[0], T0 + 2 * HOUR)
+    await h.gossip.mergeHello(back, [], T0 + 2 * HOUR)
+    expect(h.stored.get(rosterKey(t.team.teamId))).toEqual(h.roster.toJSON())
+    expect(Roster.fromJSON(t.team, h.stored.get(rosterKey(t.team.teamId)), T0 + 2 * HOUR).get(p)).toEqual(back)
+    expect(h.published).toEqual([{ certs: h.roster.toJSON() }])
+    expect(h.seen.filter(s => !s.startsWith('publish'))).toEqual([`emit team:member-added ${p}`, `want ${p}`])
+  })
+
+  it('after a hello whose roster brings only a newer certificate of a known member: stores and publishes it', async () => {
+    const h = harness()
+    const a = member(peers[0])
+    const b = member(peers[1])
+    h.roster.add(a, T0)
+    h.roster.add(b, T0)
+    const renewed = member(peers[1], T0 + HOUR)
+    await h.gossip.mergeHello(a, [renewed], T0 + HOUR)
+    expect(h.roster.get(peers[1].peerId)).toEqual(renewed)
+    expect(h.stored.get(rosterKey(t.team.teamId))).toEqual(h.roster.toJSON())
+    expect(h.published).toEqual([{ certs: h.roster.toJSON() }])
+    expect(h.seen.filter(s => !s.startsWith('publish'))).toEqual([])
+  })
+
   it('announces a removal before applying it, so the removed member hears why', async () => {
     const h = harness({ verified: [peers[0].peerId], recipients: 1 })
     h.roster.add(member(peers[0]), T0)

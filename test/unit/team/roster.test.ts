@@ -89,12 +89,41 @@ describe('Roster', () => {
     expect(Roster.fromJSON(t.team, 'not a list', NOW).size).toBe(0)
   })
 
-  it('merge returns the newly added peer ids and skips invalid entries', () => {
+  it('merge reports the newly added peer ids and skips invalid entries', () => {
     const roster = new Roster(t.team)
     roster.add(t.founderCert, NOW)
-    const added = roster.merge([t.founderCert, issue(peers[1], 'member', T0), 42, other.founderCert, issue(peers[0], 'guest', T0)], NOW)
-    expect(added).toEqual([peers[0].peerId, peers[1].peerId].sort())
-    expect(roster.merge([issue(peers[0], 'member', T0 + 1)], NOW)).toEqual([])
+    const merged = roster.merge([t.founderCert, issue(peers[1], 'member', T0), 42, other.founderCert, issue(peers[0], 'guest', T0)], NOW)
+    expect(merged).toEqual({ added: [peers[0].peerId, peers[1].peerId].sort(), renewed: [], changed: true })
+    expect(roster.merge([t.founderCert, 42], NOW)).toEqual({ added: [], renewed: [], changed: false })
+  })
+
+  it('merge reports a newer certificate for a known peer id as renewed, and as a change', () => {
+    const roster = new Roster(t.team)
+    roster.merge([t.founderCert, issue(peers[0], 'guest', T0)], NOW)
+    const newer = issue(peers[0], 'member', T0 + 1)
+    expect(roster.merge([newer], NOW)).toEqual({ added: [], renewed: [peers[0].peerId], changed: true })
+    expect(roster.get(peers[0].peerId)).toEqual(newer)
+    expect(roster.merge([clone(newer)], NOW)).toEqual({ added: [], renewed: [], changed: false })
+  })
+
+  it('merge reports a rejoin with a fresh invite as renewed: the newer invite certificate counts', () => {
+    const first = accept(makeInvite(1), peers[0], T0 + 1)
+    const fresh = accept(makeInvite(1), peers[0], T0 + 20)
+    const roster = Roster.fromJSON(t.team, [t.founderCert, first], NOW)
+    expect(roster.merge([fresh], NOW)).toEqual({ added: [], renewed: [peers[0].peerId], changed: true })
+    expect(roster.get(peers[0].peerId)).toEqual(fresh)
+    // stored and read back, the roster still counts the fresh certificate
+    expect(Roster.fromJSON(t.team, clone(roster.toJSON()), NOW).get(peers[0].peerId)).toEqual(fresh)
+  })
+
+  it('merge reports a change that keeps the view: a superseded certificate now holds an invite use', () => {
+    const roster = Roster.fromJSON(t.team, [t.founderCert, issue(peers[0], 'member', T0 + 30)], NOW)
+    const before = roster.toJSON()
+    const used = accept(makeInvite(1), peers[0], T0 + 1)
+    expect(roster.merge([used], NOW)).toEqual({ added: [], renewed: [], changed: true })
+    expect(roster.get(peers[0].peerId)?.issuedAt).toBe(T0 + 30)
+    expect(roster.toJSON()).not.toEqual(before)
+    expect(roster.toJSON()).toContainEqual(used)
   })
 
   describe('invite uses', () => {
@@ -106,7 +135,7 @@ describe('Roster', () => {
       const third = accept(token, peers[2], T0 + 3)
       expect(() => roster.add(third, NOW)).toThrow(InviteUsedError)
       expect(() => roster.add(third, NOW)).toThrow(`invite ${token.grant.inviteId.slice(0, 8)} was already used (max 2)`)
-      expect(roster.merge([third], NOW)).toEqual([])
+      expect(roster.merge([third], NOW)).toEqual({ added: [], renewed: [], changed: false })
       expect(roster.has(peers[2].peerId)).toBe(false)
     })
 
