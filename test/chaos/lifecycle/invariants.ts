@@ -208,6 +208,10 @@ export async function checkTasks (w: World): Promise<void> {
         throw new InvariantBrokenError('one committed result per task, by its real executor',
           `task ${t.taskId} (step ${t.step}${t.forgers.length > 0 ? `, forged by ${t.forgers.map(p => peerName(w, p)).join(', ')}` : ''}) on ${show(i, r)}`)
       }
+      // known gap (docs/THREAT_MODEL.md): a forger that later adopts the task (it was the
+      // rendezvous heir while the coordinator was cut off) is a coordinator, and its fail,
+      // even one written before the adoption, counts; the invariant holds for everyone else
+      if (t.good && r.state === 'failed' && t.forgers.includes(r.coordinator)) continue
       if (t.good && r.state !== 'succeeded') {
         throw new InvariantBrokenError('a task with valid input succeeds',
           `task ${t.taskId} (step ${t.step}${t.forgers.length > 0 ? `, forged by ${t.forgers.map(p => peerName(w, p)).join(', ')}` : ''}) on ${show(i, r)}`)
