@@ -176,13 +176,7 @@ export class Departures {
 
   /** does this certificate no longer count: given up by its holder, removed, or from a revoked invite? */
   covers (cert: Pick<MemberCertificate, 'peerId' | 'issuedAt' | 'grant'>): boolean {
-    const d = this.latest.get(cert.peerId)
-    if (d != null && cert.issuedAt <= d.leftAt) return true
-    const r = this.removals.get(cert.peerId)
-    if (r != null && (cert.grant?.issuedAt ?? cert.issuedAt) <= r.at) return true
-    const inviteId = cert.grant?.inviteId
-    const v = inviteId === undefined ? undefined : this.revocations.get(inviteId)
-    return v != null && !v.keep.includes(cert.peerId)
+    return this.coveredBy(cert) !== undefined
   }
 
   /**
