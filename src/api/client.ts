@@ -6,7 +6,7 @@ import { request, type IncomingMessage } from 'node:http'
 import { dirname } from 'node:path'
 import { DaemonNotRunningError } from '../errors.js'
 import { API_PREFIX } from './routes.js'
-import type { DaemonEvent } from './types.js'
+import type { DaemonEvent } from '../model/docs.js'
 
 export interface ApiClientInit {
   socketPath: string

@@ -10,7 +10,7 @@ export type { ApiServerInit } from './server.js'
 export { ApiClient, ApiError, EventStreamParser, apiPath } from './client.js'
 export type { ApiClientInit, RequestOptions } from './client.js'
 export { ensureApiToken, readApiToken } from './token.js'
-export { formatDuration, parseDuration } from './duration.js'
+export { formatDuration, parseDuration } from '../model/duration.js'
 export { API_PREFIX, ROUTES, matchRoute, metricsText } from './routes.js'
 export type { ApiControl, Method, Reply, Route, RouteCall, RouteMatch } from './routes.js'
 export {
@@ -26,4 +26,4 @@ export {
   KV_SET_MANY_MAX_BODY_BYTES, KV_SET_MAX_BODY_BYTES, MAX_KV_BATCH, MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES,
   checkKey, checkPrefix, checkValue, valueBytes
 } from './kv-validate.js'
-export type * from './types.js'
+export type * from '../model/docs.js'

@@ -7,7 +7,7 @@ import {
   KV_SET_MANY_MAX_BODY_BYTES, KV_SET_MAX_BODY_BYTES, parseKvDel, parseKvGetQuery, parseKvListQuery, parseKvSet, parseKvSetMany
 } from './kv-validate.js'
 import type { ApiControl, Reply, Route } from './routes.js'
-import type { KvControl } from './types.js'
+import type { KvControl } from '../model/docs.js'
 
 const json = (value: unknown): Reply => ({ kind: 'json', value })
 

@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from '../errors.js'
 import { ValueTooLargeError } from './errors.js'
-import type { KvWrite } from './types.js'
+import type { KvWrite } from '../model/docs.js'
 import { onlyFields } from './validate.js'
 
 /** longest key, in UTF-8 bytes */

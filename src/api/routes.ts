@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from '../errors.js'
 import { kvRoutes } from './kv-routes.js'
 import { taskRoutes } from './task-routes.js'
-import type { DaemonControl, KvControl, StatusDoc, TaskControl } from './types.js'
+import type { DaemonControl, KvControl, StatusDoc, TaskControl } from '../model/docs.js'
 import { onlyFields, parseConnect, parseInviteRequest, parseInviteRevoke, parseJoin, parseTeamCreate, parseTeamRemove } from './validate.js'
 
 export const API_PREFIX = '/api/v1'

@@ -14,7 +14,7 @@ import {
 import { bearerMatches, hostAllowed, isLoopbackName, originAllowed, urlHost } from './guard.js'
 import { readJsonBody, sendError, sendJson } from './http.js'
 import { ROUTES, matchRoute, type ApiControl, type Route, type RouteCall } from './routes.js'
-import type { DaemonEvent } from './types.js'
+import type { DaemonEvent } from '../model/docs.js'
 
 /** @default 15 s between `: keepalive` comments on an event stream */
 export const DEFAULT_KEEPALIVE_MS = 15_000

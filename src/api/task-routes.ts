@@ -9,7 +9,7 @@ import {
   TASK_SUBMIT_MANY_MAX_BODY_BYTES, TASK_SUBMIT_MAX_BODY_BYTES, checkTaskId, parseNoQuery, parseTaskListQuery,
   parseTaskSubmit, parseTaskSubmitMany
 } from './task-validate.js'
-import type { TaskControl } from './types.js'
+import type { TaskControl } from '../model/docs.js'
 import { onlyFields } from './validate.js'
 
 const json = (value: unknown): Reply => ({ kind: 'json', value })

@@ -6,8 +6,9 @@
  */
 import { InvalidArgumentError } from '../errors.js'
 import { ValueTooLargeError } from './errors.js'
-import type { TaskPriorityName, TaskStateName, TaskSubmit } from './types.js'
+import type { TaskPriorityName, TaskStateName, TaskSubmit } from '../model/docs.js'
 import { onlyFields } from './validate.js'
+import { isObject } from '../model/guards.js'
 
 export const TASK_PRIORITY_NAMES: readonly TaskPriorityName[] = ['critical', 'high', 'normal', 'low']
 export const TASK_STATE_NAMES: readonly TaskStateName[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled']
@@ -42,8 +43,6 @@ export const TASK_SUBMIT_MAX_BODY_BYTES = MAX_TASK_INPUT_BYTES + 64 * 1024
 export const TASK_SUBMIT_MANY_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 const SUBMIT_FIELDS = ['agent', 'input', 'priority', 'labels', 'needs', 'timeoutMs', 'retries', 'replicas'] as const
-
-const isObject = (v: unknown): v is Record<string, unknown> => v != null && typeof v === 'object' && !Array.isArray(v)
 
 /** how a JSON value reads in an error: short, on one line */
 function shown (value: unknown): string {

@@ -3,8 +3,8 @@
  * `InvalidArgumentError`.
  */
 import { InvalidArgumentError } from '../errors.js'
-import { parseDuration } from './duration.js'
-import type { InviteRequest, Role } from './types.js'
+import { parseDuration } from '../model/duration.js'
+import type { InviteRequest, Role } from '../model/docs.js'
 
 export const ROLES: readonly Role[] = ['admin', 'member', 'guest']
 

@@ -2,8 +2,8 @@
  * Human output: aligned key/value lines, aligned columns, short peer ids. `--json` output
  * never goes through here.
  */
-import { formatDuration } from '../api/duration.js'
-import type { StatusDoc } from '../api/types.js'
+import { formatDuration } from '../model/duration.js'
+import type { StatusDoc } from '../model/docs.js'
 
 /** `…` and the last 8 characters of a peer id */
 export function shortId (id: string): string {

@@ -1,6 +1,6 @@
 /** Member names for human output: `alice (12D3…)` beside a peer id. */
 import type { ApiClient } from '../api/client.js'
-import type { MemberDoc } from '../api/types.js'
+import type { MemberDoc } from '../model/docs.js'
 import { shortId } from './format.js'
 
 /** peer id → member name, best effort (an empty map when the team cannot be read) */

@@ -15,7 +15,7 @@
  * Each refusal is a named error; its name and message go back to the peer in `refused`.
  */
 import { DEFAULT_MAX_SKEW_MS } from '../state/crdt/index.js'
-import { isObject } from '../protocol/frames.js'
+import { isObject } from '../model/guards.js'
 import {
   InvalidCertificateError, InviteExpiredError, InviteUsedError, WrongTeamError,
   type MemberCertificate, type Roster, type TeamInfo

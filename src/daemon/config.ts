@@ -6,7 +6,7 @@ import { availableParallelism, hostname } from 'node:os'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError } from '../errors.js'
 import { defaultAgentsConfig, parseAgentsConfig, type AgentsConfig } from '../tasks/agents/index.js'
-import { parseDuration } from '../api/duration.js'
+import { parseDuration } from '../model/duration.js'
 
 export interface PairedConfig {
   /** the name teammates see; @default the host name */

@@ -6,7 +6,7 @@ import { ApiServer, ensureApiToken } from '../api/index.js'
 import type {
   DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDoc, StatusDoc, TeamDoc,
   PeerDetailDoc, TaskControl, TaskDoc, TaskExplainDoc, TaskLogsDoc, TaskStateName, TaskSubmit, TaskSummaryDoc, TaskVerifyDoc
-} from '../api/types.js'
+} from '../model/docs.js'
 import type { TaskService } from '../tasks/service.js'
 import type { TeamState } from '../state/service.js'
 import { InvalidArgumentError, NotFoundError, PeerUnreachableError, PermissionDeniedError } from '../errors.js'

@@ -19,7 +19,7 @@
  * `isAdmin` callback); a forged one is dropped like any bad signature.
  */
 import { canonicalJson, peerPublicKey, verifyEd25519, type MemberCertificate, type Signer } from '../team/index.js'
-import { isObject } from '../protocol/frames.js'
+import { isObject } from '../model/guards.js'
 
 export interface Departure {
   v: 1

@@ -9,7 +9,8 @@
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import { MAX_TEAM_MESSAGE_BYTES, PROTOCOL_TEAM, STREAM_READ_TIMEOUT_MS } from '../node/constants.js'
-import { isObject, jsonChannel } from '../protocol/frames.js'
+import { isObject } from '../model/guards.js'
+import { jsonChannel } from '../protocol/frames.js'
 
 export interface HelloMessage {
   type: 'hello' | 'welcome' | 'ack' | 'refused'

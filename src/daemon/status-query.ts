@@ -6,9 +6,10 @@
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import { MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS } from '../node/constants.js'
-import { isObject, jsonChannel } from '../protocol/frames.js'
+import { isObject } from '../model/guards.js'
+import { jsonChannel } from '../protocol/frames.js'
 import { PeerLimiter, QUERY_LIMIT, type FloodListener } from '../net/limits.js'
-import type { StatusDoc } from '../api/types.js'
+import type { StatusDoc } from '../model/docs.js'
 
 export interface StatusQueryComponents {
   /** did `peer` prove membership (the hello) on this session's connections? */

@@ -6,7 +6,7 @@
  * moves reach them through {@link TeamMovesHost}.
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import type { DaemonEvent, TeamDoc } from '../api/types.js'
+import type { DaemonEvent, TeamDoc } from '../model/docs.js'
 import { InvalidArgumentError, PeerUnreachableError } from '../errors.js'
 import type { Identity } from '../identity/index.js'
 import type { PairedDb } from '../state/store/db.js'

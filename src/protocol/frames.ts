@@ -40,7 +40,3 @@ export function jsonChannel (stream: Stream, maxBytes: number, timeoutMs: number
   }
 }
 
-/** a plain-object check for decoded messages */
-export function isObject (value: unknown): value is Record<string, unknown> {
-  return value != null && typeof value === 'object' && !Array.isArray(value)
-}

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import { logger } from '@libp2p/logger'
-import type { KvEntryDoc, KvWrite } from '../api/types.js'
+import type { KvEntryDoc, KvWrite } from '../model/docs.js'
 import { NotFoundError } from '../errors.js'
 import type { PairedLibp2p } from '../node/create-node.js'
 import { canonicalEncode, encodeHlc } from './crdt/index.js'

@@ -5,7 +5,7 @@
  * it waits, and for any other, the ranking as this daemon would place it now, marked so.
  * Pure: no I/O, no clock of its own.
  */
-import type { TaskExplainDoc } from '../api/types.js'
+import type { TaskExplainDoc } from '../model/docs.js'
 import { committedResult, isTerminalState, resultProblem, type TaskRecord } from '../state/crdt/index.js'
 import { explainAuthority } from './judge.js'
 import { explainPlacement, type Placement } from './placement.js'

@@ -20,7 +20,7 @@
  * Everything is also checked where it lands: a `done` batch is ingested like any gossip
  * (signature, author), so a message can only speed things up, never forge a fact.
  */
-import { isObject } from '../protocol/frames.js'
+import { isObject } from '../model/guards.js'
 import { TASK_PRIORITIES, type TaskPriority } from '../state/crdt/index.js'
 import { AGENT_NAME_PATTERN, TASK_ID_PATTERN, type OpBatch } from '../state/ops/index.js'
 import { grantShapeProblem, type LeaseGrant } from './grant.js'

@@ -13,6 +13,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { canonicalJson, peerPublicKey, verifyEd25519, type Signer } from '../team/index.js'
 import { fromBase64url, isHex, toBase64url } from '../team/canonical.js'
 import { ED25519_SIGNATURE_LENGTH, MAX_PEER_ID_LENGTH, MAX_TIMESTAMP } from '../team/constants.js'
+import { isObject } from '../model/guards.js'
 
 export interface ReceiptBody {
   v: 1
@@ -68,7 +69,6 @@ export function hashJson (value: unknown): string {
   return createHash('sha256').update(canonicalJson(value), 'utf8').digest('hex')
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v != null && typeof v === 'object' && !Array.isArray(v)
 const quote = (s: string): string => JSON.stringify(s.length > 64 ? `${s.slice(0, 61)}...` : s)
 
 /** The first thing wrong with a receipt's shape (or body, without `sig`), or undefined. */

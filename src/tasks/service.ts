@@ -7,7 +7,7 @@ import { logger } from '@libp2p/logger'
 import type {
   Role, TaskControl, TaskDoc, TaskExplainDoc, TaskLogsDoc, TaskResultDoc, TaskStateName, TaskSubmit, TaskSummaryDoc,
   TaskVerifyDoc
-} from '../api/types.js'
+} from '../model/docs.js'
 import { InvalidArgumentError, NotFoundError, PermissionDeniedError } from '../errors.js'
 import type { PairedLibp2p } from '../node/create-node.js'
 import type { Capacity, PeerState } from '../presence/index.js'

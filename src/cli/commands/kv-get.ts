@@ -1,5 +1,5 @@
 /** `paired kv get KEY`: one value of the team's shared key-value state. */
-import type { KvEntryDoc } from '../../api/types.js'
+import type { KvEntryDoc } from '../../model/docs.js'
 import { NotFoundError } from '../../errors.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { valueText } from '../format.js'

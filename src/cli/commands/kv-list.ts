@@ -1,5 +1,5 @@
 /** `paired kv list [PREFIX]`: the keys of the team's shared key-value state. */
-import type { KvEntryDoc } from '../../api/types.js'
+import type { KvEntryDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { oneLineValue, shortId, table, truncate } from '../format.js'
 

@@ -3,7 +3,7 @@
  * `paired kv set --stdin`: write many, one `KEY VALUE` line each, in batches.
  */
 import { checkKey, checkValue } from '../../api/kv-validate.js'
-import type { KvEntryDoc, KvWrite } from '../../api/types.js'
+import type { KvEntryDoc, KvWrite } from '../../model/docs.js'
 import { UsageError, flag } from '../args.js'
 import type { CommandArgs, CommandOptions } from '../context.js'
 import type { KvCommandContext } from './kv-io.js'

@@ -2,7 +2,7 @@
  * `paired kv watch [PREFIX]`: one line per change of a key under PREFIX, from the
  * daemon's event stream, until SIGINT (exit 0) or until the daemon goes away (exit 3).
  */
-import type { KvEntryDoc } from '../../api/types.js'
+import type { KvEntryDoc } from '../../model/docs.js'
 import { DaemonNotRunningError } from '../../errors.js'
 import type { CommandArgs } from '../context.js'
 import { oneLineValue } from '../format.js'

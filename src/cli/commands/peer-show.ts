@@ -1,5 +1,5 @@
 /** `paired peer show PEER`: one peer's state, capacity and the history behind its reputation. */
-import type { PeerDetailDoc } from '../../api/types.js'
+import type { PeerDetailDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { formatRtt, keyValues, table } from '../format.js'
 

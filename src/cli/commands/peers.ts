@@ -1,5 +1,5 @@
 /** `paired peers`: the peers this daemon knows. */
-import type { PeerDoc } from '../../api/types.js'
+import type { PeerDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { formatRtt, shortId, table } from '../format.js'
 

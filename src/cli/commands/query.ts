@@ -1,5 +1,5 @@
 /** `paired query PEER`: a peer's own status document, fetched over libp2p. */
-import type { StatusDoc } from '../../api/types.js'
+import type { StatusDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { formatStatus } from '../format.js'
 

@@ -1,5 +1,5 @@
 /** `paired status`: this daemon's status document. */
-import type { StatusDoc } from '../../api/types.js'
+import type { StatusDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { formatStatus } from '../format.js'
 

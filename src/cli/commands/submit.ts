@@ -9,8 +9,8 @@ import {
   checkAgent, checkLabels, checkTaskInput
 } from '../../api/task-validate.js'
 import type { ApiClient } from '../../api/client.js'
-import { formatDuration, parseDuration } from '../../api/duration.js'
-import type { MemberDoc, TaskDoc, TaskPriorityName, TaskSubmit } from '../../api/types.js'
+import { formatDuration, parseDuration } from '../../model/duration.js'
+import type { MemberDoc, TaskDoc, TaskPriorityName, TaskSubmit } from '../../model/docs.js'
 import { UsageError, checkDurationUnit, flag, intOption, stringList, stringOption } from '../args.js'
 import type { CommandArgs, CommandOptions } from '../context.js'
 import { shortId, truncate, valueText } from '../format.js'

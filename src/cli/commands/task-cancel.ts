@@ -1,5 +1,5 @@
 /** `paired task cancel ID`: stop a task; a task already ended stays as it is. */
-import type { TaskDoc } from '../../api/types.js'
+import type { TaskDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { onTask, taskIdArg } from './task.js'
 

@@ -1,5 +1,5 @@
 /** `paired task explain ID`: why a task runs where it runs, or why it waits. */
-import type { TaskExplainDoc } from '../../api/types.js'
+import type { TaskExplainDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { onTask, taskIdArg } from './task.js'
 

@@ -2,7 +2,7 @@
  * `paired task logs ID [--follow]`: the stderr lines of a task's agent; with `--follow`,
  * then each new line as it comes, until the task ends.
  */
-import type { TaskLogsDoc } from '../../api/types.js'
+import type { TaskLogsDoc } from '../../model/docs.js'
 import { flag } from '../args.js'
 import type { CommandArgs, CommandOptions } from '../context.js'
 import { TaskFollower, interruptible, onTask, taskIdArg, type TaskCommandContext } from './task.js'

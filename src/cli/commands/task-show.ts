@@ -1,6 +1,6 @@
 /** `paired task show ID`: one task, readable. */
-import { formatDuration } from '../../api/duration.js'
-import type { TaskDoc, TaskResultDoc } from '../../api/types.js'
+import { formatDuration } from '../../model/duration.js'
+import type { TaskDoc, TaskResultDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { keyValues, oneLineValue, truncate } from '../format.js'
 import { memberNameMap, shortWithName, withName } from '../members.js'

@@ -1,5 +1,5 @@
 /** `paired task verify ID`: check the signed receipt of a task's committed result. */
-import type { TaskVerifyDoc } from '../../api/types.js'
+import type { TaskVerifyDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { EXIT_TASK_FAILED } from '../exit-codes.js'
 import { onTask, taskIdArg } from './task.js'

@@ -5,7 +5,7 @@
  */
 import type { ApiClient } from '../../api/client.js'
 import { TERMINAL_TASK_STATE_NAMES, checkTaskId } from '../../api/task-validate.js'
-import type { DaemonEvent, TaskDoc, TaskResultDoc, TaskStateName, TaskSummaryDoc } from '../../api/types.js'
+import type { DaemonEvent, TaskDoc, TaskResultDoc, TaskStateName, TaskSummaryDoc } from '../../model/docs.js'
 import { DaemonNotRunningError, NotFoundError } from '../../errors.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 

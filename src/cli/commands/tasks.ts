@@ -1,7 +1,7 @@
 /** `paired tasks [--state S] [--limit N]`: the team's tasks, newest first as the daemon lists them. */
-import { formatDuration } from '../../api/duration.js'
+import { formatDuration } from '../../model/duration.js'
 import { MAX_TASK_LIST_LIMIT, TASK_STATE_NAMES } from '../../api/task-validate.js'
-import type { TaskSummaryDoc } from '../../api/types.js'
+import type { TaskSummaryDoc } from '../../model/docs.js'
 import { UsageError, intOption, stringOption } from '../args.js'
 import type { CommandArgs, CommandContext, CommandOptions } from '../context.js'
 import { table } from '../format.js'

@@ -1,5 +1,5 @@
 /** `paired team create NAME`: found a new team, with this daemon as its admin. */
-import type { TeamDoc } from '../../api/types.js'
+import type { TeamDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 
 export const usage = 'team create NAME'

@@ -2,7 +2,7 @@
  * `paired team invite`: a new invite token. The bare token goes to stdout, so
  * `$(paired team invite)` works; the hint goes to stderr.
  */
-import type { InviteDoc } from '../../api/types.js'
+import type { InviteDoc } from '../../model/docs.js'
 import { UsageError, checkDurationUnit, flag, intOption, stringOption } from '../args.js'
 import type { CommandArgs, CommandContext, CommandOptions } from '../context.js'
 

@@ -1,5 +1,5 @@
 /** `paired team join TOKEN`: join a team with an invite token. */
-import type { TeamDoc } from '../../api/types.js'
+import type { TeamDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 
 export const usage = 'team join TOKEN'

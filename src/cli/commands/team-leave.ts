@@ -1,5 +1,5 @@
 /** `paired team leave`: leave the team; the daemon goes back to a team of its own. */
-import type { TeamDoc } from '../../api/types.js'
+import type { TeamDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 
 export const usage = 'team leave'

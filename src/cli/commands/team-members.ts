@@ -1,5 +1,5 @@
 /** `paired team members`: the members of this daemon's team. */
-import type { MemberDoc } from '../../api/types.js'
+import type { MemberDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { shortId, table } from '../format.js'
 

@@ -1,5 +1,5 @@
 /** `paired team`: the team this daemon is in. */
-import type { TeamDoc } from '../../api/types.js'
+import type { TeamDoc } from '../../model/docs.js'
 import type { CommandArgs, CommandContext } from '../context.js'
 import { keyValues } from '../format.js'
 

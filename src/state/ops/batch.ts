@@ -11,7 +11,7 @@ import {
 } from './constants.js'
 import { batchSigningBytes, opHash, sha256 } from './encode.js'
 import { BatchTooLargeError, InvalidBatchError, InvalidOpError } from './errors.js'
-import { hasExactKeys, isPlainObject } from './kinds.js'
+import { hasExactKeys, isPlainObject } from '../../model/guards.js'
 import { checkOp, type CheckedOp } from './validate.js'
 import type { FoldRecord, Op, OpBatch, OpSigner } from './types.js'
 

@@ -14,7 +14,7 @@ export {
 export { BatchTooLargeError, InvalidBatchError, InvalidOpError, ValueTooLargeError } from './errors.js'
 export { batchSigningBytes, encodeOp, opHash, sha256 } from './encode.js'
 export {
-  assertKvKey, hasExactKeys, isPlainObject, kvDelDraft, kvSetDraft, kvValueBytes, opKindSpec, registerOpKind
+  assertKvKey, kvDelDraft, kvSetDraft, kvValueBytes, opKindSpec, registerOpKind
 } from './kinds.js'
 export type { OpKindSpec } from './kinds.js'
 export { checkOp, validateOp } from './validate.js'

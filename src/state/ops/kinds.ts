@@ -5,6 +5,7 @@
  * them).
  */
 import { canonicalJson } from '../../team/canonical.js'
+import { hasExactKeys, isPlainObject } from '../../model/guards.js'
 import { MAX_KV_KEY_LENGTH, MAX_KV_VALUE_BYTES } from './constants.js'
 import { InvalidOpError, ValueTooLargeError } from './errors.js'
 import type { KvDelBody, KvSetBody, OpDraft, OpKind } from './types.js'
@@ -28,20 +29,6 @@ export function registerOpKind (kind: OpKind, spec: OpKindSpec): void {
 /** The registered spec of `kind`, if any. */
 export function opKindSpec (kind: OpKind): OpKindSpec | undefined {
   return registry.get(kind)
-}
-
-/** A plain object (not an array, not a class instance). */
-export function isPlainObject (value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto: unknown = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
-
-/** True when `record` has exactly the keys `required` plus any of `optional`. */
-export function hasExactKeys (record: Record<string, unknown>, required: readonly string[], optional: readonly string[] = []): boolean {
-  const keys = Object.keys(record)
-  if (!required.every(k => Object.hasOwn(record, k))) return false
-  return keys.every(k => required.includes(k) || optional.includes(k))
 }
 
 /** Throws `InvalidOpError` unless `key` is a valid kv key. */

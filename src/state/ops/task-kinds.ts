@@ -17,7 +17,8 @@
 import { TASK_PRIORITIES, type TaskPriority } from '../crdt/index.js'
 import { MAX_OP_BYTES } from './constants.js'
 import { InvalidOpError } from './errors.js'
-import { hasExactKeys, isPlainObject, kvValueBytes, registerOpKind } from './kinds.js'
+import { hasExactKeys, isPlainObject } from '../../model/guards.js'
+import { kvValueBytes, registerOpKind } from './kinds.js'
 import type { OpDraft } from './types.js'
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/

@@ -5,7 +5,8 @@ import { assertHlc } from '../crdt/index.js'
 import { KIND_PATTERN, MAX_AUTHOR_LENGTH, MAX_KIND_LENGTH, MAX_OP_BYTES, MAX_SEQ } from './constants.js'
 import { encodeOp } from './encode.js'
 import { InvalidOpError } from './errors.js'
-import { hasExactKeys, isPlainObject, opKindSpec } from './kinds.js'
+import { hasExactKeys, isPlainObject } from '../../model/guards.js'
+import { opKindSpec } from './kinds.js'
 import type { Op } from './types.js'
 
 const OP_KEYS = ['author', 'seq', 'hlc', 'kind', 'body'] as const

@@ -3,7 +3,8 @@
  * stored clock.
  */
 import { assertHlc, type Hlc, type VersionVector } from '../crdt/index.js'
-import { InvalidBatchError, batchOpHashes, checkFold, inspectBatch, isFoldRecord, isPlainObject } from '../ops/index.js'
+import { isPlainObject } from '../../model/guards.js'
+import { InvalidBatchError, batchOpHashes, checkFold, inspectBatch, isFoldRecord } from '../ops/index.js'
 import type { LogRecord, OpBatch } from '../ops/index.js'
 import type { PairedDb } from './db.js'
 import { ConflictingOpError, InvalidSnapshotError } from './errors.js'

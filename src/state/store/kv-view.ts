@@ -3,7 +3,7 @@
  * LevelDB one key per entry. Pure helpers; the store does the reading and writing.
  */
 import { compareLwwEntries, type Hlc, type LwwEntry } from '../crdt/index.js'
-import { isPlainObject } from '../ops/index.js'
+import { isPlainObject } from '../../model/guards.js'
 import type { KvSetBody, Op } from '../ops/index.js'
 
 /** One stored view entry: the winning op of a key. No `value` means a tombstone. */

@@ -8,10 +8,11 @@
  * an acknowledged write survives `kill -9` (and power loss). Writes are serialised; reads
  * are not.
  */
+import { isPlainObject } from '../../model/guards.js'
 import { logger } from '@libp2p/logger'
 import { HlcClock, compareHlc, type Hlc, type VersionVector } from '../crdt/index.js'
 import {
-  InvalidBatchError, batchOpHashes, inspectBatch, isFoldRecord, isPlainObject, kvDelDraft, kvSetDraft, pruneBatch, signOps
+  InvalidBatchError, batchOpHashes, inspectBatch, isFoldRecord, kvDelDraft, kvSetDraft, pruneBatch, signOps
 } from '../ops/index.js'
 import type { LogRecord, Op, OpBatch, OpDraft, OpSigner } from '../ops/index.js'
 import { checkCoverage, checkOverlap, peekRange, prepare, storedHlc } from './checks.js'

@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto'
 import { canonicalJson } from '../../team/canonical.js'
 import type { VersionVector } from '../crdt/index.js'
-import { hasExactKeys, isPlainObject } from '../ops/index.js'
+import { hasExactKeys, isPlainObject } from '../../model/guards.js'
 import { InvalidSnapshotError } from './errors.js'
 import type { LogRecord } from '../ops/index.js'
 

@@ -14,7 +14,8 @@ import {
   taskRetryTo, type TaskRecord, type TaskSpec
 } from '../crdt/index.js'
 import { adoptionKey } from '../crdt/index.js'
-import { TASK_KINDS, isPlainObject } from '../ops/index.js'
+import { isPlainObject } from '../../model/guards.js'
+import { TASK_KINDS } from '../ops/index.js'
 import { resultProof } from './task-proof.js'
 import type {
   Op, TaskAdoptBody, TaskCreateBody, TaskLeaseBody, TaskReplicasBody, TaskResultBody, TaskRetryBody

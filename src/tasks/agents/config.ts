@@ -10,13 +10,14 @@
  * ```
  */
 import { isAbsolute } from 'node:path'
-import { parseDuration } from '../../api/duration.js'
+import { parseDuration } from '../../model/duration.js'
 import { InvalidConfigError } from '../../errors.js'
 import {
   AGENT_NAME, DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_SHELL_TIMEOUT_MS, MAX_AGENT_SLOTS,
   MAX_OUTPUT_BYTES_LIMIT, MAX_TIMEOUT_MS, RESERVED_AGENT_NAMES
 } from './constants.js'
 import type { AgentsConfig, CommandAgentConfig } from './types.js'
+import { isObject } from '../../model/guards.js'
 
 /** echo and sleep on, shell off, no command agents */
 export function defaultAgentsConfig (): AgentsConfig {
@@ -30,10 +31,6 @@ export function defaultAgentsConfig (): AgentsConfig {
 
 const BUILTIN_KEYS = new Set(['enabled', 'timeout'])
 const COMMAND_KEYS = new Set(['command', 'cwd', 'env', 'timeout', 'slots', 'maxOutputBytes'])
-
-function isObject (value: unknown): value is Record<string, unknown> {
-  return value != null && typeof value === 'object' && !Array.isArray(value)
-}
 
 /** a key for an error message: printable and short, whatever the file holds */
 function showKey (key: string): string {

@@ -3,7 +3,7 @@
  * and calling the caller's hooks without letting them break a run.
  */
 import { createHash } from 'node:crypto'
-import { formatDuration } from '../../api/duration.js'
+import { formatDuration } from '../../model/duration.js'
 import { canonicalJson } from '../../team/canonical.js'
 import { MAX_TIMEOUT_MS } from './constants.js'
 import type { AgentFailureReason, AgentOutcome } from './types.js'

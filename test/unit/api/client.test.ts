@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient, ApiError, EventStreamParser, apiPath } from '../../../src/api/index.js'
-import type { DaemonEvent, StatusDoc, TeamDoc } from '../../../src/api/types.js'
+import type { DaemonEvent, StatusDoc, TeamDoc } from '../../../src/model/docs.js'
 import { DaemonNotRunningError, NotFoundError } from '../../../src/errors.js'
 import { PEER_B, startFixture, type Fixture } from './helpers.js'
 

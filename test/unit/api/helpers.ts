@@ -13,7 +13,7 @@ import { ApiServer, ensureApiToken } from '../../../src/api/index.js'
 import type {
   DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDetailDoc, PeerDoc, StatusDoc,
   TaskDoc, TaskSubmit, TeamDoc
-} from '../../../src/api/types.js'
+} from '../../../src/model/docs.js'
 import { NotFoundError } from '../../../src/errors.js'
 
 export const PEER_A = '12D3KooWAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaAlice111'

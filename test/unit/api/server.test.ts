@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient, ApiServer } from '../../../src/api/index.js'
-import type { DaemonEvent } from '../../../src/api/types.js'
+import type { DaemonEvent } from '../../../src/model/docs.js'
 import { NotFoundError } from '../../../src/errors.js'
 import { PEER_A, StubControl, call, named, startFixture, type Fixture } from './helpers.js'
 

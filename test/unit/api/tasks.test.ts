@@ -8,7 +8,7 @@ import {
 } from '../../../src/api/task-validate.js'
 import type {
   TaskControl, TaskDoc, TaskExplainDoc, TaskLogsDoc, TaskStateName, TaskSubmit, TaskSummaryDoc, TaskVerifyDoc
-} from '../../../src/api/types.js'
+} from '../../../src/model/docs.js'
 import { NotFoundError } from '../../../src/errors.js'
 import { PEER_A, PEER_B, StubControl, call, expectNotImplemented, named, pendingTaskDoc, type Reply } from './helpers.js'
 

@@ -6,7 +6,7 @@ import type { ApiClient } from '../../../src/api/client.js'
 import { ApiServer, ensureApiToken } from '../../../src/api/index.js'
 import type {
   DaemonEvent, TaskControl, TaskDoc, TaskExplainDoc, TaskLogsDoc, TaskStateName, TaskSubmit, TaskSummaryDoc, TaskVerifyDoc
-} from '../../../src/api/types.js'
+} from '../../../src/model/docs.js'
 import { parseCommandArgs } from '../../../src/cli/args.js'
 import { COMMANDS } from '../../../src/cli/commands/index.js'
 import { inputValue, parseLabels, parseTimeout } from '../../../src/cli/commands/submit.js'

@@ -9,7 +9,7 @@ import { departedKey, rosterKey } from '../../../src/state/store/keys.js'
 import { Roster, issueCertificate, type MemberCertificate } from '../../../src/team/index.js'
 import type { PairedLibp2p } from '../../../src/node/create-node.js'
 import type { PairedDb } from '../../../src/state/store/db.js'
-import type { DaemonEvent } from '../../../src/api/types.js'
+import type { DaemonEvent } from '../../../src/model/docs.js'
 import { HOUR, T0, makePeers, makeTeam, type TestPeer, type TestTeam } from '../team/helpers.js'
 
 let t: TestTeam

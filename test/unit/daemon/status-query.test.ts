@@ -5,7 +5,7 @@ import { StatusQueries, askStatus, type StatusQueryComponents } from '../../../s
 import { MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS } from '../../../src/node/constants.js'
 import { QUERY_LIMIT } from '../../../src/net/limits.js'
 import { jsonChannel } from '../../../src/protocol/frames.js'
-import type { StatusDoc } from '../../../src/api/types.js'
+import type { StatusDoc } from '../../../src/model/docs.js'
 
 const STATUS = { peerId: 'me', name: 'ada' } as unknown as StatusDoc
 

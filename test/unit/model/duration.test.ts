@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { formatDuration, parseDuration } from '../../../src/api/duration.js'
+import { formatDuration, parseDuration } from '../../../src/model/duration.js'
 import { InvalidArgumentError } from '../../../src/errors.js'
 
 describe('parseDuration', () => {
