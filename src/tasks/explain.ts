@@ -7,7 +7,7 @@
  */
 import type { TaskExplainDoc } from '../model/docs.js'
 import { committedResult, isTerminalState, resultProblem, type TaskRecord } from '../state/crdt/index.js'
-import { explainAuthority } from './judge.js'
+import { blameless, explainAuthority } from './judge.js'
 import { explainPlacement, type Placement } from './placement.js'
 
 /** a peer where a task ran or runs, as `paired task explain --json` gives it */
@@ -74,8 +74,10 @@ function siteLine (s: TaskSite, record: TaskRecord, input: ExplainInput): string
       return `ran on ${where}: attempt ${s.attempt}, committed, output sha256 ${result?.outputHash.slice(0, 16) ?? ''}…`
     case 'succeeded':
       return `ran on ${where}: attempt ${s.attempt}, succeeded, output sha256 ${result?.outputHash.slice(0, 16) ?? ''}… (not the committed output)`
-    case 'failed':
-      return `ran on ${where}: attempt ${s.attempt}, failed: ${result?.error ?? `exit code ${result?.exitCode ?? '?'}`}`
+    case 'failed': {
+      const excuse = result === undefined ? undefined : blameless(result, record.spec)
+      return `ran on ${where}: attempt ${s.attempt}, failed: ${result?.error ?? `exit code ${result?.exitCode ?? '?'}`}${excuse === undefined ? '' : ` (not held against it: ${excuse})`}`
+    }
     case 'running':
       return `running on ${where}: attempt ${s.attempt}`
   }

@@ -85,20 +85,16 @@ export function judgeTaskOps (ops: readonly Op[], records: ReadonlyMap<string, T
 }
 
 /**
- * `task explain` lines about who reported and who tried to end the task: failed attempts
- * (and why one is not held against its executor), results that do not count, and fails
- * or cancels by members that may not end it.
+ * `task explain` lines about what does not count: results that fail their proof, and
+ * fails, cancels or redundancy raises by members that may not ask them. (A counting
+ * failure is told once, where the task ran, with its excuse: `explain.ts`.)
  */
 export function explainAuthority (record: TaskRecord): string[] {
   const lines: string[] = []
   for (const r of Object.values(record.results)) {
     const problem = resultProblem(r, record)
-    if (problem !== undefined) {
-      lines.push(`attempt ${r.attempt} result by ${r.executor} does not count (a forgery?): ${problem}`)
-    } else if (r.exitCode !== 0) {
-      const excuse = blameless(r, record.spec)
-      lines.push(`attempt ${r.attempt} on ${r.executor} failed: ${r.error ?? `exit code ${r.exitCode}`}${excuse === undefined ? '' : ` (not held against it: ${excuse})`}`)
-    }
+    // a counting result, failed or not, is told where the task ran (`explain.ts`)
+    if (problem !== undefined) lines.push(`attempt ${r.attempt} result by ${r.executor} does not count (a forgery?): ${problem}`)
   }
   for (const peer of record.failRequests) {
     if (!isTaskAuthority(record, peer)) lines.push(`a fail by ${peer} is ignored: it neither submitted nor coordinates the task (a forgery?)`)

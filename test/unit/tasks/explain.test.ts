@@ -35,6 +35,15 @@ describe('explainTask', () => {
     expect(doc.lines).toContain('ran on carol (carol): attempt 1, failed: exit code 3')
   })
 
+  it('a failed attempt is told once, with why it is not held against its executor', () => {
+    let record = reported(leased(task(), { executor: 'carol', attempt: 1, expiresWall: 10 }), ['carol', 1, 2])
+    const result = record.results['1:carol']
+    record = { ...record, results: { '1:carol': { ...result, reason: 'invalid-input', error: 'bad input' } } }
+    const doc = explainTask({ record, placementNow: () => aliceNow, selfId: 'alice', nameOf, now: 50 })
+    const told = doc.lines.filter(l => l.includes('attempt 1') && l.includes('failed'))
+    expect(told).toEqual(['ran on carol (carol): attempt 1, failed: bad input (not held against it: the agent refused the input)'])
+  })
+
   it('a pending task shows the placement, its choice and why it waits; an unknown name shows the bare id', () => {
     const doc = explainTask({ record: task(), placementNow: () => ({ ...aliceNow, chosen: [], waiting: 'all busy' }), selfId: 'x', nameOf: () => undefined })
     expect(doc.lines).toContain('submitted by sub')

@@ -65,13 +65,12 @@ describe('judgeTaskOps: fails and cancels', () => {
     expect(judge(fail('sub'), taskFail(adopted, 'sub'))).toStrictEqual([])
   })
 
-  it('explain names what does not count and why a failure is excused', () => {
+  it('explain names what does not count (a counting failure is told where the task ran, with its excuse)', () => {
     let t = taskFail(task(), 'm')
     t = taskResult(t, { executor: 'm', attempt: 1, exitCode: 0, outputHash: 'h', hlc: hlc('m'), rejected: 'no receipt' })
     t = taskResult(t, { executor: 'x', attempt: 1, exitCode: 2, outputHash: 'h', hlc: hlc('x'), reason: 'invalid-input', error: 'bad input', ...granted })
     expect(explainAuthority(t)).toStrictEqual([
       'attempt 1 result by m does not count (a forgery?): no receipt',
-      'attempt 1 on x failed: bad input (not held against it: the agent refused the input)',
       'a fail by m is ignored: it neither submitted nor coordinates the task (a forgery?)'
     ])
   })
