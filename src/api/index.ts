@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  *
- * The local control API (DESIGN §7): an HTTP server on the home's unix socket and on
+ * The local control API (docs/DESIGN.md §7): an HTTP server on the home's unix socket and on
  * loopback TCP, guarded by a bearer token, Host and Origin checks, that is a thin shell
  * over the daemon's `DaemonControl`; and the client the CLI talks to it with.
  */

@@ -1,5 +1,5 @@
 /**
- * The route table of the local API (DESIGN §7): a method, a path pattern and a handler
+ * The route table of the local API (docs/DESIGN.md §7): a method, a path pattern and a handler
  * that turns a validated request into a call on the `DaemonControl`.
  */
 import { InvalidArgumentError } from '../errors.js'

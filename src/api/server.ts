@@ -1,5 +1,5 @@
 /**
- * The local API server (DESIGN §7): one request handler on two listeners, the home's
+ * The local API server (docs/DESIGN.md §7): one request handler on two listeners, the home's
  * unix socket (0600) and TCP on a loopback address. Every request passes the Host,
  * Origin and token checks of `guard.ts`, then the route table of `routes.ts`.
  */

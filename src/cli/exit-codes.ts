@@ -1,5 +1,5 @@
 /**
- * Exit codes of the CLI (README "Commands", DESIGN §7), by error name:
+ * Exit codes of the CLI (README "Commands", docs/DESIGN.md §7), by error name:
  *
  * | code | meaning |
  * |---|---|

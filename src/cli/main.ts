@@ -2,7 +2,7 @@
  * @packageDocumentation
  *
  * The `paired` command line: finds the command, parses its flags strictly, runs it and
- * turns any error into one line on stderr and an exit code (DESIGN §7). Each command is a
+ * turns any error into one line on stderr and an exit code (docs/DESIGN.md §7). Each command is a
  * thin client of the local API in its own file under `commands/`.
  */
 import { resolveHome } from '../daemon/home.js'

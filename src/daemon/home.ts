@@ -2,7 +2,7 @@ import { chmod, lstat, readdir } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 
-/** The files a home folder holds (DESIGN §7). */
+/** The files a home folder holds (docs/DESIGN.md §7). */
 export interface HomePaths {
   home: string
   /** the machine's Ed25519 key, protobuf-encoded, mode 0600 */

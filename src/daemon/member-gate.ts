@@ -7,7 +7,7 @@
  * loses nothing: its streams are held, not refused.
  *
  * Protocols the daemon handles itself check membership in their handlers; identify, ping
- * and the hello stay open to key holders (DESIGN §3).
+ * and the hello stay open to key holders (docs/DESIGN.md §3).
  */
 import type { Connection, Stream, StreamMiddleware } from '@libp2p/interface'
 

@@ -6,7 +6,7 @@ import type { AbortOptions } from '@libp2p/interface'
 
 export type Role = 'admin' | 'member' | 'guest'
 
-/** `GET /api/v1/status`, `paired status --json` (DESIGN §7) */
+/** `GET /api/v1/status`, `paired status --json` (docs/DESIGN.md §7) */
 export interface StatusDoc {
   peerId: string
   name: string
@@ -163,7 +163,7 @@ export interface KvControl {
   kvDel(key: string): Promise<{ key: string, deleted: boolean }>
 }
 
-// ---- tasks (DESIGN §5) ---------------------------------------------------------------
+// ---- tasks (docs/DESIGN.md §5) ------------------------------------------------------
 
 export type TaskPriorityName = 'critical' | 'high' | 'normal' | 'low'
 export type TaskStateName = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled'

@@ -1,5 +1,5 @@
 /**
- * The trust model (DESIGN §3) against a stock js-libp2p attacker on real daemons:
+ * The trust model (docs/DESIGN.md §3) against a stock js-libp2p attacker on real daemons:
  * an outsider without the network key, a key holder without a certificate, a guest, and
  * an insider that joined with an invite and speaks the wire protocols by hand.
  * Loopback only; every daemon and node is stopped at the end. See docs/THREAT_MODEL.md.
