@@ -4,7 +4,7 @@
  * that die mid-run, duplicate results, cancels racing results, and adoption.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createTask, taskAdopt, taskCancel, taskResult, type TaskRecord } from '../../../src/state/crdt/index.js'
+import { createTask, taskAdopt, taskCancel, taskLease, taskResult, type TaskRecord } from '../../../src/state/crdt/index.js'
 import { heir } from '../../../src/tasks/adoption.js'
 import { COORDINATOR_TICK_MS, DECLINE_BACKOFF_MS, LEASE_GRACE_MS } from '../../../src/tasks/constants.js'
 import { makePeers, type TestPeer } from '../team/helpers.js'
@@ -124,6 +124,25 @@ describe('a lease', () => {
     expect(kinds(h.written)[0]).toBe('task:retry 2')
     expect(h.offers[1]).toMatchObject({ peer: other(h.offers[0].peer), task: { attempt: 2 } })
     h.coordinator.stop()
+  })
+})
+
+describe('a restart', () => {
+  it('resumes its own open tasks: a lease that still holds keeps its executor, and lapses on the clock like any other', async () => {
+    const start = 1_000_000 // the manual clock's
+    const record = taskLease(taskOf(a.peerId), { executor: 'e1', attempt: 1, expiresWall: start + LEASE_MS })
+    const resumed = harness({ signer: a.signer, executors: { e1: 1, e2: 1 }, open: [record] })
+    await resumed.coordinator.start()
+    await resumed.flush()
+    expect(resumed.coordinator.activeCount).toBe(1)
+    expect(resumed.coordinator.isExecutorOf('t1', 'e1')).toBe(true)
+    expect(resumed.offers).toStrictEqual([])
+    resumed.clock.advance(LEASE_MS + LEASE_GRACE_MS + COORDINATOR_TICK_MS)
+    await resumed.flush()
+    expect(resumed.timeouts).toStrictEqual(['e1'])
+    expect(kinds(resumed.written)).toStrictEqual(['task:retry 2'])
+    expect(resumed.offers.map(o => [o.peer, o.task.attempt])).toStrictEqual([['e2', 2]])
+    resumed.coordinator.stop()
   })
 })
 
