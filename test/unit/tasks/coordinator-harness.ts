@@ -41,6 +41,8 @@ export interface Harness {
   /** every draft the coordinator wrote, in order */
   written: OpDraft[]
   timeouts: string[]
+  /** batches handed to the store by `done` messages */
+  ingested: unknown[]
   peerStates: Map<string, PeerState>
   /** the store's records */
   records: Map<string, TaskRecord>
@@ -95,6 +97,7 @@ export function harness (options: HarnessOptions): Harness {
     localCancels: [],
     written: [],
     timeouts: [],
+    ingested: [],
     peerStates,
     records,
     executors,
@@ -181,7 +184,7 @@ export function harness (options: HarnessOptions): Harness {
       for (const d of drafts) apply(d)
       return [] as OpBatch[]
     },
-    ingest: async () => {},
+    ingest: async batch => { h.ingested.push(batch) },
     openTasks: async function * () { yield * (options.open ?? []) },
     ...options.init
   }

@@ -215,6 +215,19 @@ describe('a duplicate finish', () => {
   })
 })
 
+describe('a done message', () => {
+  it('hands the executor\'s own signed batch to the store, and nothing signed by anyone else', async () => {
+    const h = harness({ signer: a.signer, executors: { e1: 1 } })
+    await submitted(h)
+    const batch = { author: 'e1', fromSeq: 1, toSeq: 1, ops: [], sig: 'x' }
+    h.coordinator.onMessage('e1', { t: 'done', taskId: 't1', attempt: 1, batch })
+    h.coordinator.onMessage('e1', { t: 'done', taskId: 't1', attempt: 1, batch: { ...batch, author: 'e2' } })
+    await h.flush()
+    expect(h.ingested).toStrictEqual([batch])
+    h.coordinator.stop()
+  })
+})
+
 describe('a cancel racing a finish', () => {
   it('a success is never undone by a cancel: no cancel is sent, nothing is retried', async () => {
     const h = harness({ signer: a.signer, executors: { e1: 1, e2: 1 } })
