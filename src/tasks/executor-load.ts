@@ -6,7 +6,8 @@
  * taken as it is it lags and double-counts. This keeps the count of what this coordinator
  * placed on each executor (`inflight`, exact), the other coordinators' share of the load
  * (from the last heartbeat, or fresher from the executor's own word), and a short back-off
- * after a decline. No I/O and no timers: the coordinator feeds it and asks it.
+ * after a decline. No I/O and no timers (the time comes from the coordinator's clock): the
+ * coordinator feeds it and asks it.
  */
 import { DECLINE_BACKOFF_MS } from './constants.js'
 import type { Slot } from './lease-watch.js'
@@ -22,6 +23,8 @@ export interface ExecutorLoadInit {
   candidates: () => Candidate[]
   /** the heartbeat a peer's capacity came from (a new value per heartbeat) */
   capacityStamp: (peer: string) => unknown
+  /** wall time, ms; @default Date.now */
+  now?: () => number
 }
 
 export class ExecutorLoad {
@@ -31,7 +34,11 @@ export class ExecutorLoad {
   /** per peer: the heartbeat last seen, and the load in it that was not this coordinator's */
   private readonly foreign = new Map<string, { stamp: unknown, load: number, direct?: number }>()
 
-  constructor (private readonly init: ExecutorLoadInit) {}
+  private readonly now: () => number
+
+  constructor (private readonly init: ExecutorLoadInit) {
+    this.now = init.now ?? (() => Date.now())
+  }
 
   /** this coordinator placed (`+1`) or took back (`-1`) a task of `agent` on `peer` */
   count (peer: string, agent: string, delta: number): void {
@@ -49,12 +56,12 @@ export class ExecutorLoad {
 
   /** an executor said how many tasks of other coordinators it holds */
   noteLoad (peer: string, others: number): void {
-    this.foreign.set(peer, { stamp: this.init.capacityStamp(peer), load: others, direct: Date.now() })
+    this.foreign.set(peer, { stamp: this.init.capacityStamp(peer), load: others, direct: this.now() })
   }
 
   /** `peer` declined an offer: it counts as full for `DECLINE_BACKOFF_MS` */
   declined (peer: string): void {
-    this.busyUntil.set(peer, Date.now() + DECLINE_BACKOFF_MS)
+    this.busyUntil.set(peer, this.now() + DECLINE_BACKOFF_MS)
   }
 
   /**
@@ -63,7 +70,7 @@ export class ExecutorLoad {
    * more than its slots (see `PREFETCH_FRACTION`).
    */
   candidates (agent?: string, prefetch = false): Candidate[] {
-    const now = Date.now()
+    const now = this.now()
     return this.init.candidates().map(c => {
       const busy = (this.busyUntil.get(c.peerId) ?? 0) > now
       // this daemon's own executor counts are exact

@@ -5,11 +5,12 @@
  * signed batch, so a result the coordinator hears of is never lost by a crash.
  */
 import { logger } from '@libp2p/logger'
+import { systemClock, type Clock, type Timer } from '../model/clock.js'
 import type { OpBatch, OpDraft } from '../state/ops/index.js'
 import { taskDrafts } from '../state/ops/index.js'
 import type { TaskPriority } from '../state/crdt/index.js'
 import type { Signer } from '../team/index.js'
-import type { AgentOutcome, AgentRegistry } from './agents/index.js'
+import type { Agent, AgentOutcome } from './agents/index.js'
 import { notServed } from './agents/index.js'
 import {
   MAX_LOGGED_TASKS, MAX_LOG_LINES, MAX_REPLICATED_OUTPUT_BYTES, QUEUE_PER_SLOT, RENEW_FRACTION, REPLICATE_LEASE_FRACTION
@@ -20,11 +21,21 @@ import { hashJson, signReceipt } from './receipt.js'
 
 const log = logger('paired:tasks:executor')
 
+/** the agents this daemon serves, as the executor uses them (`AgentRegistry` in the daemon) */
+export interface ExecutorAgents {
+  get: (name: string) => Agent | undefined
+  has: (name: string) => boolean
+  names: () => string[]
+}
+
+/** how long `stop()` waits for the running agents to end */
+const STOP_WAIT_MS = 3_000
+
 export interface ExecutorInit {
   selfId: string
   teamId: string
   signer: Signer
-  agents: AgentRegistry
+  agents: ExecutorAgents
   slots: () => number
   /** why this machine takes no new work now (battery, hours), if it does not */
   paused: () => string | undefined
@@ -35,6 +46,8 @@ export interface ExecutorInit {
   onLog?: (taskId: string, line: string) => void
   /** running or queued counts changed */
   onLoad?: () => void
+  /** wall time and timers; @default systemClock */
+  clock?: Clock
 }
 
 interface Job {
@@ -55,29 +68,37 @@ export class Executor {
   private readonly queued = new Map<string, Job>()
   private readonly perAgent = new Map<string, number>()
   private readonly logs = new Map<string, { lines: string[], truncated: boolean }>()
-  private renewTimer?: ReturnType<typeof setInterval>
+  private readonly clock: Clock
+  private renewTimer?: Timer
+  /** `stop()` waits on this: called once nothing runs */
+  private onIdle?: () => void
   private stopped = false
 
-  constructor (private readonly init: ExecutorInit) {}
+  constructor (private readonly init: ExecutorInit) {
+    this.clock = init.clock ?? systemClock
+  }
 
   get runningCount (): number { return this.running.size }
   get queuedCount (): number { return this.queued.size }
   agents (): string[] { return this.init.agents.names() }
 
   start (leaseMs: number): void {
-    this.renewTimer = setInterval(() => { this.renew() }, Math.max(50, Math.floor(leaseMs * RENEW_FRACTION)))
-    this.renewTimer.unref?.()
+    this.renewTimer = this.clock.setInterval(() => { this.renew() }, Math.max(50, Math.floor(leaseMs * RENEW_FRACTION))).unref()
   }
 
   /** stops taking work and kills what runs (its leases lapse; coordinators move it elsewhere) */
   async stop (): Promise<void> {
     this.stopped = true
-    clearInterval(this.renewTimer)
+    this.renewTimer?.clear()
     this.queue.remove(() => true)
     this.queued.clear()
     for (const job of this.running.values()) job.controller.abort(new Error('the daemon is stopping'))
-    const deadline = Date.now() + 3_000
-    while (this.running.size > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+    if (this.running.size === 0) return
+    // until the last running agent ends, or STOP_WAIT_MS
+    await new Promise<void>(resolve => {
+      const timer = this.clock.setTimeout(() => { this.onIdle = undefined; resolve() }, STOP_WAIT_MS)
+      this.onIdle = () => { timer.clear(); this.onIdle = undefined; resolve() }
+    })
   }
 
   /** an offer: accepted (started or queued) or declined with a reason */
@@ -159,7 +180,7 @@ export class Executor {
   private async run (job: Job): Promise<void> {
     const { task } = job
     const agent = this.init.agents.get(task.agent)
-    job.startedWall = Date.now()
+    job.startedWall = this.clock.now()
     job.expiresWall = job.startedWall + task.leaseMs
     job.lastReplicated = job.startedWall
     this.init.report(task.coordinator, { t: 'started', taskId: task.taskId, attempt: task.attempt, startedWall: job.startedWall })
@@ -184,12 +205,13 @@ export class Executor {
   private async finish (job: Job, outcome: AgentOutcome): Promise<void> {
     const { task } = job
     const k = key(task.taskId, task.attempt)
-    const endedWall = Date.now()
+    const endedWall = this.clock.now()
     // the slot is free once the agent is done: writing its result needs no compute slot
     if (this.running.delete(k)) {
       const n = (this.perAgent.get(task.agent) ?? 1) - 1
       if (n <= 0) this.perAgent.delete(task.agent)
       else this.perAgent.set(task.agent, n)
+      if (this.running.size === 0) this.onIdle?.()
     }
     if (!this.stopped) this.pump()
     if (task.coordinator !== this.init.selfId) this.init.report(task.coordinator, { t: 'finished', taskId: task.taskId, attempt: task.attempt, others: this.othersFor(task.coordinator) })
@@ -245,7 +267,7 @@ export class Executor {
 
   /** tells each coordinator its leases still hold; re-replicates leases now and then */
   private renew (): void {
-    const now = Date.now()
+    const now = this.clock.now()
     const drafts: OpDraft[] = []
     for (const job of this.running.values()) {
       const { task } = job

@@ -15,6 +15,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { PairedLibp2p } from '../../node/create-node.js'
 import { STREAM_READ_TIMEOUT_MS, stateTopic } from '../../node/constants.js'
+import { systemClock, type Clock, type Timer } from '../../model/clock.js'
 import { isObject } from '../../model/guards.js'
 import { jsonChannel } from '../../protocol/frames.js'
 import { PeerLimiter, SYNC_LIMIT, type FloodListener } from '../../net/limits.js'
@@ -72,10 +73,16 @@ export interface StateSyncInit {
   intervalMs?: number
   /** a peer pulled past its rate limit (told at most once a second) */
   onFlood?: FloodListener
+  /** the anti-entropy timer; @default systemClock */
+  clock?: Clock
+  /** the peers connected now, to pick an anti-entropy partner from; @default the node's */
+  connectedPeers?: () => string[]
+  /** picks the anti-entropy partner; @default Math.random */
+  random?: () => number
 }
 
 export class StateSync {
-  private timer?: ReturnType<typeof setInterval>
+  private timer?: Timer
   private readonly pulling = new Map<string, Promise<void>>()
   private readonly again = new Set<string>()
   private started = false
@@ -94,14 +101,13 @@ export class StateSync {
     node.services.pubsub.topicValidators.set(stateTopic(teamId), (from, msg) => this.validate(from.toString(), msg.data))
     node.services.pubsub.subscribe(stateTopic(teamId))
     node.services.pubsub.addEventListener('message', this.onMessage)
-    this.timer = setInterval(() => { this.pullRandom() }, this.init.intervalMs ?? ANTI_ENTROPY_INTERVAL_MS)
-    this.timer.unref?.()
+    this.timer = (this.init.clock ?? systemClock).setInterval(() => { this.pullRandom() }, this.init.intervalMs ?? ANTI_ENTROPY_INTERVAL_MS).unref()
   }
 
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
-    clearInterval(this.timer)
+    this.timer?.clear()
     this.init.node.services.pubsub.removeEventListener('message', this.onMessage)
     await this.init.node.unhandle(PROTOCOL_SYNC).catch(() => {})
   }
@@ -149,9 +155,10 @@ export class StateSync {
 
   /** pull from a random verified member now (also the periodic anti-entropy) */
   pullRandom (): void {
-    const peers = this.init.node.getPeers().map(p => p.toString()).filter(p => this.init.isVerified(p))
+    const connected = this.init.connectedPeers?.() ?? this.init.node.getPeers().map(p => p.toString())
+    const peers = connected.filter(p => this.init.isVerified(p))
     if (peers.length === 0) return
-    this.pull(peers[Math.floor(Math.random() * peers.length)])
+    this.pull(peers[Math.floor((this.init.random ?? Math.random)() * peers.length)])
   }
 
   /** pull what `peer` has and we lack; coalesces concurrent requests per peer */

@@ -1,0 +1,127 @@
+/**
+ * The coordinator's offer loop: one placement pass over the pending tasks (priority lanes,
+ * first come first served), offers to the chosen executors (this daemon's own executor
+ * directly, others over the task links), and what each answer does to the task's slots.
+ */
+import type { Clock } from '../model/clock.js'
+import { taskDrafts } from '../state/ops/index.js'
+import { OFFER_TIMEOUT_MS } from './constants.js'
+import type { CoordinatorInit } from './coordinator-init.js'
+import type { ExecutorLoad } from './executor-load.js'
+import { answerOf, offerTask, type OfferAnswer } from './offer.js'
+import { place, type Placement } from './placement.js'
+import type { TaskBook } from './task-book.js'
+import { placementRequest, placementShape, wanted, type Tracked } from './tracked.js'
+
+/** a scan of the pending queue gives up after this many tasks in a row that cannot be placed */
+const MAX_UNPLACEABLE_SCAN = 64
+
+export interface OfferLoopInit {
+  init: CoordinatorInit
+  clock: Clock
+  load: ExecutorLoad
+  book: TaskBook
+  /** runs a placement pass soon */
+  schedule: () => void
+}
+
+export class OfferLoop {
+  constructor (private readonly ctx: OfferLoopInit) {}
+
+  /** one placement pass: offers what can be placed now, keeps the rest in order with the reason it waits */
+  placePending (): void {
+    const { init, clock, load, book } = this.ctx
+    const now = clock.now()
+    let misses = 0
+    const retry: Tracked[] = []
+    // tasks that ask for the same thing as one that found no place this pass find none either
+    const noPlace = new Map<string, Placement>()
+    while (misses < MAX_UNPLACEABLE_SCAN) {
+      const t = book.pending.take()
+      if (t === undefined) break
+      t.inQueue = false
+      if (!book.tracked.has(t.taskId) || wanted(t) === 0) continue
+      if (t.notBefore > now) { retry.push(t); continue }
+      const { spec } = t.record
+      const shape = placementShape(t)
+      const known = shape === undefined ? undefined : noPlace.get(shape)
+      let placement = known ?? place(placementRequest(t.record, t), load.candidates(spec.agent), { random: init.random })
+      if (known === undefined && placement.chosen.length === 0 && placement.full.length > 0) {
+        // every slot is taken: queue it at a peer, to start the moment one of its slots frees
+        const ahead = place(placementRequest(t.record, t), load.candidates(spec.agent, true), { random: init.random })
+        if (ahead.chosen.length > 0) placement = ahead
+      }
+      t.placement = placement
+      if (placement.chosen.length === 0) {
+        if (shape !== undefined) noPlace.set(shape, placement)
+        t.waiting = placement.waiting ?? 'no machine can take it now'
+        misses++
+        retry.push(t)
+        continue
+      }
+      misses = 0
+      t.waiting = undefined
+      if (init.adaptive === true && t.record.replicas <= 1 && t.slots.size === 0 && !this.trusted(placement.chosen[0])) {
+        // an executor that has not earned trust yet: a second machine checks its output
+        t.record = { ...t.record, replicas: 2 }
+        void book.writeFacts([taskDrafts.replicas(t.taskId, 2)])
+      }
+      for (const peer of placement.chosen) this.offer(t, peer)
+      if (wanted(t) > 0) retry.push(t)
+    }
+    // back where they were, ahead of what this pass did not reach: first come, first served
+    const back = retry.filter(t => !t.inQueue && wanted(t) > 0)
+    for (const t of back) t.inQueue = true
+    book.pending.pushFront(back)
+  }
+
+  /** stops `taskId` on `peer` (this daemon's executor directly, others by a `cancel` message) */
+  sendCancel (peer: string, taskId: string): void {
+    const { init } = this.ctx
+    if (peer === init.selfId) init.executor.cancel(taskId)
+    else init.links.send(peer, { t: 'cancel', taskId }).catch(() => {})
+  }
+
+  private trusted (peer: string): boolean {
+    const { init } = this.ctx
+    if (peer === init.selfId) return true
+    const { status } = init.reputation.view(peer)
+    return status === 'trusted'
+  }
+
+  private offer (t: Tracked, peer: string): void {
+    const { init, clock, load } = this.ctx
+    const { record } = t
+    const attempt = record.attempt
+    t.slots.set(peer, { attempt, accepted: false, expiresWall: clock.now() + OFFER_TIMEOUT_MS + init.leaseMs })
+    load.count(peer, record.spec.agent, +1)
+    const task = offerTask(record, init.leaseMs, init.signer, peer)
+    if (peer === init.selfId) {
+      this.answer(t, peer, attempt, init.executor.offer(task))
+      return
+    }
+    const id = init.links.id()
+    init.links.request(peer, { t: 'offer', id, task }, OFFER_TIMEOUT_MS).then(
+      reply => { this.answer(t, peer, attempt, answerOf(reply)) },
+      (err: Error) => { this.answer(t, peer, attempt, { accepted: false, reason: err.message }) }
+    )
+  }
+
+  private answer (t: Tracked, peer: string, attempt: number, reply: OfferAnswer): void {
+    const { init, clock, load, book } = this.ctx
+    if (reply.others !== undefined && peer !== init.selfId) load.noteLoad(peer, reply.others)
+    const slot = t.slots.get(peer)
+    if (slot === undefined || slot.attempt !== attempt) return
+    if (reply.accepted) {
+      slot.accepted = true
+      slot.expiresWall = (reply.startedWall ?? clock.now()) + init.leaseMs
+      return
+    }
+    t.slots.delete(peer)
+    load.release(peer, t.record.spec.agent, slot)
+    load.declined(peer)
+    t.waiting = `declined by ${peer}: ${reply.reason ?? 'no reason'}`
+    book.enqueueIfNeeded(t)
+    this.ctx.schedule()
+  }
+}
