@@ -56,7 +56,7 @@ export interface CoordinatorInit {
   signer: Signer
   leaseMs: number
   executor: Executor
-  links: TaskLinks
+  links: Pick<TaskLinks, 'id' | 'request' | 'send'>
   /** every member that could run something, this daemon included, without `inflight` */
   candidates: () => Candidate[]
   /** the heartbeat a peer's capacity came from (a new value per heartbeat) */
