@@ -5,8 +5,9 @@
  *
  * Its rooms: `policy.ts` (who may submit at which priority, what an offer must carry),
  * `projection.ts` (a record → the API's documents), `dispatch.ts` (the task protocol's
- * messages). Its network edges (the task links, presence, membership) are parameters, so
- * a unit test builds it with fakes and a store in a temp dir.
+ * messages), `watch.ts` (what changed records set off), `candidates.ts` (the placement's
+ * view of the team). Its network edges (the task links, presence, membership) are
+ * parameters, so a unit test builds it with fakes and a store in a temp dir.
  */
 import { logger } from '@libp2p/logger'
 import type {
@@ -17,28 +18,28 @@ import type { PairedLibp2p } from '../node/create-node.js'
 import type { Capacity, PeerState } from '../presence/index.js'
 import { ReputationBook } from '../reputation/index.js'
 import type { ReputationPolicy } from '../reputation/index.js'
-import { createTask, dissenters, isTerminalState, type TaskPriority, type TaskRecord } from '../state/crdt/index.js'
-import { TASK_KINDS, taskDrafts, type Op, type OpBatch, type OpDraft, type TaskResultBody, type TaskSpecBody } from '../state/ops/index.js'
-import type { PairedDb, TaskChange } from '../state/store/index.js'
+import { createTask, isTerminalState, type TaskPriority, type TaskRecord } from '../state/crdt/index.js'
+import { TASK_KINDS, taskDrafts, type Op, type OpBatch, type OpDraft, type TaskSpecBody } from '../state/ops/index.js'
+import type { PairedDb } from '../state/store/index.js'
 import type { TeamState } from '../state/service.js'
 import type { Signer } from '../team/index.js'
 import { AgentRegistry, type AgentsConfig } from './agents/index.js'
+import { PAUSED_LABEL, candidatesOf } from './candidates.js'
 import { Coordinator } from './coordinator.js'
 import { TaskDispatch, type TaskWire, type WireHandlers } from './dispatch.js'
 import { Executor } from './executor.js'
 import { explainTask } from './explain.js'
 import { newTaskId } from './ids.js'
-import { judgeTaskOps } from './judge.js'
 import { TaskLinks } from './links.js'
 import type { Candidate } from './placement.js'
 import { specBody, submitRefusal, unservedError } from './policy.js'
-import { isNews, taskDoc, taskList, taskUpdated, verifyDoc } from './projection.js'
+import { taskDoc, taskList, verifyDoc } from './projection.js'
+import { RecordWatch } from './watch.js'
 
 export type { TaskWire, WireHandlers } from './dispatch.js'
 
 const log = logger('paired:tasks')
-/** a label a daemon advertises while it takes no work, with the reason */
-export const PAUSED_LABEL = 'paired.paused'
+export { PAUSED_LABEL }
 
 /** the replicated state as the task service uses it: `TeamState`, or a store in a temp dir in unit tests */
 export type TaskState = Pick<TeamState, 'store' | 'write' | 'ingest'>
@@ -93,6 +94,7 @@ export class TaskService implements TaskControl {
   readonly coordinator: Coordinator
   private readonly links: TaskWire
   private readonly dispatch: TaskDispatch
+  private readonly watch: RecordWatch
   private readonly now: () => number
 
   constructor (private readonly init: TaskServiceInit) {
@@ -155,11 +157,20 @@ export class TaskService implements TaskControl {
       emit: init.emit,
       wanted: init.wanted
     })
+    this.watch = new RecordWatch({
+      selfId: init.selfId,
+      reputation: this.reputation,
+      coordinator: this.coordinator,
+      executor: this.executor,
+      emit: init.emit,
+      wanted: init.wanted,
+      ...(init.line === undefined ? {} : { line: init.line })
+    })
   }
 
   async start (): Promise<void> {
     await this.reputation.start()
-    this.init.state.store.onTasks = (changes, ops) => { this.onTasks(changes, ops) }
+    this.init.state.store.onTasks = (changes, ops) => { this.watch.onTasks(changes, ops) }
     await this.links.start()
     this.executor.start(this.init.leaseMs)
     await this.coordinator.start()
@@ -200,65 +211,16 @@ export class TaskService implements TaskControl {
   // --- candidates for placement -------------------------------------------------------
 
   private candidates (): Candidate[] {
-    const out: Candidate[] = []
-    for (const peer of this.init.members()) {
-      const self = peer === this.init.selfId
-      const cap = this.init.capacityOf(peer)
-      if (!self && cap === undefined) continue
-      const state = self ? 'alive' : this.init.peerState(peer)
-      if (state === undefined) continue
-      const labels = self ? this.work().labels : cap?.labels ?? {}
-      const paused = labels[PAUSED_LABEL]
-      const rep = self ? { score: 1, status: 'trusted' as const } : this.reputation.view(peer)
-      out.push({
-        peerId: peer,
-        self,
-        state,
-        agents: self ? this.agents.names() : cap?.agents ?? [],
-        labels,
-        cores: cap?.cores ?? 1,
-        load1: cap?.load1 ?? 0,
-        memFreeMb: cap?.memFreeMb ?? 0,
-        slots: self ? this.init.slots : cap?.slots ?? 0,
-        running: self ? this.executor.runningCount : cap?.running ?? 0,
-        queued: self ? this.executor.queuedCount : cap?.queued ?? 0,
-        inflight: 0,
-        reputation: rep,
-        rttMs: self ? 0 : this.init.rttOf(peer),
-        ...(paused === undefined ? {} : { paused })
-      })
-    }
-    return out
-  }
-
-  // --- the replicated records ------------------------------------------------------------
-
-  private onTasks (changes: TaskChange[], ops: Op[]): void {
-    const records = new Map(changes.map(c => [c.after.taskId, c.after]))
-    // reputation: what each op says about its author (see judge.ts)
-    const judged = new Set<string>()
-    for (const op of ops) if (op.kind === 'task:result') judged.add(`${(op.body as TaskResultBody).taskId}\n${op.author}`)
-    for (const verdict of judgeTaskOps(ops, records, this.init.selfId)) {
-      if ('outcome' in verdict) {
-        this.reputation.outcome(verdict.peer, verdict.outcome)
-        continue
-      }
-      this.reputation.behaviour(verdict.peer, 'protocol-violation')
-      this.init.line?.(`protocol violation by ${verdict.peer} on task ${verdict.taskId}: ${verdict.violation}`)
-    }
-    for (const { before, after } of changes) {
-      this.coordinator.observe(after)
-      if (after.cancelled && before?.cancelled !== true) this.executor.cancel(after.taskId)
-      if (after.state === 'succeeded' && before?.state !== 'succeeded') {
-        // dissenters whose result came before the vote was decided
-        for (const peer of dissenters(after)) {
-          if (peer !== this.init.selfId && !judged.has(`${after.taskId}\n${peer}`)) this.reputation.outcome(peer, 'outvoted')
-        }
-      }
-      if (this.init.wanted() && isNews(before, after)) {
-        this.init.emit('task:updated', taskUpdated(after, this.coordinator.explain(after.taskId)?.waiting))
-      }
-    }
+    const { init } = this
+    return candidatesOf({
+      selfId: init.selfId,
+      members: init.members(),
+      self: this.work(),
+      capacityOf: init.capacityOf,
+      peerState: init.peerState,
+      reputationOf: peer => this.reputation.view(peer),
+      rttOf: init.rttOf
+    })
   }
 
   // --- TaskControl --------------------------------------------------------------------
