@@ -9,7 +9,8 @@ import { createTask, type TaskPriority } from '../../../src/state/crdt/index.js'
 import { MAX_LOG_LINES } from '../../../src/tasks/constants.js'
 import type { OfferTask } from '../../../src/tasks/messages.js'
 import { offerTask } from '../../../src/tasks/offer.js'
-import { addPeer, harness, makeAuthor, settle, type Author, type Harness } from './service-fixture.js'
+import { taskDrafts } from '../../../src/state/ops/index.js'
+import { addPeer, harness, makeAuthor, otherStore, settle, type Author, type Harness } from './service-fixture.js'
 
 /** an offer of attempt 1 of `t1`, by `coordinator`, to `executor` */
 function offer (coordinator: Author, executor: string, over: { submitter?: string, priority?: TaskPriority, agent?: string } = {}): OfferTask {
@@ -147,6 +148,22 @@ describe('TaskService: logs', () => {
     const logs = await h.service.taskLogs(taskId)
     expect(logs.truncated).toBe(true)
     expect(logs.lines).toEqual(lines.slice(500))
+  })
+
+  it('asks the machine holding the lease for the logs of a task that ran elsewhere', async () => {
+    const h = await harness()
+    const executor = await addPeer(h)
+    const theirs = await otherStore(executor)
+    const { taskId } = await h.service.taskSubmit({ agent: 'echo' })
+    const [lease] = await theirs.write([taskDrafts.lease({ taskId, attempt: 1, expiresWall: Date.now() + 60_000, startedWall: Date.now() })])
+    await h.service.ingest(lease)
+    expect((await h.service.taskGet(taskId)).executor).toBe(executor.peerId)
+    h.wire.answer = async (_peer, msg) => ({ t: 'reply', id: msg.id, lines: ['remote'], truncated: true })
+    expect(await h.service.taskLogs(taskId)).toEqual({ taskId, lines: ['remote'], truncated: true, source: executor.peerId })
+    expect(h.wire.requests.at(-1)).toMatchObject({ peer: executor.peerId, msg: { t: 'logs', taskId } })
+    // unreachable: no lines, no source
+    h.wire.answer = async () => { throw new Error('no answer') }
+    expect(await h.service.taskLogs(taskId)).toEqual({ taskId, lines: [], truncated: false, source: null })
   })
 
   it('answers a log query for a task it knows nothing of with no lines', async () => {
