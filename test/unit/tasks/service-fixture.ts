@@ -79,6 +79,8 @@ export interface Harness {
   /** other members: presence state and capacity */
   peers: Map<string, { state: PeerState, capacity?: Capacity }>
   events: Array<{ type: string, data: unknown }>
+  /** lines of the daemon's log */
+  lines: string[]
   /** the state's writes fail while this is set */
   failWrites?: Error
 }
@@ -112,7 +114,8 @@ export async function harness (options: HarnessOptions = {}): Promise<Harness> {
     wire,
     roles: new Map([[self.peerId, options.role ?? 'member']]),
     peers: new Map(),
-    events: []
+    events: [],
+    lines: []
   }
   const state: TaskState = {
     store: t.store,
@@ -146,6 +149,7 @@ export async function harness (options: HarnessOptions = {}): Promise<Harness> {
     rttOf: () => 1,
     emit: (type, data) => { h.events.push({ type, data }) },
     wanted: () => true,
+    line: text => { h.lines.push(text) },
     ...options.over
   })
   services.push(service)

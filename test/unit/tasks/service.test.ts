@@ -201,6 +201,22 @@ describe('TaskService: cancel', () => {
   })
 })
 
+describe('TaskService: facts from other members', () => {
+  it('a cancel by a member that did not submit the task is a forgery: logged, held against it, and it changes nothing', async () => {
+    const h = await harness()
+    const forger = await addPeer(h)
+    const { taskId } = await h.service.taskSubmit({ agent: 'echo' })
+    const before = h.service.reputation.view(forger.peerId)
+    const [cancel] = await (await otherStore(forger)).write([taskDrafts.cancel(taskId)])
+    await h.service.ingest(cancel)
+    expect(h.lines).toEqual([`protocol violation by ${forger.peerId} on task ${taskId}: cancelled a task it neither submitted nor coordinates`])
+    expect(h.service.reputation.view(forger.peerId).score).toBeLessThan(before.score)
+    const doc = await h.service.taskGet(taskId)
+    expect(doc).toMatchObject({ state: 'pending', cancelled: false, cancelRequests: [forger.peerId] })
+    expect(h.service.coordinator.activeCount).toBe(1)
+  })
+})
+
 describe('TaskService: list, heartbeat, presence', () => {
   it('lists newest first, by state, at most `limit`', async () => {
     const h = await harness()
