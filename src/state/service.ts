@@ -1,6 +1,7 @@
 /**
  * The replicated state of one team, as the daemon uses it: the op store, its sync with the
- * other members, group commit of local writes, and `kv:changed` events.
+ * other members, group commit of local writes (`group-commit.ts`), compaction when quiet
+ * (`compaction-schedule.ts`), the kv API, the state hash and digest, and `kv:changed` events.
  */
 import { createHash } from 'node:crypto'
 import { logger } from '@libp2p/logger'
@@ -12,18 +13,12 @@ import { kvDelDraft, kvSetDraft, type Op, type OpBatch, type OpDraft, type OpSig
 import { OpStore, type KvEntry, type PairedDb } from './store/index.js'
 import { StateSync, type SyncStore } from './sync/index.js'
 import type { FloodListener } from '../net/limits.js'
+import { CompactionSchedule } from './compaction-schedule.js'
+import { GroupCommit } from './group-commit.js'
+
+export { COMPACT_EVERY_OPS, COMPACT_WHEN_QUIET_MS } from './compaction-schedule.js'
 
 const log = logger('paired:state')
-
-/** most ops one group commit takes; the store splits them into signed batches of ≤ 1000 */
-const MAX_GROUP_OPS = 5_000
-/**
- * fold superseded ops away after this many new ones, so that a member catching up
- * fetches what is live, not the whole history
- */
-export const COMPACT_EVERY_OPS = 10_000
-/** ...once the state has been quiet this long: never in the middle of a burst or a catch-up */
-export const COMPACT_WHEN_QUIET_MS = 5_000
 
 export interface TeamStateInit {
   db: PairedDb
@@ -43,12 +38,6 @@ export interface TeamStateInit {
   onFlood?: FloodListener
 }
 
-interface Pending {
-  drafts: OpDraft[]
-  resolve: (batches: OpBatch[]) => void
-  reject: (err: unknown) => void
-}
-
 export function entryDoc (e: Pick<KvEntry, 'key' | 'value' | 'author' | 'hlc'>): KvEntryDoc {
   return { key: e.key, value: e.value, updatedBy: e.author, hlc: encodeHlc(e.hlc) }
 }
@@ -56,20 +45,19 @@ export function entryDoc (e: Pick<KvEntry, 'key' | 'value' | 'author' | 'hlc'>):
 export class TeamState implements SyncStore {
   readonly store: OpStore
   readonly sync: StateSync
-  private queue: Pending[] = []
-  private flushing = false
+  private readonly commits: GroupCommit
+  private readonly compaction: CompactionSchedule
   private hash?: { value: string, version: number }
   /** bumped on every change: a hash computed across a change is not cached */
   private version = 0
   private vvDigest?: { value: string, version: number }
   private digesting = false
   private readonly lastPull = new Map<string, number>()
-  private sinceCompaction = 0
-  private compacting?: Promise<void>
-  private compactTimer?: ReturnType<typeof setTimeout>
 
   constructor (private readonly init: TeamStateInit) {
     this.store = new OpStore({ db: init.db }, { teamId: init.teamId, signer: init.signer })
+    this.commits = new GroupCommit({ store: this.store, committed: batches => { this.afterWrite(batches) } })
+    this.compaction = new CompactionSchedule(this.store)
     this.sync = new StateSync({
       node: init.node,
       teamId: init.teamId,
@@ -90,9 +78,8 @@ export class TeamState implements SyncStore {
   async stop (): Promise<void> {
     await this.sync.stop()
     // let queued writes finish: they were promised an answer
-    while (this.flushing || this.queue.length > 0) await new Promise(resolve => setTimeout(resolve, 5))
-    clearTimeout(this.compactTimer)
-    await this.compacting
+    await this.commits.drained()
+    await this.compaction.stop()
     await this.store.stop()
   }
 
@@ -109,7 +96,7 @@ export class TeamState implements SyncStore {
     const result = await this.store.ingest(batch, { acceptFolds: options.fromGossip !== true })
     if (result.applied > 0) {
       this.version++
-      this.counted(result.applied)
+      this.compaction.counted(result.applied)
       if (this.init.wanted()) await this.announce(batch)
     }
     return result
@@ -138,57 +125,13 @@ export class TeamState implements SyncStore {
    * fsync (group commit); each caller's ops stay together in that atomic write.
    */
   async write (drafts: OpDraft[]): Promise<OpBatch[]> {
-    return await new Promise((resolve, reject) => {
-      this.queue.push({ drafts, resolve, reject })
-      if (!this.flushing) void this.flush()
-    })
+    return await this.commits.write(drafts)
   }
 
-  private async flush (): Promise<void> {
-    this.flushing = true
-    try {
-      while (this.queue.length > 0) {
-        const group: Pending[] = []
-        let ops = 0
-        while (this.queue.length > 0 && (group.length === 0 || ops + this.queue[0].drafts.length <= MAX_GROUP_OPS)) {
-          const p = this.queue.shift() as Pending
-          group.push(p)
-          ops += p.drafts.length
-        }
-        let batches: OpBatch[]
-        try {
-          // appended under the store's lock, made durable outside it: ingests go on during the fsync
-          batches = await this.store.write(group.flatMap(p => p.drafts), { sync: false })
-          await this.store.durable()
-        } catch (err) {
-          // one bad write must not sink the others: retry them one caller at a time
-          if (group.length > 1) {
-            for (const p of group) {
-              try { p.resolve(this.afterWrite(await this.store.write(p.drafts))) } catch (e) { p.reject(e) }
-            }
-          } else {
-            group[0].reject(err)
-          }
-          continue
-        }
-        this.afterWrite(batches)
-        // hand each caller the ops that were its own, in order
-        const all = batches.flatMap(b => b.ops)
-        let at = 0
-        for (const p of group) {
-          const mine = all.slice(at, at + p.drafts.length)
-          at += p.drafts.length
-          p.resolve([{ ...batches[0], ops: mine }])
-        }
-      }
-    } finally {
-      this.flushing = false
-    }
-  }
-
-  private afterWrite (batches: OpBatch[]): OpBatch[] {
+  /** a local write is durable: count it, publish it, announce its keys */
+  private afterWrite (batches: OpBatch[]): void {
     this.version++
-    this.counted(batches.reduce((n, b) => n + b.ops.length, 0))
+    this.compaction.counted(batches.reduce((n, b) => n + b.ops.length, 0))
     for (const b of batches) void this.sync.publish(b)
     if (this.init.wanted()) {
       for (const op of batches.flatMap(b => b.ops)) {
@@ -198,25 +141,6 @@ export class TeamState implements SyncStore {
           : { key, value: (op.body as { value: unknown }).value, updatedBy: op.author, hlc: encodeHlc(op.hlc) })
       }
     }
-    return batches
-  }
-
-  private counted (ops: number): void {
-    this.sinceCompaction += ops
-    if (this.sinceCompaction < COMPACT_EVERY_OPS) return
-    clearTimeout(this.compactTimer)
-    this.compactTimer = setTimeout(() => { this.compact() }, COMPACT_WHEN_QUIET_MS)
-    this.compactTimer.unref?.()
-  }
-
-  private compact (): void {
-    if (this.compacting != null) return
-    this.sinceCompaction = 0
-    this.compacting = this.store.compact().then(r => {
-      log('compacted: %d superseded ops dropped, %d → %d records', r.droppedOps, r.recordsBefore, r.recordsAfter)
-    }, err => {
-      log('compaction failed: %s', (err as Error).message)
-    }).finally(() => { this.compacting = undefined })
   }
 
   // --- the kv API ------------------------------------------------------------------

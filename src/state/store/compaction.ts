@@ -1,12 +1,17 @@
 /**
  * Compaction over LevelDB: one author's stored log folded in place (or, for a snapshot,
- * into memory) by `AuthorFolder`, given the set of ops the view still points at.
+ * into memory) by `AuthorFolder`, given the set of ops the view still points at; and the
+ * two operations of the op log built on it, `compactLog` and `exportSnapshotOf`.
  */
 import type { LogRecord, Op } from '../ops/index.js'
 import type { PairedDb } from './db.js'
 import { AuthorFolder, type FoldStep } from './fold.js'
-import { opsKey, opsPrefix, prefixEnd } from './keys.js'
+import { opsKey, opsPrefix, prefixEnd, snapKey } from './keys.js'
 import { VIEW_KINDS, opId } from './kv-view.js'
+import type { LogCore } from './log-core.js'
+import { liveOps, versionVectorOf } from './reads.js'
+import { SNAPSHOT_VERSION, snapshotHash, type Snapshot } from './snapshot.js'
+import type { CompactResult } from './types.js'
 import type { DbOp } from './write-guard.js'
 
 /** How many writes a compaction step groups into one LevelDB batch. */
@@ -73,4 +78,38 @@ export async function foldedLog (db: PairedDb, teamId: string, author: string, i
   for await (const [key, record] of authorRecords(db, teamId, author)) take(folder.push(key, record))
   take(folder.end())
   return records
+}
+
+/**
+ * Folds every author's log (see `OpStore.compact`) and records the fold point under
+ * `snap/<teamId>`. Each step is its own atomic write.
+ */
+export async function compactLog (core: LogCore): Promise<CompactResult> {
+  await core.start()
+  return core.exclusive(async () => {
+    const isLive = liveIn(await liveOps(core))
+    const vv = versionVectorOf(core)
+    const total: CompactResult = { droppedOps: 0, recordsBefore: 0, recordsAfter: 0, vv }
+    for (const author of Object.keys(vv)) {
+      const done = await compactAuthor(core.db, core.teamId, author, isLive, async writes => core.guard.batch(writes, false))
+      total.droppedOps += done.droppedOps
+      total.recordsBefore += done.recordsBefore
+      total.recordsAfter += done.recordsAfter
+    }
+    await core.guard.batch([{ type: 'put', key: snapKey(core.teamId), value: { vv, at: core.now(), droppedOps: total.droppedOps } }], true)
+    return total
+  })
+}
+
+/** A snapshot of the state now: every author's log folded as `compactLog` would, in memory. */
+export async function exportSnapshotOf (core: LogCore): Promise<Snapshot> {
+  await core.start()
+  return core.exclusive(async () => {
+    const isLive = liveIn(await liveOps(core))
+    const vv = versionVectorOf(core)
+    const records: LogRecord[] = []
+    for (const author of Object.keys(vv)) records.push(...await foldedLog(core.db, core.teamId, author, isLive))
+    const content = { v: SNAPSHOT_VERSION, teamId: core.teamId, vv, records }
+    return { ...content, hash: snapshotHash(content) }
+  })
 }

@@ -16,7 +16,7 @@ export {
 export { OpStore } from './op-log.js'
 export type {
   CompactResult, IngestOptions, IngestResult, OpStoreComponents, OpStoreInit, TaskChange, WriteOptions
-} from './op-log.js'
+} from './types.js'
 export type { KvEntry } from './kv-view.js'
 export { SNAPSHOT_VERSION, snapshotHash } from './snapshot.js'
 export type { Snapshot } from './snapshot.js'
