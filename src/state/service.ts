@@ -135,6 +135,8 @@ export class TeamState implements SyncStore {
     for (const b of batches) void this.sync.publish(b)
     if (this.init.wanted()) {
       for (const op of batches.flatMap(b => b.ops)) {
+        // task facts share the log: only kv ops are kv changes
+        if (op.kind !== 'kv:set' && op.kind !== 'kv:del') continue
         const key = (op.body as { key: string }).key
         this.init.emit('kv:changed', op.kind === 'kv:del'
           ? { key, value: null, updatedBy: op.author, hlc: encodeHlc(op.hlc), deleted: true }
