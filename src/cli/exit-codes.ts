@@ -9,6 +9,7 @@
  * | 3 | no daemon running for that home |
  * | 4 | not found |
  * | 5 | task failed |
+ * | 6 | this daemon was removed from its team (a write or submit refused) |
  *
  * Every error name the code base throws is listed below, in one of the tables, so a new
  * error class is a decision, not an accident (test/unit/cli/exit-codes.test.ts checks).
