@@ -172,7 +172,7 @@ export class TeamSession implements SessionServicesHost {
     const { init } = this
     this.standing.begin()
     // a daemon shut out of its team keeps its node (local reads) but connects to nobody
-    const deny = (peerId: PeerId): boolean => this.standing.shutOut != null || this.coolOff.has(peerId.toString())
+    const deny = (peerId: PeerId): boolean => this.standing.shutOut != null || this.coolOff.has(peerId.toString(), this.clock())
     const node = await createSessionNode(init, this.unproven, deny)
     this.node = node
     try {
@@ -250,7 +250,7 @@ export class TeamSession implements SessionServicesHost {
    * refusing it while other members wait. Afterwards it is redialed like any member.
    */
   private cutOff (peer: string): void {
-    if (peer === this.selfId || this.coolOff.has(peer)) return
+    if (peer === this.selfId || this.coolOff.has(peer, this.clock())) return
     this.coolOff.add(peer, this.clock() + COOL_OFF_MS)
     const name = this.init.roster.get(peer)?.name ?? ''
     this.init.line(`cutting off ${name} ${peer} for ${COOL_OFF_MS / 1000} s: requests far past its limits`)
