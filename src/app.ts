@@ -23,7 +23,7 @@ export class PairedApp {
   private api?: ApiServer
 
   constructor (private readonly init: DaemonInit) {
-    this.daemon = new Daemon(init)
+    this.daemon = new Daemon({ ...init, announce: false })
   }
 
   private line (text: string): void { this.init.line?.(text) }
@@ -42,6 +42,7 @@ export class PairedApp {
       this.api = api
       await api.start()
       this.daemon.setApiUrl(api.url)
+      for (const text of this.daemon.startLines()) this.line(text)
       this.line(`api on ${api.url} and ${paths.apiSocket}`)
     } catch (err) {
       await this.stop()

@@ -36,6 +36,8 @@ export interface DaemonInit {
   /** flags the user set explicitly: a busy default port falls back, an explicit one fails */
   explicit?: ExplicitPorts
   line?: (text: string) => void
+  /** log {@link Daemon.startLines} at the end of `start` (default true); the composition root logs them once its API is up */
+  announce?: boolean
 }
 
 let cachedVersion: string | undefined
@@ -139,13 +141,21 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       }
       await this.enterTeam(file)
       this.startedAt = Date.now()
-      this.line(`paired ${this.version} peer ${this.peerId} (${this.init.config.name})`)
-      this.line(`team ${file.team.name} (${file.team.teamId}) as ${file.cert.role}`)
-      this.line(`listening on ${this.requireSession().node?.getMultiaddrs().map(a => a.toString()).join(' ') ?? ''}`)
+      if (this.init.announce !== false) for (const text of this.startLines()) this.line(text)
     } catch (err) {
       await this.stop()
       throw listenFailure(err) ?? err
     }
+  }
+
+  /** what a started daemon logs: its version and peer id, its team, its addresses */
+  startLines (): string[] {
+    const file = this.teamFile
+    return [
+      `paired ${this.version} peer ${this.peerId} (${this.init.config.name})`,
+      ...(file != null ? [`team ${file.team.name} (${file.team.teamId}) as ${file.cert.role}`] : []),
+      `listening on ${this.requireSession().node?.getMultiaddrs().map(a => a.toString()).join(' ') ?? ''}`
+    ]
   }
 
   async stop (): Promise<void> {
