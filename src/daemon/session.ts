@@ -3,9 +3,10 @@
  * replicated state, tasks). The parts of its protocol live beside it: the hello and who
  * passed it (`membership.ts`, `hello.ts`), the checks a certificate must pass
  * (`admission.ts`), roster and departure replication (`roster-gossip.ts`), status queries
- * (`status-query.ts`), key rotation (`rekey.ts`) and remembered addresses (`known-peers.ts`);
- * its decisions are pure functions in `session-policy.ts`, its services are built in
- * `session-services.ts`. This file wires them to the node and to each other.
+ * (`status-query.ts`), key rotation (`rekey.ts`) and remembered addresses (`known-peers.ts`).
+ * Its decisions are pure functions (`session-policy.ts`), its node is made and wired in
+ * `session-node.ts`, its services are built in `session-services.ts`, and what it is made
+ * with is `SessionInit` (`session-init.ts`). This file ties them to each other.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
@@ -40,12 +41,10 @@ import { newPresence, newState, newTasks, type SessionServicesHost } from './ses
 import { createSessionNode, gossipScoreOf, pingPeer, queryPeer, sendRekey, wireNode } from './session-node.js'
 
 export type { KnownPeer } from './known-peers.js'
+export type { HelloOutcome, SessionInit }
 
 /** a dial to a discovered stranger gives up after this */
 const STRANGER_DIAL_TIMEOUT_MS = 5_000
-export type { HelloOutcome }
-
-export type { SessionInit }
 
 /**
  * One running libp2p node in one team. The daemon makes a new session when it joins,
