@@ -1,8 +1,9 @@
 /**
  * @packageDocumentation
  *
- * The composition root: builds the parts, starts and stops them in order, owns the
- * home's lock and the process signals.
+ * The daemon's front door: its configuration (defaults, `config.json`, environment,
+ * flags), `paired init`, and the `Daemon`. The composition root that adds the HTTP API
+ * and the process signals is src/app.ts.
  */
 import { mkdir, open } from 'node:fs/promises'
 import { readTextIfExists } from '../files.js'
@@ -10,9 +11,7 @@ import { InvalidConfigError } from '../errors.js'
 import { loadOrCreateIdentity } from '../identity/index.js'
 import { defaultConfig, envLayer, mergeConfig, validateLayer, type ConfigLayer, type PairedConfig } from './config.js'
 import { rememberName } from './config-file.js'
-import { Daemon } from './daemon.js'
-import { DAEMON_UMASK, homePaths, secureHome } from './home.js'
-import { installFatalHandlers } from './fatal.js'
+import { homePaths, secureHome } from './home.js'
 
 export { Daemon } from './daemon.js'
 export type { DaemonInit } from './daemon.js'
@@ -88,68 +87,4 @@ export async function initHome (options: { home: string, name?: string }): Promi
     }
   }
   return { peerId: identity.peerId.toString(), home: paths.home, created, renamed }
-}
-
-/** stop must finish within this, else the process exits anyway */
-export const STOP_DEADLINE_MS = 4_500
-
-/** `paired daemon`: runs until SIGINT/SIGTERM; resolves with the exit code. */
-export async function runDaemon (options: DaemonRunOptions): Promise<number> {
-  const line = options.log ?? ((text: string) => { process.stderr.write(`${new Date().toISOString()} ${text}\n`) })
-  const config = await loadConfig(options)
-  // what this process creates (LevelDB's files among them) is its user's alone: 0700 / 0600
-  process.umask(DAEMON_UMASK)
-  const daemon = new Daemon({
-    home: options.home,
-    config,
-    explicit: { listen: options.listen != null && options.listen.length > 0, apiPort: options.apiPort != null },
-    line
-  })
-  // handlers first: a signal that arrives while starting (or right after "ready") must
-  // stop the daemon cleanly, not kill it; a second one exits at once
-  let signalled!: (sig: string) => void
-  const stopRequested = new Promise<string>(resolve => { signalled = resolve })
-  let signals = 0
-  const onSignal = (sig: string): void => {
-    if (++signals === 1) {
-      signalled(sig)
-    } else {
-      line(`${sig} again: exiting now`)
-      process.exit(130)
-    }
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  // our own bugs end the process loudly; a peer's faults never get this far (src/daemon/fatal.ts)
-  installFatalHandlers({ line })
-  try {
-    await daemon.start()
-  } catch (err) {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-    throw err
-  }
-  // a --name is kept (once this daemon holds the home): a restart without the flag must
-  // not fall back to the host name
-  if (options.name != null) {
-    const path = homePaths(options.home).config
-    await rememberName(path, options.name).then(
-      saved => { if (saved) line(`name "${options.name ?? ''}" saved in ${path}`) },
-      (err: Error) => { line(`could not save the name in ${path}: ${err.message}`) })
-  }
-  line('ready')
-  const signal = await stopRequested
-  line(`${signal}: stopping`)
-  const deadline = setTimeout(() => {
-    line('stop took too long: exiting')
-    process.exit(1)
-  }, STOP_DEADLINE_MS)
-  deadline.unref()
-  await daemon.stop()
-  clearTimeout(deadline)
-  line('stopped')
-  // everything is closed and flushed; libp2p leaves a few timers of up to ~1 s behind,
-  // which would only delay the exit: do not wait for them
-  setTimeout(() => { process.exit(0) }, 50).unref()
-  return 0
 }

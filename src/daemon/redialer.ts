@@ -22,6 +22,7 @@
  * so the next try comes ~1.5 s later rather than after the whole dial timeout.
  */
 import { logger } from '@libp2p/logger'
+import { backoffDelay } from '../model/backoff.js'
 
 const log = logger('paired:redialer')
 
@@ -75,11 +76,7 @@ export function refusedDial (err: unknown): boolean {
   return err instanceof Error && (/\bECONNREFUSED\b/.test(err.message) || (err as { code?: unknown }).code === 'ECONNREFUSED')
 }
 
-/** the delay before attempt `failures + 1`: exponential, capped, with ±20 % jitter. Pure. */
-export function backoffDelay (failures: number, min: number, max: number, random: number): number {
-  const base = Math.min(max, min * 2 ** Math.min(failures, 20))
-  return Math.round(base * (0.8 + 0.4 * random))
-}
+export { backoffDelay }
 
 /**
  * The delay before the next dial of a member lost `downForMs` ago, after `failures` failed

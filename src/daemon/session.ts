@@ -4,77 +4,53 @@
  * passed it (`membership.ts`, `hello.ts`), the checks a certificate must pass
  * (`admission.ts`), roster and departure replication (`roster-gossip.ts`), status queries
  * (`status-query.ts`), key rotation (`rekey.ts`) and remembered addresses (`known-peers.ts`).
- * This file wires them to the node and to each other.
+ * Its decisions are pure functions (`session-policy.ts`), its node is made and wired in
+ * `session-node.ts`, its services are built in `session-services.ts`, and what it is made
+ * with is `SessionInit` (`session-init.ts`). This file ties them to each other.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { createPairedNode, type PairedLibp2p } from '../node/create-node.js'
-import { MAX_QUERY_STREAMS, PROTOCOL_QUERY, PROTOCOL_TEAM, STRANGER_DIAL_EVERY_MS, dhtProtocol } from '../node/constants.js'
+import type { PairedLibp2p } from '../node/create-node.js'
+import { STRANGER_DIAL_EVERY_MS } from '../node/constants.js'
 import { TokenBuckets } from '../net/rate-limit.js'
 import type { MemberCertificate, Roster, TeamInfo } from '../team/index.js'
-import type { PairedDb } from '../state/store/db.js'
-import type { Identity } from '../identity/index.js'
-import type { DaemonEvent, StatusDoc } from '../model/docs.js'
-import type { PairedConfig } from './config.js'
+import type { StatusDoc } from '../model/docs.js'
 import { Redialer } from './redialer.js'
 import { COOL_OFF_MS, HELLO_COOL_OFF_MS, PeerLimiter, REKEY_LIMIT } from '../net/limits.js'
 import { CoolOff } from '../net/cool-off.js'
 import { PeerFaults } from '../net/peer-faults.js'
-import { guardNode } from '../node/guard.js'
 import { UnprovenConnections } from '../net/unproven-connections.js'
-import { gossipReopener } from '../node/gossip-reopen.js'
 import type { HelloMessage } from './hello.js'
-import { PresenceService } from '../presence/service.js'
-import { TeamState } from '../state/service.js'
+import type { PresenceService } from '../presence/service.js'
+import type { TeamState } from '../state/service.js'
 import type { Capacity, PeerState, Transition } from '../presence/index.js'
-import type { Signer } from '../team/index.js'
-import type { Departure, Departures } from './departures.js'
-import { TaskService } from '../tasks/service.js'
-import { PROTOCOL_REKEY, answerRotation, sendRotation, type KeyRotation } from './rekey.js'
-import { withinWorkHours } from './config.js'
+import type { Departure } from './departures.js'
+import type { TaskService } from '../tasks/service.js'
+import { answerRotation, type KeyRotation } from './rekey.js'
 import { Membership, type HelloOutcome } from './membership.js'
 import { checkAdmissible, checkPresented } from './admission.js'
-import { StatusQueries, askStatus } from './status-query.js'
-import { MAX_ROSTER_ENTRIES, RosterGossip } from './roster-gossip.js'
+import { StatusQueries } from './status-query.js'
+import { RosterGossip } from './roster-gossip.js'
 import { knownPeers, rememberPeer } from './known-peers.js'
 import type { ShutOut } from './standing.js'
 import { StandingWatch } from './standing-watch.js'
+import type { SessionInit } from './session-init.js'
+import { addressPeer, currentMembers, discoveryAction, helloPayload, isCurrentMember, pausedReason, presenceNotice } from './session-policy.js'
+import { newPresence, newState, newTasks, type SessionServicesHost } from './session-services.js'
+import { createSessionNode, gossipScoreOf, pingPeer, queryPeer, sendRekey, wireNode } from './session-node.js'
 
 export type { KnownPeer } from './known-peers.js'
+export type { HelloOutcome, SessionInit }
 
 /** a dial to a discovered stranger gives up after this */
 const STRANGER_DIAL_TIMEOUT_MS = 5_000
-export type { HelloOutcome }
-
-export interface SessionInit {
-  identity: Identity
-  signer: Signer
-  team: TeamInfo
-  cert: MemberCertificate
-  roster: Roster
-  departures: Departures
-  config: PairedConfig
-  listen: string[]
-  db: PairedDb
-  agentVersion: string
-  /** the daemon's own status, answered on the query protocol */
-  status: () => Promise<StatusDoc>
-  emit: (event: DaemonEvent) => void
-  /** an admin sent a new network key; resolves true when it was taken */
-  onRekey?: (rotation: unknown, from: string) => Promise<boolean>
-  /** is anyone listening to events? (skip making those nobody reads) */
-  hasListeners: () => boolean
-  /** an admin's record took this daemon out of the team (at start, or learned now) */
-  onShutOut?: (s: ShutOut) => void
-  line: (text: string) => void
-}
 
 /**
  * One running libp2p node in one team. The daemon makes a new session when it joins,
  * creates or leaves a team (a new network key needs a new node), and stops the old one.
  */
-export class TeamSession {
+export class TeamSession implements SessionServicesHost {
   node?: PairedLibp2p
   presence?: PresenceService
   state?: TeamState
@@ -87,7 +63,8 @@ export class TeamSession {
   private readonly coolOff = new CoolOff()
   /** whether an admin removed this daemon: it then dials nobody and takes no connection */
   private readonly standing: StandingWatch
-  private readonly onFlood = (peer: string, abusive: boolean): void => {
+  /** `peer` ran past a request limit (`abusive`: far past it) */
+  readonly onFlood = (peer: string, abusive: boolean): void => {
     this.tasks?.reputation.behaviour(peer, 'flood')
     if (abusive) this.cutOff(peer)
   }
@@ -106,7 +83,10 @@ export class TeamSession {
     line: text => { this.init.line(text) }
   })
 
+  private readonly clock: () => number
+
   constructor (private readonly init: SessionInit) {
+    this.clock = init.clock ?? Date.now
     this.standing = new StandingWatch({
       cert: init.cert,
       roster: init.roster,
@@ -132,7 +112,7 @@ export class TeamSession {
       onVerified: (peer, name) => { this.onVerified(peer, name) },
       onLost: peer => { this.onLost(peer) },
       // a key holder that proved nothing in 10 s may not come straight back
-      onDeadline: peer => { this.coolOff.add(peer, Date.now() + HELLO_COOL_OFF_MS) },
+      onDeadline: peer => { this.coolOff.add(peer, this.clock() + HELLO_COOL_OFF_MS) },
       refusal: (peer, cert) => this.standing.refusalRecords(peer, cert),
       onRefused: (_peer, records) => { this.gossip.mergeDepartures(records) },
       line: text => { init.line(text) }
@@ -160,17 +140,12 @@ export class TeamSession {
   get roster (): Roster { return this.init.roster }
 
   /** the roster's members less those that left (and were not invited back since) */
-  currentMembers (): MemberCertificate[] {
-    return this.init.roster.members().filter(c => !this.init.departures.covers(c))
-  }
+  currentMembers (): MemberCertificate[] { return currentMembers(this.init.roster, this.init.departures) }
 
   /** how an admin shut this daemon out of the team, if it did */
   get shutOutBy (): ShutOut | undefined { return this.standing.shutOut }
 
-  isMember (peer: string, now = Date.now()): boolean {
-    const cert = this.init.roster.get(peer)
-    return cert != null && this.init.roster.isMember(peer, now) && !this.init.departures.covers(cert)
-  }
+  isMember (peer: string, now = this.clock()): boolean { return isCurrentMember(this.init.roster, this.init.departures, peer, now) }
 
   /** why `peer` does not count as a member, for messages */
   notMemberReason (peer: string): string { return this.standing.notMemberReason(peer) }
@@ -196,106 +171,26 @@ export class TeamSession {
     const { init } = this
     this.standing.begin()
     // a daemon shut out of its team keeps its node (local reads) but connects to nobody
-    const deny = (peerId: PeerId): boolean => this.standing.shutOut != null || this.coolOff.has(peerId.toString())
-    const node = await createPairedNode({
-      privateKey: init.identity.privateKey,
-      listen: init.listen,
-      psk: init.team.psk,
-      teamId: init.team.teamId,
-      bootstrap: init.config.bootstrap,
-      mdns: init.config.mdns,
-      agentVersion: init.agentVersion,
-      gater: { ...this.unproven.gater(), denyDialPeer: deny, denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny }
-    })
+    const deny = (peerId: PeerId): boolean => this.standing.shutOut != null || this.coolOff.has(peerId.toString(), this.clock())
+    const node = await createSessionNode(init, this.unproven, deny)
     this.node = node
     try {
-      guardNode(node, (peer, err, where) => { this.faults.fault(peer, err, where) })
-      // no gossip to a peer before its hello: our subscriptions name the team (member-gate.ts)
-      for (const protocol of node.services.pubsub.protocols) node.use(protocol, this.membership.gate.gossip)
-      const reopenGossip = gossipReopener(node)
-      this.membership.gate.onVerified(peer => {
-        this.unproven.proven(peer)
-        reopenGossip(peerIdFromString(peer))
-      })
-      this.unproven.watch(node)
-      node.use(dhtProtocol(init.team.teamId), this.membership.gate.both)
-      await node.handle(PROTOCOL_TEAM, async (stream, connection) => { await this.membership.onHello(stream, connection) })
-      // streams past libp2p's cap (32 open per connection) are reset before the limiter sees
-      // them, so a flood would take seconds to count as abuse; let the limiter see them all
-      await node.handle(PROTOCOL_QUERY, async (stream, connection) => { await this.queries.answer(stream, connection) }, { maxInboundStreams: MAX_QUERY_STREAMS })
-      await node.handle(PROTOCOL_REKEY, async (stream, connection) => { await this.onRekey(stream, connection) })
-      node.addEventListener('peer:discovery', evt => {
-        const { id, multiaddrs } = evt.detail
-        if (id.equals(node.peerId) || this.standing.shutOut != null) return
-        if (multiaddrs.length > 0) void node.peerStore.merge(id, { multiaddrs }).catch(() => {})
-        const peer = id.toString()
-        if (this.init.roster.get(peer) != null) { this.redialer.want(peer, { soon: true }); return }
-        // mDNS finds every team's daemons on the LAN: try a stranger now and then, never
-        // keep redialing it (another team's refuses us in milliseconds at pnet)
-        if (!this.isConnected(peer) && this.strangerDials.take(peer, Date.now())) {
-          void node.dial(id, { signal: AbortSignal.timeout(STRANGER_DIAL_TIMEOUT_MS) }).catch(() => {})
-        }
-      })
-      node.addEventListener('connection:open', evt => { this.membership.onConnectionOpen(evt.detail) })
-      node.addEventListener('peer:disconnect', evt => { this.membership.onDisconnect(evt.detail) })
-      node.addEventListener('peer:identify', evt => {
-        const { peerId, listenAddrs } = evt.detail
-        if (this.isVerified(peerId.toString())) void this.remember(peerId.toString(), listenAddrs)
+      await wireNode(node, {
+        teamId: init.team.teamId,
+        membership: this.membership,
+        unproven: this.unproven,
+        faults: this.faults,
+        answerQuery: async (stream, connection) => { await this.queries.answer(stream, connection) },
+        answerRekey: async (stream, connection) => { await this.onRekey(stream, connection) },
+        onDiscovery: (id, multiaddrs) => { this.onDiscovery(node, id, multiaddrs) },
+        onIdentify: (peer, addrs) => { if (this.isVerified(peer)) void this.remember(peer, addrs) }
       })
       await node.start()
-      this.presence = new PresenceService({
-        node,
-        teamId: init.team.teamId,
-        signer: init.signer,
-        isVerified: peer => this.isVerified(peer),
-        isMember: peer => this.isMember(peer),
-        teamSize: () => this.currentMembers().length,
-        work: () => this.tasks?.work() ?? { slots: init.config.slots, running: 0, queued: 0, agents: [], labels: init.config.labels },
-        onTransition: t => { this.onPresence(t) },
-        digest: () => this.state?.digest,
-        onDigest: (peer, digest) => { if (this.isVerified(peer)) this.state?.onPeerDigest(peer, digest) }
-      })
+      this.presence = newPresence(node, init, this)
       await this.presence.start()
-      this.state = new TeamState({
-        db: init.db,
-        node,
-        teamId: init.team.teamId,
-        signer: init.signer,
-        isVerified: peer => this.isVerified(peer),
-        isPending: peer => this.helloPending(peer),
-        isMember: peer => this.isMember(peer),
-        isKnownAuthor: author => this.init.roster.get(author) != null,
-        emit: (type, data) => { init.emit({ type, data }) },
-        wanted: init.hasListeners,
-        onFlood: this.onFlood
-      })
+      this.state = newState(node, init, this)
       await this.state.start()
-      this.tasks = new TaskService({
-        node,
-        db: init.db,
-        teamId: init.team.teamId,
-        selfId: this.selfId,
-        signer: init.signer,
-        state: this.state,
-        slots: init.config.slots,
-        labels: init.config.labels,
-        agents: init.config.agents,
-        leaseMs: init.config.tasks.leaseMs,
-        adaptiveReplicas: init.config.tasks.adaptiveReplicas,
-        maxPriority: init.config.tasks.maxPriority,
-        reputation: { quarantineThreshold: init.config.reputation.quarantineThreshold, coolOffMs: init.config.reputation.coolOffMs },
-        paused: () => this.pausedReason(),
-        isVerified: peer => this.isVerified(peer),
-        members: () => this.currentMembers().map(c => c.peerId),
-        roleOf: peer => this.isMember(peer) ? this.init.roster.get(peer)?.role : undefined,
-        nameOf: peer => this.init.roster.get(peer)?.name,
-        peerState: peer => this.presence?.state(peer),
-        capacityOf: peer => this.capacityOf(peer),
-        rttOf: peer => this.rttOf(peer),
-        emit: (type, data) => { init.emit({ type, data }) },
-        wanted: init.hasListeners,
-        line: text => { init.line(text) }
-      })
+      this.tasks = newTasks(node, this.state, init, this)
       await this.tasks.start()
       this.gossip.listen(node)
       // remembered peers of this team, then every member we know of
@@ -332,14 +227,30 @@ export class TeamSession {
 
   get selfId (): string { return this.init.identity.peerId.toString() }
 
+  /** a peer found by mDNS, the DHT or bootstrap: see {@link discoveryAction} */
+  private onDiscovery (node: PairedLibp2p, id: PeerId, multiaddrs: Multiaddr[]): void {
+    const peer = id.toString()
+    const action = discoveryAction({
+      self: id.equals(node.peerId),
+      shutOut: this.standing.shutOut != null,
+      inRoster: this.init.roster.get(peer) != null,
+      connected: this.isConnected(peer),
+      mayDialStranger: () => this.strangerDials.take(peer, this.clock())
+    })
+    if (action === 'ignore') return
+    if (multiaddrs.length > 0) void node.peerStore.merge(id, { multiaddrs }).catch(() => {})
+    if (action === 'redial') this.redialer.want(peer, { soon: true })
+    if (action === 'dial') void node.dial(id, { signal: AbortSignal.timeout(STRANGER_DIAL_TIMEOUT_MS) }).catch(() => {})
+  }
+
   /**
    * `peer` ran past a request limit and past its slack: hang up and refuse its connections
    * both ways for {@link COOL_OFF_MS}, so it cannot keep this daemon's event loop busy
    * refusing it while other members wait. Afterwards it is redialed like any member.
    */
   private cutOff (peer: string): void {
-    if (peer === this.selfId || this.coolOff.has(peer)) return
-    this.coolOff.add(peer, Date.now() + COOL_OFF_MS)
+    if (peer === this.selfId || this.coolOff.has(peer, this.clock())) return
+    this.coolOff.add(peer, this.clock() + COOL_OFF_MS)
     const name = this.init.roster.get(peer)?.name ?? ''
     this.init.line(`cutting off ${name} ${peer} for ${COOL_OFF_MS / 1000} s: requests far past its limits`)
     void this.node?.hangUp(peerIdFromString(peer)).catch(() => {})
@@ -358,12 +269,7 @@ export class TeamSession {
   isVerified (peer: string): boolean { return this.membership.isVerified(peer) }
 
   /** gossipsub's score of `peer` (null without a running node or a score record) */
-  gossipScore (peer: string): number | null {
-    // the class has both; the exported GossipSub interface declares neither
-    const pubsub = this.node?.services.pubsub as unknown as { getScore: (peer: string) => number, score: { peerStats: Map<string, unknown> } } | undefined
-    if (pubsub == null || !pubsub.score.peerStats.has(peer)) return null
-    return Math.round(pubsub.getScore(peer) * 1000) / 1000
-  }
+  gossipScore (peer: string): number | null { return gossipScoreOf(this.node, peer) }
 
   /** connected, not yet verified, and still within the hello deadline */
   helloPending (peer: string): boolean { return this.membership.isPending(peer) }
@@ -377,21 +283,17 @@ export class TeamSession {
   }
 
   /** why this daemon takes no new work now (config: pause on battery, work hours) */
-  private pausedReason (): string | undefined {
-    const { tasks } = this.init.config
-    if (tasks.pauseOnBattery && this.presence?.ownCapacity?.power === 'battery') return 'on battery'
-    if (!withinWorkHours(tasks.workHours)) return `outside work hours ${tasks.workHours ?? ''}`
-    return undefined
+  pausedReason (): string | undefined {
+    return pausedReason(this.init.config.tasks, this.presence?.ownCapacity?.power, new Date(this.clock()))
   }
 
-  private onPresence (t: Transition): void {
+  /** a peer's presence changed: tell the tasks, the log and the event stream */
+  onPresence (t: Transition): void {
     if (t.peer === this.selfId) return
     this.tasks?.onPeerState(t.peer, t.to)
-    const name = this.init.roster.get(t.peer)?.name ?? ''
-    if (t.to !== 'alive' || t.from != null) {
-      this.init.line(`peer ${t.to} ${name} ${t.peer}${t.from != null ? ` (was ${t.from})` : ''}`)
-    }
-    this.init.emit({ type: `peer:${t.to}`, data: { peerId: t.peer, name, from: t.from ?? null } })
+    const notice = presenceNotice(t, this.init.roster.get(t.peer)?.name ?? '')
+    if (notice.line !== undefined) this.init.line(notice.line)
+    this.init.emit(notice.event)
   }
 
   /** resolves on hello outcomes until the callback returns true or the signal aborts */
@@ -409,32 +311,24 @@ export class TeamSession {
   async addKnownAddresses (addrs: Multiaddr[]): Promise<void> {
     const node = this.requireNode()
     for (const addr of addrs) {
-      const id = addr.getComponents().find(c => c.name === 'p2p')?.value
-      if (id == null || id === this.selfId) continue
+      const id = addressPeer(addr, this.selfId)
+      if (id === undefined) continue
       await node.peerStore.merge(peerIdFromString(id), { multiaddrs: [addr] }).catch(() => {})
       this.redialer.want(id, { soon: true })
     }
   }
 
+  /** the round trip to `peer` (ms), kept as its RTT */
   async ping (peer: string, signal?: AbortSignal): Promise<number> {
-    // libp2p's own figure is whole milliseconds: time it here for a useful RTT
-    const t0 = performance.now()
-    await this.requireNode().services.ping.ping(peerIdFromString(peer), { signal })
-    const ms = Math.round((performance.now() - t0) * 1000) / 1000
+    const ms = await pingPeer(this.requireNode(), peer, signal)
     this.rtt.set(peer, ms)
     return ms
   }
 
-  async query (peer: string, signal?: AbortSignal): Promise<StatusDoc> {
-    const stream = await this.requireNode().dialProtocol(peerIdFromString(peer), PROTOCOL_QUERY, { signal })
-    return await askStatus(stream, signal)
-  }
+  async query (peer: string, signal?: AbortSignal): Promise<StatusDoc> { return await queryPeer(this.requireNode(), peer, signal) }
 
   /** hands a key rotation to one member; resolves when it took it */
-  async sendRekey (peer: string, rotation: KeyRotation, signal?: AbortSignal): Promise<void> {
-    const stream = await this.requireNode().dialProtocol(peerIdFromString(peer), PROTOCOL_REKEY, { signal })
-    await sendRotation(stream, rotation, signal)
-  }
+  async sendRekey (peer: string, rotation: KeyRotation, signal?: AbortSignal): Promise<void> { await sendRekey(this.requireNode(), peer, rotation, signal) }
 
   private async onRekey (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
@@ -462,12 +356,12 @@ export class TeamSession {
   // --- membership: what the hello checks, and what follows it -----------------------------
 
   private helloPayload (type: 'hello' | 'welcome'): HelloMessage {
-    return { type, cert: this.init.cert, roster: this.init.roster.toJSON().slice(0, MAX_ROSTER_ENTRIES), departures: this.init.departures.toJSON() }
+    return helloPayload(type, this.init.cert, this.init.roster, this.init.departures)
   }
 
   /** verify a peer's certificate and merge its roster; throws to refuse */
   private async verifyAndMerge (peer: string, msg: HelloMessage): Promise<void> {
-    const now = Date.now()
+    const now = this.clock()
     const cert = msg.cert
     checkPresented(cert, peer, this.init.team)
     // departures first: a certificate its holder gave up, or an admin removed, admits nobody

@@ -1,7 +1,7 @@
 /**
  * Named defaults of the {@link ReputationPolicy}. The reasoning is in `score.ts`.
  */
-import type { ReputationPolicy } from './score.js'
+import type { ReputationPolicy } from './types.js'
 
 /** Pseudo-successes of the prior: with as many pseudo-failures, a stranger scores 0.5. */
 export const DEFAULT_PRIOR_GOOD = 2

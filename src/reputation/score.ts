@@ -21,55 +21,9 @@
  */
 import { InvalidArgumentError } from '../errors.js'
 import { DEFAULT_REPUTATION_POLICY } from './constants.js'
+import type { Behaviour, Outcome, ReputationEvent, ReputationEventKind, ReputationPolicy, ReputationState, ReputationStatus } from './types.js'
 
-export type Outcome = 'success' | 'failure' | 'timeout' | 'outvoted'
-export type Behaviour = 'invalid-message' | 'flood' | 'protocol-violation' | 'forgery'
-export type ReputationEventKind = Outcome | Behaviour
-export type ReputationStatus = 'trusted' | 'unproven' | 'probation' | 'quarantined' | 'banned'
-
-export interface ReputationPolicy {
-  priorGood: number
-  priorBad: number
-  halfLifeMs: number
-  quarantineThreshold: number
-  coolOffMs: number
-  maxCoolOffMs: number
-  probationSuccesses: number
-  probationWeight: number
-  trustedAfter: number
-  trustedMinScore: number
-  historyLimit: number
-  weights: Record<ReputationEventKind, number>
-}
-
-export interface ReputationEvent {
-  at: number
-  event: ReputationEventKind
-  /** score and status right after the event */
-  score: number
-  status: ReputationStatus
-}
-
-export interface ReputationState {
-  version: 1
-  /** decayed positive evidence as of `updatedAt` */
-  good: number
-  /** decayed negative evidence as of `updatedAt` */
-  bad: number
-  updatedAt: number
-  /** consecutive successes; any bad event resets it */
-  consecutive: number
-  /** end of the current or last quarantine */
-  quarantinedUntil: number | null
-  /** set on quarantine, cleared once probation is passed */
-  probation: boolean
-  probationSuccesses: number
-  /** quarantines since probation was last passed; each doubles the cool-off */
-  strikes: number
-  banned: boolean
-  /** newest last, at most `historyLimit` */
-  history: ReputationEvent[]
-}
+export type { Behaviour, Outcome, ReputationEvent, ReputationEventKind, ReputationPolicy, ReputationState, ReputationStatus } from './types.js'
 
 /** A stored state never brings back more history than this. */
 const MAX_STORED_HISTORY = 1000

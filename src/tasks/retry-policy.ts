@@ -3,6 +3,7 @@
  * how long it waits before the next one. Pure (the random source is passed in), so the
  * budget and the backoff curve are tested without timers; the coordinator applies them.
  */
+import { backoffDelay } from '../model/backoff.js'
 import { DEFAULT_RETRIES, MAX_LOST_EXECUTORS, RETRY_BASE_MS, RETRY_MAX_MS } from './constants.js'
 
 /**
@@ -23,6 +24,5 @@ export function retryExhausted (why: string, failures: number, lost: number, ret
  * doubling per failure up to `RETRY_MAX_MS`, times a jitter of ±20 % from `random`.
  */
 export function retryDelay (failures: number, random: () => number = Math.random): number {
-  const base = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * Math.pow(2, Math.max(0, failures - 1)))
-  return base * (0.8 + 0.4 * random())
+  return backoffDelay(failures - 1, RETRY_BASE_MS, RETRY_MAX_MS, random())
 }

@@ -34,7 +34,7 @@ export async function run (args: CommandArgs, ctx: CommandContext): Promise<numb
     name: stringOption(args, 'name')
   }
   // loaded here, not at the top: other commands must not pay for loading libp2p
-  const { runDaemon } = await import('../../daemon/index.js')
+  const { runDaemon } = await import('../../app.js')
   if (!ctx.json) return await runDaemon(options)
   const json = (doc: Record<string, unknown>): void => { ctx.err(JSON.stringify({ time: new Date().toISOString(), ...doc })) }
   try {

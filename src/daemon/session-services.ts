@@ -1,0 +1,94 @@
+/**
+ * The services a team session runs on its node, built here and started by the session in
+ * order: presence (heartbeats, capacity, failure detection), the replicated state, and
+ * the tasks. What they ask of the session (who is verified, who is a member, ...) is
+ * {@link SessionServicesHost}, which `TeamSession` implements.
+ */
+import type { PairedLibp2p } from '../node/create-node.js'
+import { PresenceService } from '../presence/service.js'
+import type { Capacity, Transition } from '../presence/index.js'
+import { TeamState } from '../state/service.js'
+import { TaskService } from '../tasks/service.js'
+import type { MemberCertificate } from '../team/index.js'
+import type { SessionInit } from './session-init.js'
+
+export interface SessionServicesHost {
+  readonly selfId: string
+  readonly presence?: PresenceService
+  readonly state?: TeamState
+  readonly tasks?: TaskService
+  isVerified: (peer: string) => boolean
+  isMember: (peer: string) => boolean
+  /** connected, not yet verified, and still within the hello deadline */
+  helloPending: (peer: string) => boolean
+  currentMembers: () => MemberCertificate[]
+  capacityOf: (peer: string) => Capacity | undefined
+  rttOf: (peer: string) => number | null
+  /** a peer's presence changed */
+  onPresence: (t: Transition) => void
+  /** `peer` ran past a request limit (`abusive`: far past it) */
+  onFlood: (peer: string, abusive: boolean) => void
+  /** why this daemon takes no new work now, or undefined */
+  pausedReason: () => string | undefined
+}
+
+export function newPresence (node: PairedLibp2p, init: SessionInit, host: SessionServicesHost): PresenceService {
+  return new PresenceService({
+    node,
+    teamId: init.team.teamId,
+    signer: init.signer,
+    isVerified: peer => host.isVerified(peer),
+    isMember: peer => host.isMember(peer),
+    teamSize: () => host.currentMembers().length,
+    work: () => host.tasks?.work() ?? { slots: init.config.slots, running: 0, queued: 0, agents: [], labels: init.config.labels },
+    onTransition: t => { host.onPresence(t) },
+    digest: () => host.state?.digest,
+    onDigest: (peer, digest) => { if (host.isVerified(peer)) host.state?.onPeerDigest(peer, digest) }
+  })
+}
+
+export function newState (node: PairedLibp2p, init: SessionInit, host: SessionServicesHost): TeamState {
+  return new TeamState({
+    db: init.db,
+    node,
+    teamId: init.team.teamId,
+    signer: init.signer,
+    isVerified: peer => host.isVerified(peer),
+    isPending: peer => host.helloPending(peer),
+    isMember: peer => host.isMember(peer),
+    isKnownAuthor: author => init.roster.get(author) != null,
+    emit: (type, data) => { init.emit({ type, data }) },
+    wanted: init.hasListeners,
+    onFlood: (peer, abusive) => { host.onFlood(peer, abusive) }
+  })
+}
+
+export function newTasks (node: PairedLibp2p, state: TeamState, init: SessionInit, host: SessionServicesHost): TaskService {
+  const { config } = init
+  return new TaskService({
+    node,
+    db: init.db,
+    teamId: init.team.teamId,
+    selfId: host.selfId,
+    signer: init.signer,
+    state,
+    slots: config.slots,
+    labels: config.labels,
+    agents: config.agents,
+    leaseMs: config.tasks.leaseMs,
+    adaptiveReplicas: config.tasks.adaptiveReplicas,
+    maxPriority: config.tasks.maxPriority,
+    reputation: { quarantineThreshold: config.reputation.quarantineThreshold, coolOffMs: config.reputation.coolOffMs },
+    paused: () => host.pausedReason(),
+    isVerified: peer => host.isVerified(peer),
+    members: () => host.currentMembers().map(c => c.peerId),
+    roleOf: peer => host.isMember(peer) ? init.roster.get(peer)?.role : undefined,
+    nameOf: peer => init.roster.get(peer)?.name,
+    peerState: peer => host.presence?.state(peer),
+    capacityOf: peer => host.capacityOf(peer),
+    rttOf: peer => host.rttOf(peer),
+    emit: (type, data) => { init.emit({ type, data }) },
+    wanted: init.hasListeners,
+    line: text => { init.line(text) }
+  })
+}
