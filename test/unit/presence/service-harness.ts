@@ -8,6 +8,7 @@
 import type { Connection } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { Clock } from '../../../src/model/clock.js'
 import type { Capacity, PowerInfo, ReadCapacityOptions } from '../../../src/presence/capacity.js'
 import type { PresenceNode, PresencePing, PresencePubsub, PresenceValidator, SubscriptionChange } from '../../../src/presence/edges.js'
 import type { PeerState, Transition } from '../../../src/presence/failure-detector.js'
@@ -49,6 +50,8 @@ export interface Harness {
   /** digests reported by members' heartbeats */
   digests: Array<{ peer: string, digest: string }>
   powerReads: () => number
+  /** timers of the service that have fired (its wakeups) */
+  wakeups: () => number
   /** listeners the service has on the node and on gossipsub now */
   listeners: () => number
   validatorInstalled: () => boolean
@@ -101,6 +104,13 @@ export function harness (options: HarnessOptions): Harness {
   const connections: FakeConnection[] = []
   let validator: PresenceValidator | undefined
   let powerReads = 0
+  let wakeups = 0
+  // the service's clock: the manual clock, counting the service's timers that fire
+  const serviceClock: Clock = {
+    now: clock.now,
+    setTimeout: (fn, ms) => clock.setTimeout(() => { wakeups++; fn() }, ms),
+    setInterval: (fn, ms) => clock.setInterval(() => { wakeups++; fn() }, ms)
+  }
   const nodeListeners = new Map<string, Set<(evt: CustomEvent) => void>>()
   const subListeners = new Set<(evt: SubscriptionChange) => void>()
   const emit = (type: string, detail: unknown): void => {
@@ -158,7 +168,7 @@ export function harness (options: HarnessOptions): Harness {
     onTransition: t => { transitions.push(t) },
     digest: () => 'digest-self',
     onDigest: (peer, digest) => { digests.push({ peer, digest }) },
-    clock,
+    clock: serviceClock,
     machine: {
       readPower: async (): Promise<PowerInfo> => { powerReads++; return { power: 'ac', batteryPercent: null } },
       readCapacity: async (o: ReadCapacityOptions): Promise<Capacity> => ({ ...CAPACITY, slots: o.slots, power: o.power?.power ?? 'unknown' })
@@ -199,6 +209,7 @@ export function harness (options: HarnessOptions): Harness {
     verified,
     digests,
     powerReads: () => powerReads,
+    wakeups: () => wakeups,
     listeners: () => subListeners.size + [...nodeListeners.values()].reduce((n, s) => n + s.size, 0),
     validatorInstalled: () => validator != null,
     beat,

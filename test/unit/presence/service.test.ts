@@ -83,6 +83,15 @@ describe('heartbeats', () => {
     expect(h.beats()[2].hb.direct).toContain(peerTag(c.peerId))
   })
 
+  it('in a steady team it wakes once per heartbeat interval, no more', async () => {
+    const { h } = await steadyTeam()
+    const before = { wakeups: h.wakeups(), beats: h.beats().length }
+    await h.run(10 * INTERVAL)
+    expect(h.beats().length - before.beats).toBe(10)
+    expect(h.wakeups() - before.wakeups).toBe(10)
+    expect(h.transitions.map(t => t.to)).toEqual(['alive', 'alive'])
+  })
+
   it('reads the power source once per 30 s, not on every beat', async () => {
     const h = harness({ self, peers: [a, b] })
     await h.service.start()
@@ -164,13 +173,16 @@ describe('members falling silent and coming back', () => {
     expect(to(h, b)).toEqual(['alive'])
   })
 
-  it('a disconnect of a peer that is not a member, or not alive, sends no probe', async () => {
-    const { h } = await steadyTeam()
+  it('a disconnect of a non-member, or of a member that left, sends no probe; one probe per member at a time', async () => {
+    const { h, stopB } = await steadyTeam()
     h.disconnect(c.peerId)
+    stopB()
+    h.beat(b, { type: 'left' })
+    h.disconnect(b.peerId)
     expect(h.pings).toHaveLength(0)
     h.disconnect(a.peerId)
     h.disconnect(a.peerId)
-    expect(h.pings).toHaveLength(1) // one probe per peer at a time
+    expect(h.pings.map(p => p.peer)).toEqual([a.peerId])
   })
 
   it('a refused probe that a heartbeat overtook is stale news: the member stays alive', async () => {
