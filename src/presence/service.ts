@@ -14,12 +14,13 @@ import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import type { PairedLibp2p } from '../node/create-node.js'
 import { presenceTopic } from '../node/constants.js'
 import { isObject } from '../model/guards.js'
 import { canonicalJson, peerPublicKey, type Signer } from '../team/index.js'
-import { readCapacity, readPower, type Capacity, type PowerInfo } from './capacity.js'
+import type { Capacity, PowerInfo } from './capacity.js'
 import { DEFAULT_PROBE_TIMEOUT_MS } from './constants.js'
+import { hostMachine, monotonicClock, type PresenceMachine, type PresenceNode } from './edges.js'
+import type { Clock, Timer } from '../model/clock.js'
 import { FailureDetector, type PeerState, type Transition } from './failure-detector.js'
 import { heartbeatInterval } from './interval.js'
 import { PEER_TAG_LENGTH, needsRelay, peerTag } from './relay.js'
@@ -123,7 +124,8 @@ export function verifyHeartbeat (value: unknown): value is Heartbeat {
 }
 
 export interface PresenceInit {
-  node: PairedLibp2p
+  /** the libp2p node (its gossipsub, ping, events and connections), or a test's fake */
+  node: PresenceNode
   teamId: string
   signer: Signer
   isVerified: (peer: string) => boolean
@@ -136,6 +138,13 @@ export interface PresenceInit {
   digest?: () => string | undefined
   /** a member's heartbeat carried this digest */
   onDigest?: (peer: string, digest: string) => void
+  /**
+   * the timers and the time presence runs on; its times are only compared with each
+   * other, so `now()` may be monotonic. @default {@link monotonicClock}
+   */
+  clock?: Clock
+  /** where this daemon's capacity is read from. @default {@link hostMachine} */
+  machine?: PresenceMachine
 }
 
 export class PresenceService {
@@ -148,8 +157,10 @@ export class PresenceService {
   private readonly probes = new Map<string, object>()
   private seq = Date.now() * 1000
   private topic = ''
-  private timer?: ReturnType<typeof setTimeout>
-  /** when the armed timer is due (performance.now() ms) */
+  private readonly clock: Clock
+  private readonly machine: PresenceMachine
+  private timer?: Timer
+  /** when the armed timer is due (clock ms) */
   private timerAt = Infinity
   private nextBeatAt = 0
   private lastBeatAt = -Infinity
@@ -162,6 +173,8 @@ export class PresenceService {
   private reached?: Set<string>
 
   constructor (private readonly init: PresenceInit) {
+    this.clock = init.clock ?? monotonicClock
+    this.machine = init.machine ?? hostMachine
     this.detector = new FailureDetector({ heartbeatIntervalMs: this.intervalMs() })
     this.stale = new StaleConnections({
       node: init.node,
@@ -198,7 +211,7 @@ export class PresenceService {
   async stop (options: { announce: boolean, waitMs?: number } = { announce: true }): Promise<void> {
     if (!this.started) return
     this.started = false
-    clearTimeout(this.timer)
+    this.timer?.clear()
     this.timer = undefined
     this.timerAt = Infinity
     this.init.node.removeEventListener('peer:disconnect', this.onDisconnect)
@@ -206,7 +219,7 @@ export class PresenceService {
     this.stale.stop()
     if (options.announce) {
       await this.publish('left')
-      await new Promise(resolve => setTimeout(resolve, options.waitMs ?? 100))
+      await new Promise<void>(resolve => { this.clock.setTimeout(resolve, options.waitMs ?? 100) })
     }
   }
 
@@ -217,17 +230,16 @@ export class PresenceService {
    */
   private schedule (): void {
     if (!this.started) return
-    const now = performance.now()
+    const now = this.clock.now()
     const due = Math.max(now + MIN_WAIT_MS, Math.min(this.nextBeatAt, this.detector.nextCheck(now)))
     if (this.timer != null && Math.abs(due - this.timerAt) < MIN_WAIT_MS) return
-    clearTimeout(this.timer)
+    this.timer?.clear()
     this.timerAt = due
-    this.timer = setTimeout(this.onTimer, due - now)
-    this.timer.unref?.()
+    this.timer = this.clock.setTimeout(this.onTimer, due - now).unref()
   }
 
   private readonly onTimer = (): void => {
-    const now = performance.now()
+    const now = this.clock.now()
     // a timer that fires late means this machine is slow or was paused: be slower to accuse
     const lag = now - this.timerAt
     this.timer = undefined
@@ -263,13 +275,19 @@ export class PresenceService {
     if (current != null && !options.again) return
     const mine = {}
     this.probes.set(peer, mine)
-    const startedAt = performance.now()
+    const startedAt = this.clock.now()
     let ok = false
+    const abort = new AbortController()
+    const timeout = this.clock.setTimeout(() => {
+      abort.abort(new DOMException('the probe timed out', 'TimeoutError'))
+    }, DEFAULT_PROBE_TIMEOUT_MS).unref()
     try {
-      await this.init.node.services.ping.ping(peerIdFromString(peer), { signal: AbortSignal.timeout(DEFAULT_PROBE_TIMEOUT_MS) })
+      await this.init.node.services.ping.ping(peerIdFromString(peer), { signal: abort.signal })
       ok = true
     } catch (err) {
       log('probe of %s failed: %s', peer, (err as Error).message)
+    } finally {
+      timeout.clear()
     }
     if (this.probes.get(peer) !== mine) return
     this.probes.delete(peer)
@@ -278,14 +296,14 @@ export class PresenceService {
     // sat behind the silent connection's retransmissions): its failure is stale news, and
     // would make a member that just came back suspect again, already confirmed
     if (!ok && (this.detector.lastSeen(peer) ?? -Infinity) >= startedAt) return
-    const t = this.detector.recordProbe(peer, ok, performance.now())
+    const t = this.detector.recordProbe(peer, ok, this.clock.now())
     if (t != null) this.transition(t)
   }
 
   /** a peer subscribed to the presence topic: let it hear from us soon (see {@link NEW_PEER_BEAT_DELAY_MS}) */
   private readonly onSubscriptionChange = (evt: CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
     if (!this.started || !evt.detail.subscriptions.some(sub => sub.topic === this.topic && sub.subscribe)) return
-    const now = performance.now()
+    const now = this.clock.now()
     const soon = Math.max(now + NEW_PEER_BEAT_DELAY_MS, this.lastBeatAt + MIN_BEAT_GAP_MS)
     if (soon < this.nextBeatAt) {
       this.nextBeatAt = soon
@@ -308,9 +326,9 @@ export class PresenceService {
   private async publish (type: 'beat' | 'left'): Promise<void> {
     const work = this.init.work()
     if (type === 'beat') {
-      const now = performance.now()
-      if (this.power == null || now - this.power.at > POWER_TTL_MS) this.power = { info: await readPower(), at: now }
-      this.myCapacity = await readCapacity({ ...work, power: this.power.info })
+      const now = this.clock.now()
+      if (this.power == null || now - this.power.at > POWER_TTL_MS) this.power = { info: await this.machine.readPower(), at: now }
+      this.myCapacity = await this.machine.readCapacity({ ...work, power: this.power.info })
     }
     const digest = type === 'beat' ? this.init.digest?.() : undefined
     // gossipsub's flood publish sends to every subscriber it has an open stream to: those
@@ -373,7 +391,7 @@ export class PresenceService {
 
   private receive (hb: Heartbeat): void {
     this.lastSeq.set(hb.peerId, hb.seq)
-    const now = performance.now()
+    const now = this.clock.now()
     const t = hb.type === 'left' ? this.detector.recordLeft(hb.peerId, now) : this.detector.recordHeartbeat(hb.peerId, now)
     if (hb.type === 'beat' && hb.capacity != null) this.capacities.set(hb.peerId, hb.capacity)
     if (hb.type === 'beat' && typeof hb.digest === 'string') this.init.onDigest?.(hb.peerId, hb.digest)

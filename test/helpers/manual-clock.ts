@@ -51,6 +51,14 @@ export class ManualClock implements Clock {
     this.time = end
   }
 
+  /**
+   * this process was paused (SIGSTOP, a suspended laptop) for `ms`: time moves on and no
+   * timer runs meanwhile; the next `advance` runs the timers that fell due, late
+   */
+  pause (ms: number): void {
+    this.time += ms
+  }
+
   private arm (fn: () => void, ms: number, every?: number): Timer {
     const id = this.nextId++
     this.timers.set(id, { id, at: this.time + Math.max(0, ms), fn, ...(every === undefined ? {} : { every }) })
