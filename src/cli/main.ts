@@ -11,7 +11,7 @@ import { COMMANDS, COMMAND_GROUPS, GROUPS } from './commands/index.js'
 import { makeContext, type CliIo, type CommandModule } from './context.js'
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js'
 import { groupHelp, helpText, overview } from './help.js'
-import { packageVersion } from './version.js'
+import { packageVersion } from '../model/version.js'
 
 export type { CliIo } from './context.js'
 export { exitCodeFor } from './exit-codes.js'

@@ -3,7 +3,7 @@
  * the control interfaces (`DaemonControl`, `KvControl`, `TaskControl` in src/model/docs.ts).
  * The HTTP API over it is started by the composition root (src/app.ts), not here.
  */
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import type {
   DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDoc, StatusDoc, TeamDoc,
   PeerDetailDoc, TaskControl, TaskDoc, TaskExplainDoc, TaskLogsDoc, TaskStateName, TaskSubmit, TaskSummaryDoc, TaskVerifyDoc
@@ -26,6 +26,7 @@ import { TeamAdmin, type TeamAdminHost } from './team-admin.js'
 import { chooseListen, pinnedListen, type ExplicitPorts } from './ports.js'
 import { connectAddress, connectedMembers, memberDocs, peerDetail, peerDocs, resolvePeer } from './peers.js'
 import { loadDepartures, loadRoster, newTeamFile } from './team-load.js'
+import { packageVersion } from '../model/version.js'
 
 export { JOIN_TIMEOUT_MS } from './team-moves.js'
 export { INVITE_OTHER_MEMBERS } from './invites.js'
@@ -38,15 +39,6 @@ export interface DaemonInit {
   line?: (text: string) => void
   /** log {@link Daemon.startLines} at the end of `start` (default true); the composition root logs them once its API is up */
   announce?: boolean
-}
-
-let cachedVersion: string | undefined
-export async function packageVersion (): Promise<string> {
-  if (cachedVersion == null) {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-    cachedVersion = pkg.version
-  }
-  return cachedVersion
 }
 
 /** The daemon of one home; see the file's comment. */

@@ -2,8 +2,8 @@
  * The import graph of `src/`, read from the sources (static `import`, `import type`,
  * `export ... from`, dynamic `import()` and `import('...')` types): no cycle, type-only
  * imports included; the HTTP edge (`src/api/`) imported only by itself, the CLI and the
- * composition root; `src/model/` below every domain folder. `npm run cycles` shows the
- * same cycles with madge.
+ * composition root; `src/model/` below every domain folder; no file over 400 lines.
+ * `npm run cycles` shows the same cycles with madge.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -20,6 +20,8 @@ const COMPOSITION_ROOTS = new Set(['src/app.ts'])
 const API_USERS = ['src/api/', 'src/cli/']
 /** what `src/model/` may import besides packages and its own files */
 const MODEL_MAY_IMPORT = new Set(['src/errors.ts'])
+/** the size past which a source file holds more than one room (issue #13) */
+const MAX_FILE_LINES = 400
 
 /**
  * Import edges (`from -> to`) that close cycles other work removes: the cycle check
@@ -195,5 +197,13 @@ describe('the import graph of src/', () => {
       .filter(([from]) => from.startsWith('src/model/'))
       .flatMap(([from, to]) => to.filter(t => !t.startsWith('src/model/') && !MODEL_MAY_IMPORT.has(t)).map(t => `${from} -> ${t}`))
     expect(offenders).toStrictEqual([])
+  })
+
+  it('has no source file over 400 lines: a file that grows past it is split along its seams', () => {
+    const long = [...graph.keys()]
+      .map(file => ({ file, lines: readFileSync(join(ROOT, file), 'utf8').split('\n').length }))
+      .filter(f => f.lines > MAX_FILE_LINES)
+      .map(f => `${f.file}: ${f.lines} lines`)
+    expect(long).toStrictEqual([])
   })
 })

@@ -1,6 +1,6 @@
 /** `paired version` (and `paired --version`): the package version. */
 import type { CommandArgs, CommandContext } from '../context.js'
-import { packageVersion } from '../version.js'
+import { packageVersion } from '../../model/version.js'
 
 export const usage = 'version'
 export const summary = 'the version of paired (also: paired --version)'
