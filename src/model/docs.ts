@@ -3,6 +3,7 @@
  * a thin shell over a `DaemonControl`; the daemon implements it.
  */
 import type { AbortOptions } from '@libp2p/interface'
+import type { TaskPriority as TaskPriorityName, TaskState as TaskStateName, TaskSubmit } from './task.js'
 
 export type Role = 'admin' | 'member' | 'guest'
 
@@ -165,26 +166,8 @@ export interface KvControl {
 
 // ---- tasks (DESIGN §5) ---------------------------------------------------------------
 
-export type TaskPriorityName = 'critical' | 'high' | 'normal' | 'low'
-export type TaskStateName = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled'
-
-/** what `paired submit` sends (`POST /api/v1/tasks/submit`) */
-export interface TaskSubmit {
-  agent: string
-  /** any JSON; @default null */
-  input?: unknown
-  /** @default 'normal' */
-  priority?: TaskPriorityName
-  labels?: Record<string, string>
-  needs?: { cores?: number, memMb?: number }
-  /** per attempt, ms */
-  timeoutMs?: number
-  /** further attempts after a failure; @default 2 */
-  retries?: number
-  /** distinct executors; the majority output commits; @default 1 */
-  replicas?: number
-}
-
+/** the task's priorities and states, and what `paired submit` sends: defined in `task.ts` */
+export type { TaskPriority as TaskPriorityName, TaskState as TaskStateName, TaskSubmit } from './task.js'
 /** one line of `paired tasks` */
 export interface TaskSummaryDoc {
   taskId: string
