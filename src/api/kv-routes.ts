@@ -6,7 +6,7 @@ import { NotImplementedError } from './errors.js'
 import {
   KV_SET_MANY_MAX_BODY_BYTES, KV_SET_MAX_BODY_BYTES, parseKvDel, parseKvGetQuery, parseKvListQuery, parseKvSet, parseKvSetMany
 } from './kv-validate.js'
-import type { ApiControl, Reply, Route } from './routes.js'
+import type { ApiControl, Reply, Route } from './route-types.js'
 import type { KvControl } from '../model/docs.js'
 
 const json = (value: unknown): Reply => ({ kind: 'json', value })

@@ -1,33 +1,26 @@
 /**
  * Validation of the key-value routes (`paired kv`): pure functions that name the bad
- * field. Keys are 1 to 512 UTF-8 bytes of well-formed text without control characters;
- * a value is any JSON value of at most 1 MiB once serialized. The CLI uses the same
- * checks before it sends anything.
+ * field. The limits and the value's byte rule are the model's (`src/model/kv.ts`): keys
+ * are 1 to 512 UTF-8 bytes of well-formed text without control characters; a value is any
+ * plain JSON value of at most 1 MiB once encoded. The CLI uses the same checks before it
+ * sends anything.
  */
 import { InvalidArgumentError } from '../errors.js'
 import { ValueTooLargeError } from './errors.js'
-import type { KvWrite } from '../model/docs.js'
+import { KV_KEY_CONTROL, MAX_KV_BATCH, MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES, kvValueBytes, type KvWrite } from '../model/kv.js'
 import { onlyFields } from './validate.js'
 
-/** longest key, in UTF-8 bytes */
-export const MAX_KV_KEY_BYTES = 512
-/** largest value: the UTF-8 bytes of its `JSON.stringify` */
-export const MAX_KV_VALUE_BYTES = 1024 * 1024
-/** most entries in one `kv/set-many` batch */
-export const MAX_KV_BATCH = 10_000
+export { MAX_KV_BATCH, MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES } from '../model/kv.js'
 /** request body limit of `kv/set`: one value at the limit plus its key, with room to spare */
 export const KV_SET_MAX_BODY_BYTES = 2 * 1024 * 1024
 /** request body limit of `kv/set-many` */
 export const KV_SET_MANY_MAX_BODY_BYTES = 16 * 1024 * 1024
 
-/** C0, DEL and C1 control characters */
-const CONTROL = /\p{Cc}/u
-
 function checkText (value: string, field: string): void {
   if (!value.isWellFormed()) throw new InvalidArgumentError(`${field} must be valid Unicode text (it holds a lone surrogate)`)
   const bytes = Buffer.byteLength(value, 'utf8')
   if (bytes > MAX_KV_KEY_BYTES) throw new InvalidArgumentError(`${field} must be at most ${MAX_KV_KEY_BYTES} UTF-8 bytes (it is ${bytes})`)
-  const control = CONTROL.exec(value)
+  const control = KV_KEY_CONTROL.exec(value)
   if (control != null) {
     const code = control[0].codePointAt(0) ?? 0
     throw new InvalidArgumentError(`${field} must not contain control characters (U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${control.index + 1})`)
@@ -51,16 +44,14 @@ export function checkPrefix (value: unknown, field = 'prefix'): string {
   return value
 }
 
-/** the size that counts against the limit: UTF-8 bytes of `JSON.stringify(value)` */
+/** the size that counts against the limit: the model's one rule (`kvValueBytes`, canonical JSON bytes) */
 export function valueBytes (value: unknown): number {
-  let text: string | undefined
+  if (value === undefined) throw new InvalidArgumentError('value must be a JSON value')
   try {
-    text = JSON.stringify(value)
+    return kvValueBytes(value)
   } catch (err) {
     throw new InvalidArgumentError(`value must be a JSON value: ${(err as Error).message}`)
   }
-  if (text === undefined) throw new InvalidArgumentError('value must be a JSON value')
-  return Buffer.byteLength(text, 'utf8')
 }
 
 /** any JSON value of at most 1 MiB; `ValueTooLargeError` past that */

@@ -5,48 +5,13 @@
 import { InvalidArgumentError } from '../errors.js'
 import { kvRoutes } from './kv-routes.js'
 import { taskRoutes } from './task-routes.js'
-import type { DaemonControl, KvControl, StatusDoc, TaskControl } from '../model/docs.js'
+import type { StatusDoc } from '../model/docs.js'
+import type { Method, Reply, Route, RouteCall } from './route-types.js'
 import { onlyFields, parseConnect, parseInviteRequest, parseInviteRevoke, parseJoin, parseTeamCreate, parseTeamRemove } from './validate.js'
 
 export const API_PREFIX = '/api/v1'
 
-export type Method = 'GET' | 'POST'
-
-/**
- * What the API serves: the daemon's control, and its key-value store and task system when
- * it has them (the `kv/*` and `tasks*` routes answer 501 `NotImplementedError` without).
- */
-export type ApiControl = DaemonControl & Partial<KvControl> & Partial<TaskControl>
-
-/** what a handler gets */
-export interface RouteCall {
-  control: ApiControl
-  /** where this API answers: its HTTP URL and its unix socket */
-  api?: { url: string, socket: string }
-  params: Record<string, string>
-  query: URLSearchParams
-  /** the JSON object body of a POST; `{}` for a GET */
-  body: Record<string, unknown>
-  /** aborts when the client goes away, on the deadline of long calls, or on stop */
-  signal: AbortSignal
-}
-
-/** what a handler answers: a JSON document, plain text, or "open the event stream" */
-export type Reply =
-  | { kind: 'json', value: unknown }
-  | { kind: 'text', contentType: string, body: string }
-  | { kind: 'events' }
-
-export interface Route {
-  method: Method
-  /** full path; `:name` segments are parameters */
-  path: string
-  /** long calls (network round trips) get a deadline */
-  long?: boolean
-  /** largest request body in bytes. @default MAX_BODY_BYTES (1 MiB) */
-  maxBody?: number
-  handle: (call: RouteCall) => Promise<Reply>
-}
+export type { ApiControl, Method, Reply, Route, RouteCall } from './route-types.js'
 
 const json = (value: unknown): Reply => ({ kind: 'json', value })
 

@@ -4,7 +4,7 @@
  * answers 501 before any validation.
  */
 import { NotImplementedError } from './errors.js'
-import type { ApiControl, Reply, Route, RouteCall } from './routes.js'
+import type { ApiControl, Reply, Route, RouteCall } from './route-types.js'
 import {
   TASK_SUBMIT_MANY_MAX_BODY_BYTES, TASK_SUBMIT_MAX_BODY_BYTES, checkTaskId, parseNoQuery, parseTaskListQuery,
   parseTaskSubmit, parseTaskSubmitMany

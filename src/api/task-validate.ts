@@ -1,37 +1,32 @@
 /**
  * Validation of the task routes (`paired submit`, `paired tasks`, `paired task ...`):
- * pure functions that name the bad field (`tasks[3].needs.cores`) in an
- * `InvalidArgumentError`, or throw `ValueTooLargeError` for an input over 1 MiB. The CLI
- * uses the same checks before it sends anything.
+ * the task's schemas and limits are the model's (`src/model/task.ts`, the op validator's
+ * too); these functions phrase what they refuse, naming the bad field
+ * (`tasks[3].needs.cores`) in an `InvalidArgumentError`, or throw `ValueTooLargeError` for
+ * an input over 1 MiB. The CLI uses the same checks before it sends anything.
  */
 import { InvalidArgumentError } from '../errors.js'
 import { ValueTooLargeError } from './errors.js'
 import type { TaskPriorityName, TaskStateName, TaskSubmit } from '../model/docs.js'
 import { onlyFields } from './validate.js'
 import { isObject } from '../model/guards.js'
+import { formatProblem, validator } from '../model/schema.js'
+import {
+  AGENT_NAME_PATTERN, MAX_TASK_INPUT_BYTES, MAX_TASK_LABELS, MAX_TASK_LABEL_KEY_LENGTH, MAX_TASK_LABEL_VALUE_LENGTH,
+  TASK_ID_PATTERN, TASK_PRIORITIES, TASK_SPEC_FIELDS, TASK_STATES, TERMINAL_TASK_STATES, TaskLabelsSchema,
+  TaskNeedsSchema, TaskSpecBodySchema, submitDefaults, taskInputBytes, taskSpecBody
+} from '../model/task.js'
 
-export const TASK_PRIORITY_NAMES: readonly TaskPriorityName[] = ['critical', 'high', 'normal', 'low']
-export const TASK_STATE_NAMES: readonly TaskStateName[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled']
+export {
+  AGENT_NAME_PATTERN, MAX_TASK_CORES, MAX_TASK_INPUT_BYTES, MAX_TASK_LABELS, MAX_TASK_LABEL_KEY_LENGTH,
+  MAX_TASK_LABEL_VALUE_LENGTH, MAX_TASK_MEM_MB, MAX_TASK_REPLICAS, MAX_TASK_RETRIES, MAX_TASK_TIMEOUT_MS, TASK_ID_PATTERN
+} from '../model/task.js'
+
+export const TASK_PRIORITY_NAMES: readonly TaskPriorityName[] = TASK_PRIORITIES
+export const TASK_STATE_NAMES: readonly TaskStateName[] = TASK_STATES
 /** states a task never leaves */
-export const TERMINAL_TASK_STATE_NAMES: readonly TaskStateName[] = ['succeeded', 'failed', 'cancelled']
+export const TERMINAL_TASK_STATE_NAMES: readonly TaskStateName[] = TERMINAL_TASK_STATES
 
-/** an agent name: lower-case letters, digits, `.`, `_`, `-`; 1 to 64 characters */
-export const AGENT_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
-/** a task id: 1 to 64 of `A-Z a-z 0-9 . _ -` */
-export const TASK_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
-
-/** largest input: the UTF-8 bytes of its `JSON.stringify` */
-export const MAX_TASK_INPUT_BYTES = 1024 * 1024
-/** longest timeout of one attempt: one day */
-export const MAX_TASK_TIMEOUT_MS = 86_400_000
-export const MAX_TASK_RETRIES = 20
-export const MAX_TASK_REPLICAS = 7
-export const MAX_TASK_LABELS = 32
-export const MAX_TASK_LABEL_KEY_LENGTH = 64
-export const MAX_TASK_LABEL_VALUE_LENGTH = 256
-export const MAX_TASK_CORES = 4096
-/** 64 TiB, in MB */
-export const MAX_TASK_MEM_MB = 64 * 1024 * 1024
 /** most tasks in one `tasks/submit-many` request */
 export const MAX_TASK_BATCH = 1000
 /** `GET tasks?limit=N` */
@@ -42,7 +37,17 @@ export const TASK_SUBMIT_MAX_BODY_BYTES = MAX_TASK_INPUT_BYTES + 64 * 1024
 /** request body limit of `tasks/submit-many` (as `kv/set-many`) */
 export const TASK_SUBMIT_MANY_MAX_BODY_BYTES = 16 * 1024 * 1024
 
-const SUBMIT_FIELDS = ['agent', 'input', 'priority', 'labels', 'needs', 'timeoutMs', 'retries', 'replicas'] as const
+// The model's schemas decide; these functions only phrase what they refused, naming the
+// field as the user wrote it (`tasks[3].needs.cores`).
+const labelsCheck = validator(TaskLabelsSchema)
+const needsCheck = validator(TaskNeedsSchema)
+
+/** the bounds of a whole-number field of a schema */
+function bounds (schema: unknown): { minimum: number, maximum: number } {
+  return schema as { minimum: number, maximum: number }
+}
+const SPEC_COUNTS = (['timeoutMs', 'retries', 'replicas'] as const).map(f => [f, bounds(TaskSpecBodySchema.properties[f])] as const)
+const NEEDS_COUNTS = (['cores', 'memMb'] as const).map(f => [f, bounds(TaskNeedsSchema.properties[f])] as const)
 
 /** how a JSON value reads in an error: short, on one line */
 function shown (value: unknown): string {
@@ -50,9 +55,9 @@ function shown (value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 39)}…` : text
 }
 
-function wholeNumber (value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`${field} must be a whole number from ${min} to ${max} (got ${shown(value)})`)
+function wholeNumber (value: unknown, field: string, { minimum, maximum }: { minimum: number, maximum: number }): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
+    throw new InvalidArgumentError(`${field} must be a whole number from ${minimum} to ${maximum} (got ${shown(value)})`)
   }
   return value
 }
@@ -88,26 +93,28 @@ export function checkTaskState (value: unknown, field = 'state'): TaskStateName 
   return value as TaskStateName
 }
 
-/** any JSON value of at most 1 MiB once serialized; `ValueTooLargeError` past that */
+/**
+ * any plain JSON value of at most 1 MiB, by the model's one rule (`taskInputBytes`: what
+ * the op validator measures too); `ValueTooLargeError` past that
+ */
 export function checkTaskInput (value: unknown, field = 'input'): unknown {
-  let text: string | undefined
+  if (value === undefined) throw new InvalidArgumentError(`${field} must be a JSON value`)
+  let bytes: number
   try {
-    text = JSON.stringify(value)
+    bytes = taskInputBytes(value)
   } catch (err) {
     throw new InvalidArgumentError(`${field} must be a JSON value: ${(err as Error).message}`)
   }
-  if (text === undefined) throw new InvalidArgumentError(`${field} must be a JSON value`)
-  const bytes = Buffer.byteLength(text, 'utf8')
   if (bytes > MAX_TASK_INPUT_BYTES) throw new ValueTooLargeError(`${field} of ${bytes} bytes is over the 1 MiB limit`)
   return value
 }
 
 /** an object of at most 32 string labels: keys 1..64, values at most 256 characters */
 export function checkLabels (value: unknown, field = 'labels'): Record<string, string> {
+  if (labelsCheck.check(value)) return value
   if (!isObject(value)) throw new InvalidArgumentError(`${field} must be an object of strings, like {"os": "linux"}`)
   const entries = Object.entries(value)
   if (entries.length > MAX_TASK_LABELS) throw new InvalidArgumentError(`${field} may hold at most ${MAX_TASK_LABELS} labels (it holds ${entries.length})`)
-  const labels: Record<string, string> = {}
   for (const [key, label] of entries) {
     if (key === '' || key.length > MAX_TASK_LABEL_KEY_LENGTH) {
       throw new InvalidArgumentError(`${field}: a label name must be 1 to ${MAX_TASK_LABEL_KEY_LENGTH} characters (got ${shown(key)})`)
@@ -116,47 +123,58 @@ export function checkLabels (value: unknown, field = 'labels'): Record<string, s
     if (label.length > MAX_TASK_LABEL_VALUE_LENGTH) {
       throw new InvalidArgumentError(`${field}.${key} must be at most ${MAX_TASK_LABEL_VALUE_LENGTH} characters (it is ${label.length})`)
     }
-    labels[key] = label
   }
-  return labels
+  throw new InvalidArgumentError(`${field}: ${formatProblem(labelsCheck.problem(value) ?? { field: '', message: 'are not valid labels' })}`)
 }
 
 /** `{cores?, memMb?}`, each a non-negative whole number */
 export function checkNeeds (value: unknown, field = 'needs'): { cores?: number, memMb?: number } {
+  if (needsCheck.check(value)) return value
   if (!isObject(value)) throw new InvalidArgumentError(`${field} must be an object {cores?, memMb?}`)
   for (const key of Object.keys(value)) {
     if (key !== 'cores' && key !== 'memMb') throw new InvalidArgumentError(`${field}: unknown field "${key}" (expected cores, memMb)`)
   }
-  const needs: { cores?: number, memMb?: number } = {}
-  if (value.cores != null) needs.cores = wholeNumber(value.cores, `${field}.cores`, 0, MAX_TASK_CORES)
-  if (value.memMb != null) needs.memMb = wholeNumber(value.memMb, `${field}.memMb`, 0, MAX_TASK_MEM_MB)
-  return needs
+  for (const [key, range] of NEEDS_COUNTS) {
+    if (value[key] !== undefined) wholeNumber(value[key], `${field}.${key}`, range)
+  }
+  throw new InvalidArgumentError(`${field}: ${formatProblem(needsCheck.problem(value) ?? { field: '', message: 'are not valid needs' })}`)
+}
+
+/** the first thing wrong with a spec the schema refused, as one line naming the field */
+function submitProblem (spec: Record<string, unknown>, field: string | undefined): Error {
+  const name = (f: string): string => field == null ? f : `${field}.${f}`
+  try {
+    onlyFields(spec, TASK_SPEC_FIELDS)
+  } catch (err) {
+    if (field == null) return err as Error
+    return new InvalidArgumentError(`${field}: ${(err as Error).message}`)
+  }
+  try {
+    checkAgent(spec.agent, name('agent'))
+    checkPriority(spec.priority, name('priority'))
+    if (spec.labels !== undefined) checkLabels(spec.labels, name('labels'))
+    if (spec.needs !== undefined) checkNeeds(spec.needs, name('needs'))
+    for (const [key, range] of SPEC_COUNTS) {
+      if (spec[key] !== undefined) wholeNumber(spec[key], name(key), range)
+    }
+  } catch (err) {
+    return err as Error
+  }
+  const problem = taskSpecBody.problem(spec) ?? { field: '', message: 'is not a valid task spec' }
+  return new InvalidArgumentError(`${field ?? 'task'}: ${formatProblem(problem)}`)
 }
 
 /**
- * One task spec, strictly: unknown fields refused, `priority` defaults to `normal` and
- * `input` to null; the daemon applies the other defaults. `field` prefixes the names in
- * errors (`tasks[3]`). Optional fields given as null count as absent, except `input`.
+ * One task spec, strictly, by the model's spec schema (the op validator's): unknown fields
+ * refused, `priority` defaults to `normal` and `input` to null; the daemon applies the
+ * other defaults. `field` prefixes the names in errors (`tasks[3]`). Optional fields
+ * given as null count as absent, except `input` (`submitDefaults`).
  */
 export function parseTaskSubmit (body: unknown, field?: string): TaskSubmit {
-  const name = (f: string): string => field == null ? f : `${field}.${f}`
   if (!isObject(body)) throw new InvalidArgumentError(`${field ?? 'task'} must be an object {agent, input?, ...}`)
-  try {
-    onlyFields(body, SUBMIT_FIELDS)
-  } catch (err) {
-    if (field == null) throw err
-    throw new InvalidArgumentError(`${field}: ${(err as Error).message}`)
-  }
-  const spec: TaskSubmit = {
-    agent: checkAgent(body.agent, name('agent')),
-    input: body.input === undefined ? null : checkTaskInput(body.input, name('input')),
-    priority: body.priority == null ? 'normal' : checkPriority(body.priority, name('priority'))
-  }
-  if (body.labels != null) spec.labels = checkLabels(body.labels, name('labels'))
-  if (body.needs != null) spec.needs = checkNeeds(body.needs, name('needs'))
-  if (body.timeoutMs != null) spec.timeoutMs = wholeNumber(body.timeoutMs, name('timeoutMs'), 1, MAX_TASK_TIMEOUT_MS)
-  if (body.retries != null) spec.retries = wholeNumber(body.retries, name('retries'), 0, MAX_TASK_RETRIES)
-  if (body.replicas != null) spec.replicas = wholeNumber(body.replicas, name('replicas'), 1, MAX_TASK_REPLICAS)
+  const spec = submitDefaults(body) as Record<string, unknown>
+  if (!taskSpecBody.check(spec)) throw submitProblem(spec, field)
+  checkTaskInput(spec.input, field == null ? 'input' : `${field}.input`)
   return spec
 }
 

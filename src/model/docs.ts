@@ -3,6 +3,8 @@
  * a thin shell over a `DaemonControl`; the daemon implements it.
  */
 import type { AbortOptions } from '@libp2p/interface'
+import type { KvEntryDoc, KvWrite } from './kv.js'
+import type { TaskPriority as TaskPriorityName, TaskState as TaskStateName, TaskSubmit } from './task.js'
 
 export type Role = 'admin' | 'member' | 'guest'
 
@@ -137,21 +139,8 @@ export interface DaemonControl {
   subscribe(listener: (event: DaemonEvent) => void): () => void
 }
 
-/** one entry of the team's shared key-value state (`paired kv`) */
-export interface KvEntryDoc {
-  key: string
-  value: unknown
-  /** peer id of the member whose write holds the key */
-  updatedBy: string
-  /** hybrid logical clock of that write, encoded so that it sorts */
-  hlc: string
-}
-
-export interface KvWrite {
-  key: string
-  /** any JSON value; `paired kv set K V` writes a string */
-  value: unknown
-}
+/** a kv entry and a kv write: defined in `kv.ts` */
+export type { KvEntryDoc, KvWrite } from './kv.js'
 
 /** the shared key-value state; writes resolve once durable on this machine */
 export interface KvControl {
@@ -165,26 +154,8 @@ export interface KvControl {
 
 // ---- tasks (docs/DESIGN.md §5) ------------------------------------------------------
 
-export type TaskPriorityName = 'critical' | 'high' | 'normal' | 'low'
-export type TaskStateName = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled'
-
-/** what `paired submit` sends (`POST /api/v1/tasks/submit`) */
-export interface TaskSubmit {
-  agent: string
-  /** any JSON; @default null */
-  input?: unknown
-  /** @default 'normal' */
-  priority?: TaskPriorityName
-  labels?: Record<string, string>
-  needs?: { cores?: number, memMb?: number }
-  /** per attempt, ms */
-  timeoutMs?: number
-  /** further attempts after a failure; @default 2 */
-  retries?: number
-  /** distinct executors; the majority output commits; @default 1 */
-  replicas?: number
-}
-
+/** the task's priorities and states, and what `paired submit` sends: defined in `task.ts` */
+export type { TaskPriority as TaskPriorityName, TaskState as TaskStateName, TaskSubmit } from './task.js'
 /** one line of `paired tasks` */
 export interface TaskSummaryDoc {
   taskId: string

@@ -38,6 +38,7 @@ export interface Validator<T> {
 
 interface TypeBoxError {
   keyword: string
+  schemaPath?: string
   instancePath: string
   params: Record<string, unknown>
   message: string
@@ -58,6 +59,10 @@ function describe (error: TypeBoxError): SchemaProblem {
   if (error.keyword === 'additionalProperties' && Array.isArray(params.additionalProperties)) {
     const extra = String(params.additionalProperties[0])
     return { field: join(field, extra), message: 'is not an allowed field' }
+  }
+  if (error.keyword === 'boolean' && error.schemaPath?.endsWith('/additionalProperties') === true) {
+    // `additionalProperties: false` reports the extra field itself first, as "schema is false"
+    return { field, message: 'is not an allowed field' }
   }
   if (error.keyword === 'required' && Array.isArray(params.requiredProperties)) {
     return { field: join(field, String(params.requiredProperties[0])), message: 'is required' }

@@ -4,10 +4,10 @@
  * output, exiting 5 when it fails.
  */
 import { readFile } from 'node:fs/promises'
+import { checkAgent, checkLabels, checkTaskInput } from '../../api/task-validate.js'
 import {
-  MAX_TASK_CORES, MAX_TASK_MEM_MB, MAX_TASK_REPLICAS, MAX_TASK_RETRIES, MAX_TASK_TIMEOUT_MS, TASK_PRIORITY_NAMES,
-  checkAgent, checkLabels, checkTaskInput
-} from '../../api/task-validate.js'
+  MAX_TASK_CORES, MAX_TASK_MEM_MB, MAX_TASK_REPLICAS, MAX_TASK_RETRIES, MAX_TASK_TIMEOUT_MS, TASK_PRIORITIES
+} from '../../model/task.js'
 import type { ApiClient } from '../../api/client.js'
 import { formatDuration, parseDuration } from '../../model/duration.js'
 import type { MemberDoc, TaskDoc, TaskPriorityName, TaskSubmit } from '../../model/docs.js'
@@ -124,8 +124,8 @@ export async function submitSpec (parsed: CommandArgs, ctx: TaskCommandContext):
   const spec: TaskSubmit = { agent: checkAgent(parsed.positionals[0], 'AGENT') }
   const priority = stringOption(parsed, 'priority')
   if (priority != null) {
-    if (!(TASK_PRIORITY_NAMES as readonly string[]).includes(priority)) {
-      throw new UsageError(`--priority must be one of ${TASK_PRIORITY_NAMES.join(', ')}, not "${priority}"`)
+    if (!(TASK_PRIORITIES as readonly string[]).includes(priority)) {
+      throw new UsageError(`--priority must be one of ${TASK_PRIORITIES.join(', ')}, not "${priority}"`)
     }
     spec.priority = priority as TaskPriorityName
   }

@@ -9,8 +9,6 @@
  *   authority at the epoch it names: the submitter at epoch 0, an adopter at the epoch of
  *   its adoption. A result without either mark was recorded before grants existed.
  */
-import type { TaskSpec } from './task-lattice.js'
-
 /** The grant behind a result, once its signature verified. */
 export interface TaskGrantRef {
   readonly coordinator: string
@@ -26,7 +24,8 @@ export interface ProvenResult {
 
 /** What the authority checks read of a task. */
 export interface TaskAuthorityFacts {
-  readonly spec: Pick<TaskSpec, 'submitter'>
+  /** the task's spec: only who submitted it is read */
+  readonly spec: { readonly submitter: string }
   /** `${epoch}:${peer}` of every adoption, sorted */
   readonly adoptions: readonly string[]
 }

@@ -52,31 +52,20 @@ import { canonicalEncode, compareCanonical, compareStrings } from './canonical.j
 import { TaskMismatchError } from './errors.js'
 import { assertHlc, compareHlc, type Hlc } from './hlc.js'
 import { adoptionKey, isTaskAuthority, resultProblem, type TaskAuthorityFacts, type TaskGrantRef } from './task-authority.js'
+import { TASK_PRIORITIES, TERMINAL_TASK_STATES, type TaskSpecBody, type TaskState } from '../../model/task.js'
 
-export type TaskPriority = 'critical' | 'high' | 'normal' | 'low'
-export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+export { TASK_PRIORITIES, TERMINAL_TASK_STATES } from '../../model/task.js'
+export type { TaskPriority, TaskState } from '../../model/task.js'
 
-export const TASK_PRIORITIES: readonly TaskPriority[] = ['critical', 'high', 'normal', 'low']
-export const TERMINAL_TASK_STATES: readonly TaskState[] = ['succeeded', 'failed', 'cancelled']
-
-/** What to run; fixed when the task is created. `input` must be canonically encodable. */
-export interface TaskSpec {
-  readonly agent: string
-  readonly input: unknown
-  readonly priority: TaskPriority
-  readonly submitter: string
-  readonly createdHlc: Hlc
-  /** labels the executor must have, each key equal */
-  readonly labels?: Readonly<Record<string, string>>
-  /** resources the executor must have free */
-  readonly needs?: { readonly cores?: number, readonly memMb?: number }
-  /** per attempt, ms; the agent's own timeout when absent */
-  readonly timeoutMs?: number
-  /** further attempts after a failure; @default 2 */
-  readonly retries?: number
-  /** distinct executors that run it; the majority output commits; @default 1 */
-  readonly replicas?: number
-}
+/**
+ * What to run; fixed when the task is created: the submitter's spec (`TaskSpecBody`,
+ * defined once in `src/model/task.ts`) with who submitted it and when. `input` must be
+ * canonically encodable.
+ */
+export type TaskSpec = Readonly<TaskSpecBody & {
+  submitter: string
+  createdHlc: Hlc
+}>
 
 /** An executor holding an attempt, until `expiresWall` (ms) unless renewed. */
 export interface TaskLease {

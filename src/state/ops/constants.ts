@@ -2,6 +2,7 @@
  * Limits and signature domains of ops and op batches. Every decoder of untrusted input
  * checks them before doing any work that grows with the input.
  */
+import { MAX_KV_VALUE_BYTES } from '../../model/kv.js'
 
 /** Most ops one signed batch holds. */
 export const MAX_OPS_PER_BATCH = 1000
@@ -12,11 +13,8 @@ export const MAX_OPS_PER_BATCH = 1000
  */
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024 - 128 * 1024
 
-/** Largest kv value: its canonical JSON encoding, in UTF-8 bytes (1 MiB). */
-export const MAX_KV_VALUE_BYTES = 1024 * 1024
-
-/** Longest kv key, in UTF-16 code units. */
-export const MAX_KV_KEY_LENGTH = 1024
+/** Largest kv value (1 MiB of canonical JSON) and longest kv key (UTF-16 code units): the model's. */
+export { MAX_KV_KEY_LENGTH, MAX_KV_VALUE_BYTES } from '../../model/kv.js'
 
 /** Largest canonical encoding of one op: a largest kv value plus room for its key and header. */
 export const MAX_OP_BYTES = MAX_KV_VALUE_BYTES + 16 * 1024

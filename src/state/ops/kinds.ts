@@ -4,9 +4,11 @@
  * JSON, so a newer member's ops still replicate through an older one (whose views ignore
  * them).
  */
-import { canonicalJson } from '../../team/canonical.js'
-import { hasExactKeys, isPlainObject } from '../../model/guards.js'
-import { MAX_KV_KEY_LENGTH, MAX_KV_VALUE_BYTES } from './constants.js'
+import {
+  KvKeySchema, MAX_KV_KEY_LENGTH, MAX_KV_VALUE_BYTES, kvDelBody, kvSetBody, kvValueBytes as valueBytes
+} from '../../model/kv.js'
+import { formatProblem, validator, type SchemaProblem } from '../../model/schema.js'
+import { isObject } from '../../model/guards.js'
 import { InvalidOpError, ValueTooLargeError } from './errors.js'
 import type { KvDelBody, KvSetBody, OpDraft, OpKind } from './types.js'
 
@@ -31,19 +33,25 @@ export function opKindSpec (kind: OpKind): OpKindSpec | undefined {
   return registry.get(kind)
 }
 
-/** Throws `InvalidOpError` unless `key` is a valid kv key. */
+const kvKey = validator(KvKeySchema)
+
+/** Throws `InvalidOpError` unless `key` is a valid kv key (`KvKeySchema`). */
 export function assertKvKey (key: unknown): asserts key is string {
+  if (kvKey.check(key)) return
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KV_KEY_LENGTH) {
     throw new InvalidOpError(`a kv key is a string of 1..${MAX_KV_KEY_LENGTH} characters`)
   }
-  if (!key.isWellFormed()) throw new InvalidOpError('a kv key must be well-formed Unicode (no lone surrogates)')
+  throw new InvalidOpError('a kv key must be well-formed Unicode (no lone surrogates)')
 }
 
-/** Encoded size of a kv value in bytes; throws `InvalidOpError` unless it is plain JSON. */
+/**
+ * Encoded size of a kv value in bytes, by the model's one rule (`kvValueBytes` of
+ * `src/model/kv.ts`); throws `InvalidOpError` unless it is plain JSON.
+ */
 export function kvValueBytes (value: unknown): number {
   if (value === undefined) throw new InvalidOpError('a kv value cannot be undefined (delete the key instead)')
   try {
-    return Buffer.byteLength(canonicalJson(value), 'utf8')
+    return valueBytes(value)
   } catch (err) {
     throw new InvalidOpError(`a kv value must be plain JSON: ${(err as Error).message}`)
   }
@@ -70,12 +78,18 @@ export function kvDelDraft (key: string): OpDraft<KvDelBody> {
   return { kind: 'kv:del', body: { key } }
 }
 
+/** a refused kv body: a bad key phrased as `assertKvKey` does, else the first problem */
+function refused (kind: 'kv:set' | 'kv:del', input: unknown, problem: SchemaProblem | null): Error {
+  if (problem?.field === 'key' && isObject(input)) {
+    try { assertKvKey(input.key) } catch (err) { return err as Error }
+  }
+  const detail = problem == null ? '' : `: ${formatProblem(problem)}`
+  return new InvalidOpError(`a ${kind} body is exactly { key${kind === 'kv:set' ? ', value' : ''} }${detail}`)
+}
+
 registerOpKind('kv:set', {
   validateBody (body, opBytes) {
-    if (!isPlainObject(body) || !hasExactKeys(body, ['key', 'value'])) {
-      throw new InvalidOpError('a kv:set body is exactly { key, value }')
-    }
-    assertKvKey(body.key)
+    if (!kvSetBody.check(body)) throw refused('kv:set', body, kvSetBody.problem(body))
     if (body.value === undefined) throw new InvalidOpError('a kv:set value cannot be undefined')
     // the value is part of the op: only an op larger than the limit can hold a value over it
     if (opBytes > MAX_KV_VALUE_BYTES) {
@@ -87,9 +101,6 @@ registerOpKind('kv:set', {
 
 registerOpKind('kv:del', {
   validateBody (body) {
-    if (!isPlainObject(body) || !hasExactKeys(body, ['key'])) {
-      throw new InvalidOpError('a kv:del body is exactly { key }')
-    }
-    assertKvKey(body.key)
+    if (!kvDelBody.check(body)) throw refused('kv:del', body, kvDelBody.problem(body))
   }
 })

@@ -14,58 +14,26 @@
  * | `task:cancel` | `{ taskId }` | any member; only the submitter's cancels (see the task lattice) |
  * | `task:fail` | `{ taskId }` (retry budget spent, or input refused) | any member; only the submitter's or a coordinator's fails |
  */
-import { TASK_PRIORITIES, type TaskPriority } from '../crdt/index.js'
+import {
+  MAX_TASK_INPUT_BYTES, TaskAdoptBodySchema, TaskCreateBodySchema, TaskIdBodySchema, TaskLeaseBodySchema,
+  TaskReplicasBodySchema, TaskResultBodySchema, TaskRetryBodySchema, taskInputBytes,
+  type TaskAdoptBody, type TaskCreateBody, type TaskIdBody, type TaskLeaseBody, type TaskReplicasBody,
+  type TaskResultBody, type TaskRetryBody, type TaskSpecBody
+} from '../../model/task.js'
+import { formatProblem, validator, type SchemaProblem, type TSchema } from '../../model/schema.js'
 import { MAX_OP_BYTES } from './constants.js'
 import { InvalidOpError } from './errors.js'
-import { hasExactKeys, isPlainObject } from '../../model/guards.js'
-import { kvValueBytes, registerOpKind } from './kinds.js'
+import { registerOpKind } from './kinds.js'
 import type { OpDraft } from './types.js'
 
-export const TASK_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
-export const AGENT_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
-/** most replicas a task may ask for */
-export const MAX_REPLICAS = 7
-/** most retries a task may ask for */
-export const MAX_RETRIES = 20
-/** longest timeout a task may ask for: one day */
-export const MAX_TASK_TIMEOUT_MS = 24 * 60 * 60 * 1000
-const MAX_LABELS = 32
-
-/** Why an attempt failed, as its agent typed it (the agent runner's reasons). */
-export const TASK_FAILURE_REASONS = ['timeout', 'cancelled', 'output-too-large', 'exit', 'spawn', 'invalid-input'] as const
-export type TaskFailureReason = typeof TASK_FAILURE_REASONS[number]
-
-/** What a submitter decides about a task (the record adds submitter and createdHlc). */
-export interface TaskSpecBody {
-  agent: string
-  input: unknown
-  priority: TaskPriority
-  labels?: Record<string, string>
-  needs?: { cores?: number, memMb?: number }
-  timeoutMs?: number
-  retries?: number
-  replicas?: number
-}
-
-export interface TaskCreateBody { taskId: string, spec: TaskSpecBody }
-export interface TaskLeaseBody { taskId: string, attempt: number, expiresWall: number, startedWall?: number }
-export interface TaskResultBody {
-  taskId: string
-  attempt: number
-  exitCode: number
-  outputHash: string
-  output?: unknown
-  error?: string
-  /** why it failed, as the agent typed it (see `TASK_FAILURE_REASONS`) */
-  reason?: TaskFailureReason
-  receipt?: unknown
-  /** the coordinator's lease grant (see `src/tasks/grant.ts`) */
-  grant?: unknown
-}
-export interface TaskRetryBody { taskId: string, attempt: number }
-export interface TaskReplicasBody { taskId: string, replicas: number }
-export interface TaskAdoptBody { taskId: string, epoch: number }
-export interface TaskIdBody { taskId: string }
+export {
+  AGENT_NAME_PATTERN, MAX_TASK_TIMEOUT_MS, TASK_FAILURE_REASONS, TASK_ID_PATTERN,
+  MAX_TASK_REPLICAS as MAX_REPLICAS, MAX_TASK_RETRIES as MAX_RETRIES
+} from '../../model/task.js'
+export type {
+  TaskAdoptBody, TaskCreateBody, TaskFailureReason, TaskIdBody, TaskLeaseBody, TaskReplicasBody, TaskResultBody,
+  TaskRetryBody, TaskSpecBody
+} from '../../model/task.js'
 
 export const TASK_KINDS: ReadonlySet<string> = new Set([
   'task:create', 'task:lease', 'task:result', 'task:retry', 'task:replicas', 'task:adopt', 'task:cancel', 'task:fail'
@@ -75,51 +43,42 @@ function fail (message: string): never {
   throw new InvalidOpError(message)
 }
 
-function assertTaskId (id: unknown): asserts id is string {
-  if (typeof id !== 'string' || !TASK_ID_PATTERN.test(id)) fail('a task id is 1..64 characters of A-Z a-z 0-9 . _ -')
+/** the body check of `kind`: its schema, compiled once; a problem is an `InvalidOpError` naming the field */
+function bodyOf<S extends TSchema> (kind: string, schema: S): (body: unknown) => ReturnType<ReturnType<typeof validator<S>>['parse']> {
+  const check = validator(schema)
+  const toError = (problem: SchemaProblem): Error => new InvalidOpError(`a ${kind} body: ${formatProblem(problem)}`)
+  return body => check.parse(body, toError)
 }
 
-function assertCount (name: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    fail(`${name} must be a whole number in ${min}..${max}`)
-  }
-}
+const createBody = bodyOf('task:create', TaskCreateBodySchema)
+const leaseBody = bodyOf('task:lease', TaskLeaseBodySchema)
+const resultBody = bodyOf('task:result', TaskResultBodySchema)
+const retryBody = bodyOf('task:retry', TaskRetryBodySchema)
+const replicasBody = bodyOf('task:replicas', TaskReplicasBodySchema)
+const adoptBody = bodyOf('task:adopt', TaskAdoptBodySchema)
+const idBody = { 'task:cancel': bodyOf('task:cancel', TaskIdBodySchema), 'task:fail': bodyOf('task:fail', TaskIdBodySchema) }
 
-function assertObject (kind: string, body: unknown, required: readonly string[], optional: readonly string[] = []): asserts body is Record<string, unknown> {
-  if (!isPlainObject(body) || !hasExactKeys(body, required, optional)) {
-    const opt = optional.length > 0 ? ` (and optionally ${optional.join(', ')})` : ''
-    fail(`a ${kind} body is exactly { ${required.join(', ')} }${opt}`)
+/**
+ * The input's rule (`taskInputBytes`): plain JSON of at most 1 MiB. `encoded` says the
+ * whole op was canonically encoded in `opBytes` bytes (so the input is plain JSON, and
+ * smaller than the op).
+ */
+function assertInput (input: unknown, encoded?: { opBytes: number }): void {
+  if (input === undefined) fail('a task input cannot be undefined (use null)')
+  if (encoded !== undefined && encoded.opBytes <= MAX_TASK_INPUT_BYTES) return
+  let bytes: number
+  try {
+    bytes = taskInputBytes(input)
+  } catch (err) {
+    fail(`a task input must be plain JSON: ${(err as Error).message}`)
   }
-  assertTaskId(body.taskId)
+  if (bytes > MAX_TASK_INPUT_BYTES) fail(`a task input is at most 1 MiB (${MAX_TASK_INPUT_BYTES} bytes) encoded; this one is ${bytes}`)
 }
 
 /** Throws `InvalidOpError` unless `spec` is a valid task spec body. */
 export function assertTaskSpec (spec: unknown): asserts spec is TaskSpecBody {
-  if (!isPlainObject(spec) || !hasExactKeys(spec, ['agent', 'input', 'priority'], ['labels', 'needs', 'timeoutMs', 'retries', 'replicas'])) {
-    fail('a task spec is { agent, input, priority } and optionally labels, needs, timeoutMs, retries, replicas')
-  }
-  if (typeof spec.agent !== 'string' || !AGENT_NAME_PATTERN.test(spec.agent)) {
-    fail('an agent name is 1..64 characters of a-z 0-9 . _ - starting with a letter or digit')
-  }
-  if (!TASK_PRIORITIES.includes(spec.priority as TaskPriority)) fail(`a task priority is one of ${TASK_PRIORITIES.join(', ')}`)
-  if (spec.input === undefined) fail('a task input cannot be undefined (use null)')
-  kvValueBytes(spec.input)
-  if (spec.labels !== undefined) {
-    if (!isPlainObject(spec.labels)) fail('task labels are an object of strings')
-    const entries = Object.entries(spec.labels)
-    if (entries.length > MAX_LABELS) fail(`a task has at most ${MAX_LABELS} labels`)
-    for (const [k, v] of entries) {
-      if (typeof v !== 'string' || k.length === 0 || k.length > 64 || v.length > 256) fail(`task label ${k.slice(0, 64)} must be a string (keys 1..64, values ≤ 256 characters)`)
-    }
-  }
-  if (spec.needs !== undefined) {
-    if (!isPlainObject(spec.needs) || !hasExactKeys(spec.needs, [], ['cores', 'memMb'])) fail('task needs are { cores?, memMb? }')
-    if (spec.needs.cores !== undefined) assertCount('needs.cores', spec.needs.cores, 0, 4096)
-    if (spec.needs.memMb !== undefined) assertCount('needs.memMb', spec.needs.memMb, 0, 64 * 1024 * 1024)
-  }
-  if (spec.timeoutMs !== undefined) assertCount('timeoutMs', spec.timeoutMs, 1, MAX_TASK_TIMEOUT_MS)
-  if (spec.retries !== undefined) assertCount('retries', spec.retries, 0, MAX_RETRIES)
-  if (spec.replicas !== undefined) assertCount('replicas', spec.replicas, 1, MAX_REPLICAS)
+  createBody({ taskId: 't', spec })
+  assertInput((spec as TaskSpecBody).input)
 }
 
 function checkSize (opBytes: number): void {
@@ -129,67 +88,32 @@ function checkSize (opBytes: number): void {
 registerOpKind('task:create', {
   validateBody (body, opBytes) {
     checkSize(opBytes)
-    assertObject('task:create', body, ['taskId', 'spec'])
-    assertTaskSpec(body.spec)
+    assertInput(createBody(body).spec.input, { opBytes })
   }
 })
 
-registerOpKind('task:lease', {
-  validateBody (body) {
-    assertObject('task:lease', body, ['taskId', 'attempt', 'expiresWall'], ['startedWall'])
-    assertCount('attempt', body.attempt, 1, 1_000_000)
-    assertCount('expiresWall', body.expiresWall, 0, Number.MAX_SAFE_INTEGER)
-    if (body.startedWall !== undefined) assertCount('startedWall', body.startedWall, 0, Number.MAX_SAFE_INTEGER)
-  }
-})
+registerOpKind('task:lease', { validateBody (body) { leaseBody(body) } })
 
 registerOpKind('task:result', {
   validateBody (body, opBytes) {
     checkSize(opBytes)
-    assertObject('task:result', body, ['taskId', 'attempt', 'exitCode', 'outputHash'], ['output', 'error', 'reason', 'receipt', 'grant'])
-    assertCount('attempt', body.attempt, 1, 1_000_000)
-    assertCount('exitCode', body.exitCode, 0, 255)
-    if (typeof body.outputHash !== 'string' || !/^[0-9a-f]{64}$/.test(body.outputHash)) fail('outputHash is a sha256 in hex')
-    if (body.error !== undefined && (typeof body.error !== 'string' || body.error.length > 4096)) fail('a task error is a string of at most 4096 characters')
-    if (body.receipt !== undefined && !isPlainObject(body.receipt)) fail('a receipt is an object')
-    if (body.grant !== undefined && !isPlainObject(body.grant)) fail('a grant is an object')
-    if (body.reason !== undefined && (body.exitCode === 0 || !(TASK_FAILURE_REASONS as readonly unknown[]).includes(body.reason))) {
-      fail(`a failure reason is one of ${TASK_FAILURE_REASONS.join(', ')}, on a failed result only`)
-    }
+    const result = resultBody(body)
+    if (result.reason !== undefined && result.exitCode === 0) fail('a task:result body: reason is for a failed result only (exitCode 0)')
   }
 })
 
-registerOpKind('task:retry', {
-  validateBody (body) {
-    assertObject('task:retry', body, ['taskId', 'attempt'])
-    assertCount('attempt', body.attempt, 2, 1_000_000)
-  }
-})
-
-registerOpKind('task:replicas', {
-  validateBody (body) {
-    assertObject('task:replicas', body, ['taskId', 'replicas'])
-    assertCount('replicas', body.replicas, 1, MAX_REPLICAS)
-  }
-})
-
-registerOpKind('task:adopt', {
-  validateBody (body) {
-    assertObject('task:adopt', body, ['taskId', 'epoch'])
-    assertCount('epoch', body.epoch, 1, 1_000_000)
-  }
-})
-
-for (const kind of ['task:cancel', 'task:fail']) {
-  registerOpKind(kind, { validateBody (body) { assertObject(kind, body, ['taskId']) } })
+registerOpKind('task:retry', { validateBody (body) { retryBody(body) } })
+registerOpKind('task:replicas', { validateBody (body) { replicasBody(body) } })
+registerOpKind('task:adopt', { validateBody (body) { adoptBody(body) } })
+for (const kind of ['task:cancel', 'task:fail'] as const) {
+  registerOpKind(kind, { validateBody (body) { idBody[kind](body) } })
 }
 
 /** Drafts of task facts for a local write; each checks its body like a replica would. */
 export const taskDrafts = {
   create (taskId: string, spec: TaskSpecBody): OpDraft<TaskCreateBody> {
-    const body = { taskId, spec }
-    assertObject('task:create', body, ['taskId', 'spec'])
-    assertTaskSpec(spec)
+    const body = createBody({ taskId, spec })
+    assertInput(spec.input)
     return { kind: 'task:create', body }
   },
   lease (body: TaskLeaseBody): OpDraft<TaskLeaseBody> { return { kind: 'task:lease', body } },

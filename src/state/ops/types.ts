@@ -27,16 +27,8 @@ export interface OpDraft<B = unknown> {
   body: B
 }
 
-/** Body of `kv:set`: set `key` to `value` (any JSON, at most `MAX_KV_VALUE_BYTES` encoded). */
-export interface KvSetBody {
-  key: string
-  value: unknown
-}
-
-/** Body of `kv:del`: delete `key` (a tombstone that outranks older sets). */
-export interface KvDelBody {
-  key: string
-}
+/** Bodies of `kv:set` and `kv:del`: defined in `src/model/kv.ts`. */
+export type { KvDelBody, KvSetBody } from '../../model/kv.js'
 
 /**
  * A run of one author's ops `fromSeq..toSeq` under one signature. `sig` is the author's
