@@ -9,7 +9,7 @@
  * byte rule (`kvValueBytes`).
  */
 import Type from 'typebox'
-import { canonicalJsonStrict } from '../state/crdt/canonical.js'
+import { canonicalJsonStrict } from './canonical.js'
 import { validator, type Static } from './schema.js'
 
 /** largest value: the UTF-8 bytes of its canonical JSON (`kvValueBytes`) */

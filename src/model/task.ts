@@ -4,7 +4,7 @@
  * these; nothing else spells them out.
  */
 import Type from 'typebox'
-import { canonicalJsonStrict } from '../state/crdt/canonical.js'
+import { canonicalJsonStrict } from './canonical.js'
 import { isObject } from './guards.js'
 import { validator, type Static } from './schema.js'
 

@@ -1,7 +1,7 @@
 /**
  * Canonical encodings: the JSON that signatures cover, and strict base64url / hex.
  */
-import { canonicalJsonStrict } from '../state/crdt/canonical.js'
+import { canonicalJsonStrict } from '../model/canonical.js'
 import { CERT_DOMAIN, GRANT_DOMAIN } from './constants.js'
 
 /**

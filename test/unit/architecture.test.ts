@@ -23,18 +23,6 @@ const MODEL_MAY_IMPORT = new Set(['src/errors.ts'])
 /** the size past which a source file holds more than one room (issue #13) */
 const MAX_FILE_LINES = 400
 
-/**
- * Import edges (`from -> to`) that close cycles other work removes: the cycle check
- * leaves them out until it lands. TEMPORARY: the lead empties this list after merging
- * the helpers "model" (api/routes, crdt/task-authority) and "wire" (status-query/docs).
- */
-const PENDING_EDGES = new Set<string>([
-  // helper "model": the routes' types move out of routes.ts
-  'src/api/kv-routes.ts -> src/api/routes.ts',
-  'src/api/task-routes.ts -> src/api/routes.ts',
-  // helper "model": the task spec type comes from src/model/task.ts
-  'src/state/crdt/task-authority.ts -> src/state/crdt/task-lattice.ts'
-])
 
 function sourceFiles (dir: string): string[] {
   const out: string[] = []
@@ -146,9 +134,6 @@ export function cycles (graph: Graph): string[] {
   return out.sort()
 }
 
-function without (graph: Graph, edges: Set<string>): Graph {
-  return new Map([...graph].map(([from, to]) => [from, to.filter(t => !edges.has(`${from} -> ${t}`))]))
-}
 
 const graph = importGraph()
 
@@ -177,13 +162,9 @@ describe('the import graph of src/', () => {
   })
 
   it('has no import cycle', () => {
-    expect(cycles(without(graph, PENDING_EDGES))).toStrictEqual([])
+    expect(cycles(graph)).toStrictEqual([])
   })
 
-  it('lists no pending edge that is gone already', () => {
-    const present = new Set([...graph].flatMap(([from, to]) => to.map(t => `${from} -> ${t}`)))
-    expect([...PENDING_EDGES].filter(e => !present.has(e))).toStrictEqual([])
-  })
 
   it('has src/api/ imported only by the HTTP edge, the CLI and the composition root', () => {
     const offenders = [...graph]

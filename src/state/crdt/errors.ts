@@ -29,8 +29,4 @@ export class TaskMismatchError extends Error {
   override name = 'TaskMismatchError'
 }
 
-/** A value cannot be canonically encoded (function, symbol, cycle, non-finite number...). */
-/** a value that has no canonical encoding: a type error, so `instanceof TypeError` holds */
-export class CanonicalEncodingError extends TypeError {
-  override name = 'CanonicalEncodingError'
-}
+export { CanonicalEncodingError } from '../../model/canonical.js'

@@ -3,7 +3,7 @@
  * replicas can check in one comparison that they hold identical state.
  */
 import { createHash } from 'node:crypto'
-import { canonicalEncode } from './canonical.js'
+import { canonicalEncode } from '../../model/canonical.js'
 
 /** Version tag mixed into every hash, bumped if the canonical encoding ever changes. */
 export const STATE_HASH_VERSION = 'paired/state-hash/v1'

@@ -31,5 +31,5 @@ export type { ProvenResult, TaskAuthorityFacts, TaskGrantRef } from './task-auth
 export type {
   CommitFacts, TaskCoordinator, TaskLease, TaskPriority, TaskRecord, TaskResult, TaskSpec, TaskState
 } from './task-lattice.js'
-export { MAX_CANONICAL_DEPTH, canonicalEncode, canonicalJsonStrict, compareCanonical } from './canonical.js'
+export { MAX_CANONICAL_DEPTH, canonicalEncode, canonicalJsonStrict, compareCanonical } from '../../model/canonical.js'
 export { STATE_HASH_VERSION, stateHash } from './hash.js'

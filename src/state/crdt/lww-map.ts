@@ -3,7 +3,7 @@
  * by (hlc, author); a delete is a write of `undefined` (a tombstone), so a delete and a
  * set race exactly like two sets.
  */
-import { compareCanonical, compareStrings } from './canonical.js'
+import { compareCanonical, compareStrings } from '../../model/canonical.js'
 import { assertHlc, compareHlc, type Hlc } from './hlc.js'
 
 /** One key's winning write. `value === undefined` marks a tombstone (deleted key). */

@@ -24,7 +24,7 @@
  * deterministically: the greater hlc wins, then the greater `covers` list.
  * Tombstones are kept; compaction is the store's business (once every member has seen them).
  */
-import { compareStrings } from './canonical.js'
+import { compareStrings } from '../../model/canonical.js'
 import { assertHlc, compareHlc, compareHlcTime, type Hlc } from './hlc.js'
 
 /** A remove op: its hlc and the add tags it observed (sorted, unique). */

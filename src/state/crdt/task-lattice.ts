@@ -48,7 +48,7 @@
  * attempt), whose changed vote can undo a majority.
  */
 import { InvalidArgumentError } from '../../errors.js'
-import { canonicalEncode, compareCanonical, compareStrings } from './canonical.js'
+import { canonicalEncode, compareCanonical, compareStrings } from '../../model/canonical.js'
 import { TaskMismatchError } from './errors.js'
 import { assertHlc, compareHlc, type Hlc } from './hlc.js'
 import { adoptionKey, isTaskAuthority, resultProblem, type TaskAuthorityFacts, type TaskGrantRef } from './task-authority.js'

@@ -2,7 +2,11 @@
  * A canonical, injective-enough text encoding of replicated values: equal values give
  * byte-identical encodings whatever their key or insertion order.
  */
-import { CanonicalEncodingError } from './errors.js'
+
+/** a value that has no canonical encoding: a type error, so `instanceof TypeError` holds */
+export class CanonicalEncodingError extends TypeError {
+  override name = 'CanonicalEncodingError'
+}
 
 /** Deepest nesting `canonicalEncode` walks before refusing (guards against cycles). */
 export const MAX_CANONICAL_DEPTH = 64
