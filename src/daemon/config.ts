@@ -7,6 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError } from '../errors.js'
 import { defaultAgentsConfig, parseAgentsConfig, type AgentsConfig } from '../tasks/agents/index.js'
 import { parseDuration } from '../model/duration.js'
+import { TASK_PRIORITIES } from '../model/task.js'
 
 export interface PairedConfig {
   /** the name teammates see; @default the host name */
@@ -58,7 +59,7 @@ export interface TasksConfig {
   workHours: string | null
 }
 
-const PRIORITY_NAMES: readonly TaskPriorityName[] = ['critical', 'high', 'normal', 'low']
+const PRIORITY_NAMES: readonly TaskPriorityName[] = TASK_PRIORITIES
 const WORK_HOURS = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/
 
 export function defaultTasksConfig (): TasksConfig {

@@ -4,9 +4,9 @@
  * passes before it runs here, how a submitted spec becomes the replicated task spec, and
  * whether a task has anyone to run it. `TaskService` applies them.
  */
-import type { Role, TaskSubmit } from '../model/docs.js'
+import type { Role } from '../model/docs.js'
+import { normalizeSubmit } from '../model/task.js'
 import { TASK_PRIORITIES, type TaskPriority } from '../state/crdt/index.js'
-import type { TaskSpecBody } from '../state/ops/index.js'
 import { AgentNotServedError, notServed, type AgentRegistry } from './agents/index.js'
 import { verifyGrant } from './grant.js'
 import type { OfferTask } from './messages.js'
@@ -55,18 +55,8 @@ export function offerRefusal (task: OfferTask, from: string, ctx: OfferContext):
 }
 
 /** The replicated spec of a submitted task: defaults filled in, empty and default fields left out. */
-export function specBody (spec: TaskSubmit): TaskSpecBody {
-  return {
-    agent: spec.agent,
-    input: spec.input ?? null,
-    priority: spec.priority ?? 'normal',
-    ...(spec.labels === undefined || Object.keys(spec.labels).length === 0 ? {} : { labels: spec.labels }),
-    ...(spec.needs === undefined || Object.keys(spec.needs).length === 0 ? {} : { needs: spec.needs }),
-    ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
-    ...(spec.retries === undefined ? {} : { retries: spec.retries }),
-    ...(spec.replicas === undefined || spec.replicas === 1 ? {} : { replicas: spec.replicas })
-  }
-}
+/** a submit with its defaults applied: the spec body that is replicated */
+export const specBody = normalizeSubmit
 
 /**
  * The error for a task that no member can run, when every member's agents are known;

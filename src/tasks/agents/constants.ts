@@ -1,6 +1,7 @@
 /**
  * Named defaults and limits of the agent runner.
  */
+import { AGENT_NAME_PATTERN } from '../../model/task.js'
 
 /** Default timeout of a command agent (ms): 10 minutes. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 10 * 60_000
@@ -51,7 +52,7 @@ export const MAX_SCRIPT_LENGTH = 64 * 1024
 export const RESERVED_AGENT_NAMES: readonly string[] = ['echo', 'shell', 'sleep']
 
 /** What a command agent's name must look like. */
-export const AGENT_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/
+export const AGENT_NAME = AGENT_NAME_PATTERN
 
 /** Exit codes of outcomes that are not a child's own exit code. */
 export const EXIT_INVALID_INPUT = 2
