@@ -7,7 +7,8 @@
  */
 import { InvalidArgumentError } from '../errors.js'
 import { ValueTooLargeError } from './errors.js'
-import { KV_KEY_CONTROL, MAX_KV_BATCH, MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES, kvValueBytes, type KvWrite } from '../model/kv.js'
+import { KV_KEY_CONTROL, KvKeySchema, MAX_KV_BATCH, MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES, kvValueBytes, type KvWrite } from '../model/kv.js'
+import { validator } from '../model/schema.js'
 import { onlyFields } from './validate.js'
 
 export { MAX_KV_BATCH, MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES } from '../model/kv.js'
@@ -15,6 +16,8 @@ export { MAX_KV_BATCH, MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES } from '../model/kv.
 export const KV_SET_MAX_BODY_BYTES = 2 * 1024 * 1024
 /** request body limit of `kv/set-many` */
 export const KV_SET_MANY_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+const kvKey = validator(KvKeySchema)
 
 function checkText (value: string, field: string): void {
   if (!value.isWellFormed()) throw new InvalidArgumentError(`${field} must be valid Unicode text (it holds a lone surrogate)`)
@@ -34,6 +37,16 @@ export function checkKey (value: unknown, field = 'key'): string {
   if (value === '') throw new InvalidArgumentError(`${field} must not be empty`)
   checkText(value, field)
   return value
+}
+
+/**
+ * A key to read or delete: as `checkKey`, but as long as a replica accepts (1024 UTF-16
+ * units), so a long key another member's client wrote is not out of reach.
+ */
+export function checkStoredKey (value: unknown, field = 'key'): string {
+  const long = typeof value === 'string' && Buffer.byteLength(value, 'utf8') > MAX_KV_KEY_BYTES
+  if (long && kvKey.check(value) && !KV_KEY_CONTROL.test(value)) return value
+  return checkKey(value, field)
 }
 
 /** a key prefix: like a key, but it may be empty (every key) */
@@ -101,7 +114,7 @@ export function parseKvSetMany (body: Record<string, unknown>): KvWrite[] {
 /** `POST kv/del {key}` */
 export function parseKvDel (body: Record<string, unknown>): { key: string } {
   onlyFields(body, ['key'])
-  return { key: checkKey(body.key) }
+  return { key: checkStoredKey(body.key) }
 }
 
 /** the query parameters of a GET route: only `allowed`, each at most once */
@@ -115,7 +128,7 @@ function onlyParams (query: URLSearchParams, allowed: readonly string[]): void {
 /** `GET kv/get?key=K` */
 export function parseKvGetQuery (query: URLSearchParams): { key: string } {
   onlyParams(query, ['key'])
-  return { key: checkKey(query.get('key')) }
+  return { key: checkStoredKey(query.get('key')) }
 }
 
 /** `GET kv/list?prefix=P`: no prefix lists every key */

@@ -92,6 +92,15 @@ describe('kv routes', () => {
     expect(missing.body).toEqual({ error: { name: 'NotFoundError', message: 'no key app/color' } })
   })
 
+  it('a key longer than the API writes (another client wrote it) can still be read and deleted', async () => {
+    const key = 'k'.repeat(600)
+    const r = await get(`kv/get?key=${key}`)
+    expect(r.body).toEqual({ error: { name: 'NotFoundError', message: `no key ${key}` } })
+    expect((await post('kv/del', { key })).body).toEqual({ key, deleted: false })
+    expect((await post('kv/set', { key, value: 1 })).body).toMatchObject({ error: { name: 'InvalidArgumentError' } })
+    expect((await get(`kv/get?key=${'k'.repeat(1025)}`)).body).toMatchObject({ error: { name: 'InvalidArgumentError' } })
+  })
+
   it('keys with spaces, + and non-ASCII survive the query string', async () => {
     const key = 'a b+c/ü?&='
     await post('kv/set', { key, value: 1 })
