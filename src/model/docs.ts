@@ -195,6 +195,8 @@ export interface TaskDoc extends TaskSummaryDoc {
   retries: number
   replicas: number
   coordinator: string
+  /** survivors that took the task over, with the epoch of each adoption (oldest first) */
+  adoptions: Array<{ peerId: string, epoch: number }>
   cancelled: boolean
   /** peers that asked to cancel; only the submitter's counts */
   cancelRequests: string[]

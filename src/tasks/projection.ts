@@ -4,7 +4,7 @@
  * only it knows (why a pending task waits, this team's id).
  */
 import type { TaskDoc, TaskResultDoc, TaskStateName, TaskSummaryDoc, TaskVerifyDoc } from '../model/docs.js'
-import { committedResult, resultProblem, type TaskRecord, type TaskResult } from '../state/crdt/index.js'
+import { adopterOf, committedResult, resultProblem, type TaskRecord, type TaskResult } from '../state/crdt/index.js'
 import { DEFAULT_RETRIES } from './constants.js'
 import { verifyReceipt } from './receipt.js'
 
@@ -46,6 +46,11 @@ export function resultDoc (r: TaskResult | undefined, notCounted?: string): Task
   }
 }
 
+/** an element of `TaskRecord.adoptions` (`epoch:peer`) as the API shows it */
+function adoptionOf (key: string): { peerId: string, epoch: number } {
+  return { peerId: adopterOf(key), epoch: Number(key.slice(0, key.indexOf(':'))) }
+}
+
 /** The full document of a task. `waiting`: why the coordinator has not placed it (shown while pending). */
 export function taskDoc (record: TaskRecord, waiting: string | undefined): TaskDoc {
   const { spec } = record
@@ -58,6 +63,7 @@ export function taskDoc (record: TaskRecord, waiting: string | undefined): TaskD
     retries: spec.retries ?? DEFAULT_RETRIES,
     replicas: record.replicas,
     coordinator: record.coordinator.peer,
+    adoptions: record.adoptions.map(adoptionOf).sort((a, b) => a.epoch - b.epoch),
     cancelled: record.cancelled,
     cancelRequests: [...record.cancelRequests],
     failRequests: [...record.failRequests],

@@ -13,6 +13,8 @@ export interface TaskRow {
   attempt: number
   submitter: string
   coordinator: string
+  /** survivors that took the task over, oldest first */
+  adoptions: Array<{ peerId: string, epoch: number }>
   startedWall: number | null
   result: { executor: string, attempt: number, exitCode: number, outputHash: string, output?: unknown, receipt?: { startedWall: number, endedWall: number } } | null
   /** every reported result; one that does not count (a forgery) says why in `notCounted` */

@@ -293,6 +293,7 @@ export function pendingTaskDoc (taskId: string, spec: TaskSubmit, extra: Partial
     retries: spec.retries ?? 2,
     replicas: spec.replicas ?? 1,
     coordinator: PEER_A,
+    adoptions: [],
     cancelled: false,
     cancelRequests: [],
     result: null,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import {
-  createTask, taskCancel, taskLease, taskReplicas, taskResult, type TaskRecord, type TaskResult
+  createTask, taskAdopt, taskCancel, taskLease, taskReplicas, taskResult, type TaskRecord, type TaskResult
 } from '../../../src/state/crdt/index.js'
 import { DEFAULT_RETRIES } from '../../../src/tasks/constants.js'
 import { isNews, taskDoc, taskList, taskSummary, taskUpdated, verifyDoc } from '../../../src/tasks/projection.js'
@@ -32,12 +32,19 @@ function receipted (record: TaskRecord, executor: Author, output: unknown): Task
 }
 
 describe('projection: a record as a TaskDoc', () => {
+  it('lists the adoptions by epoch, oldest first (epoch 10 after epoch 9)', () => {
+    let r = pending()
+    for (const [epoch, peer] of [[10, 'p10'], [9, 'p9'], [1, 'p1']] as const) r = taskAdopt(r, { peer, epoch })
+    expect(taskDoc(r, undefined).adoptions).toEqual([{ peerId: 'p1', epoch: 1 }, { peerId: 'p9', epoch: 9 }, { peerId: 'p10', epoch: 10 }])
+    expect(taskDoc(r, undefined).coordinator).toBe('p10')
+  })
+
   it('a new task: its spec with defaults, no result, and why it waits', () => {
     const doc = taskDoc(pending({ labels: { os: 'linux' } }), 'no member serves agent "echo"')
     expect(doc).toEqual({
       taskId: 't1', agent: 'echo', state: 'pending', submitter: SUB, executor: null, priority: 'normal', attempt: 1, createdWall: 100,
       input: { n: 1 }, labels: { os: 'linux' }, needs: {}, timeoutMs: null, retries: DEFAULT_RETRIES, replicas: 1,
-      coordinator: SUB, cancelled: false, cancelRequests: [], failRequests: [],
+      coordinator: SUB, adoptions: [], cancelled: false, cancelRequests: [], failRequests: [],
       result: null, results: [], leases: [], startedWall: null, waiting: 'no member serves agent "echo"'
     })
   })
