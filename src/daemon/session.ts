@@ -35,7 +35,7 @@ import { PROTOCOL_REKEY, answerRotation, sendRotation, type KeyRotation } from '
 import { withinWorkHours } from './config.js'
 import { Membership, type HelloOutcome } from './membership.js'
 import { checkAdmissible, checkPresented } from './admission.js'
-import { StatusQueries, askStatus } from './status-query.js'
+import { StatusQueries, askStatus, fromWire, toWire } from './status-query.js'
 import { MAX_ROSTER_ENTRIES, RosterGossip } from './roster-gossip.js'
 import { knownPeers, rememberPeer } from './known-peers.js'
 import type { ShutOut } from './standing.js'
@@ -91,7 +91,7 @@ export class TeamSession {
     this.tasks?.reputation.behaviour(peer, 'flood')
     if (abusive) this.cutOff(peer)
   }
-  private readonly queries = new StatusQueries({ isVerified: peer => this.isVerified(peer), status: async () => await this.init.status(), onFlood: this.onFlood })
+  private readonly queries = new StatusQueries({ isVerified: peer => this.isVerified(peer), status: async () => toWire(await this.init.status()), onFlood: this.onFlood })
   private readonly rekeyLimiter = new PeerLimiter(REKEY_LIMIT, this.onFlood)
   /** dials of discovered peers outside the roster: one per peer per {@link STRANGER_DIAL_EVERY_MS} */
   private readonly strangerDials = new TokenBuckets({ ratePerSec: 1000 / STRANGER_DIAL_EVERY_MS, burst: 1, maxKeys: 10_000 })
@@ -427,7 +427,7 @@ export class TeamSession {
 
   async query (peer: string, signal?: AbortSignal): Promise<StatusDoc> {
     const stream = await this.requireNode().dialProtocol(peerIdFromString(peer), PROTOCOL_QUERY, { signal })
-    return await askStatus(stream, signal)
+    return fromWire(await askStatus(stream, signal))
   }
 
   /** hands a key rotation to one member; resolves when it took it */
