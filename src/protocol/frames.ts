@@ -4,7 +4,7 @@
  * peer sends is either the typed message or one {@link ProtocolError} naming the protocol
  * and the field (`/paired/query/1.0.0: status.startedWall: must be integer`).
  */
-import { lpStream } from '@libp2p/utils'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import { formatProblem, type SchemaProblem, type Validator } from '../model/schema.js'
 import { noteViolation } from './violations.js'
@@ -59,6 +59,20 @@ export { formatProblem }
 /** what lpStream throws for a frame over its limits (or an invalid length prefix) */
 const OVERSIZE: ReadonlySet<string> = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError', 'StreamBufferError'])
 
+/**
+ * the next frame of `lp`; a frame over its limit (or a bad length prefix) is the peer's
+ * violation, a {@link ProtocolError}; a reset or a timeout is not
+ */
+export async function readFrame (lp: Pick<LengthPrefixedStream, 'read'>, protocol: string, options?: AbortOptions): Promise<Uint8Array> {
+  try {
+    return (await lp.read(options)).subarray()
+  } catch (err) {
+    const e = err as Error
+    if (OVERSIZE.has(e.name)) throw refuse(new ProtocolError(protocol, '', `frame too large: ${e.message}`))
+    throw err
+  }
+}
+
 export interface JsonChannel {
   /** the next frame, as `v` describes it; a frame that is not is a {@link ProtocolError} */
   read<T>(v: Validator<T>, options?: AbortOptions): Promise<T>
@@ -86,18 +100,8 @@ export function jsonChannel (stream: Stream, options: ChannelOptions): JsonChann
     async read<T>(v: Validator<T>, options?: AbortOptions): Promise<T> {
       const timeout = AbortSignal.timeout(timeoutMs)
       const signal = options?.signal != null ? AbortSignal.any([options.signal, timeout]) : timeout
-      let frame
-      try {
-        frame = await lp.read({ signal })
-      } catch (err) {
-        // a frame over the limit is the peer's violation; a reset or a timeout is not
-        const e = err as Error
-        if (OVERSIZE.has(e.name)) {
-          throw refuse(new ProtocolError(protocol, '', `frame over ${maxBytes} bytes: ${e.message}`))
-        }
-        throw err
-      }
-      return decodeFrame(protocol, frame.subarray(), v)
+      const frame = await readFrame(lp, protocol, { signal })
+      return decodeFrame(protocol, frame, v)
     },
     async write (value: unknown, options?: AbortOptions): Promise<void> {
       const bytes = new TextEncoder().encode(JSON.stringify(value))

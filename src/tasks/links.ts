@@ -11,7 +11,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import type { PairedLibp2p } from '../node/create-node.js'
 import { MAX_TASK_MESSAGE_BYTES, PROTOCOL_TASK } from './constants.js'
 import type { TaskMessage } from './messages.js'
-import { decodeFrame, ProtocolError } from '../protocol/frames.js'
+import { ProtocolError, decodeFrame, readFrame } from '../protocol/frames.js'
 import { taskMessage } from '../protocol/schemas/task.js'
 import { PeerLimiter, TASK_REQUEST_LIMIT } from '../net/limits.js'
 
@@ -130,10 +130,9 @@ export class TaskLinks {
     void (async () => {
       try {
         while (!this.stopped) {
-          const frame = await lp.read()
           let msg: TaskMessage
           try {
-            msg = decodeFrame(PROTOCOL_TASK, frame.subarray(), taskMessage)
+            msg = decodeFrame(PROTOCOL_TASK, await readFrame(lp, PROTOCOL_TASK), taskMessage)
           } catch (err) {
             if (err instanceof ProtocolError) this.init.onInvalid?.(peer, err)
             throw err
