@@ -55,7 +55,7 @@ function setAt (root: unknown, path: string[], f: (old: unknown, parent: Record<
   for (const k of path.slice(0, -1)) parent = parent[k] as Record<string, unknown>
   const key = path[path.length - 1]
   const next = f(parent[key], parent, key)
-  if (next === REMOVE) delete parent[key] // eslint-disable-line @typescript-eslint/no-dynamic-delete
+  if (next === REMOVE) delete parent[key]
   else parent[key] = next
   return copy
 }
