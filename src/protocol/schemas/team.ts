@@ -5,8 +5,8 @@
  * checked on their own signatures where they are merged; here only their outer shape.
  */
 import Type from 'typebox'
-import type { Static } from '../../model/schema.js'
-import { AnyObjectSchema, WireErrorSchema, tagged, type Checked } from './common.js'
+import { validator, type Static } from '../../model/schema.js'
+import { AnyObjectSchema, NaturalSchema, PeerIdSchema, WireErrorSchema, tagged, type Checked } from './common.js'
 
 /** certificates, and departure records, one hello carries at most */
 export const MAX_HELLO_RECORDS = 10_000
@@ -37,3 +37,46 @@ export const helloClose = tagged('type', { ack: HelloSchemas.ack, refused: Hello
 export type HelloOpen = Checked<typeof helloOpen>
 export type HelloAnswer = Checked<typeof helloAnswer>
 export type HelloRefused = Static<typeof HelloSchemas.refused>
+
+/*
+ * Departure records (src/daemon/departures.ts), carried in hellos and on the roster topic.
+ * Each is signed over exactly these fields; the signature is checked where it is merged.
+ */
+const TeamIdSchema = Type.String({ minLength: 1, maxLength: 128 })
+const RecordSigSchema = Type.String({ maxLength: 256 })
+/** peers a revocation keeps at most */
+export const MAX_REVOCATION_KEEP = 10_000
+
+/** a member's own departure */
+export const DepartureSchema = Type.Object({
+  v: Type.Literal(1),
+  teamId: TeamIdSchema,
+  peerId: PeerIdSchema,
+  leftAt: NaturalSchema,
+  sig: RecordSigSchema
+}, closed)
+/** an admin's removal of a member */
+export const RemovalSchema = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal('removed'),
+  teamId: TeamIdSchema,
+  peerId: PeerIdSchema,
+  at: NaturalSchema,
+  by: PeerIdSchema,
+  sig: RecordSigSchema
+}, closed)
+/** an admin's revocation of an invite; `keep`: the peers it had admitted, who stay */
+export const RevocationSchema = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal('revoked'),
+  teamId: TeamIdSchema,
+  inviteId: Type.String({ minLength: 1, maxLength: 256 }),
+  at: NaturalSchema,
+  by: PeerIdSchema,
+  keep: Type.Array(PeerIdSchema, { maxItems: MAX_REVOCATION_KEEP }),
+  sig: RecordSigSchema
+}, closed)
+
+export const departureRecord = validator(DepartureSchema)
+export const removalRecord = validator(RemovalSchema)
+export const revocationRecord = validator(RevocationSchema)
