@@ -6,7 +6,7 @@
  */
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { AbortOptions, Stream } from '@libp2p/interface'
-import { formatProblem, type SchemaProblem, type Validator } from '../model/schema.js'
+import type { SchemaProblem, Validator } from '../model/schema.js'
 import { noteViolation } from './violations.js'
 
 /**
@@ -53,8 +53,6 @@ export function refuse (err: ProtocolError): ProtocolError {
   noteViolation(err.protocol, err.field)
   return err
 }
-
-export { formatProblem }
 
 /** what lpStream throws for a frame over its limits (or an invalid length prefix) */
 const OVERSIZE: ReadonlySet<string> = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError', 'StreamBufferError'])
