@@ -31,10 +31,6 @@ export const MAX_SYNC_FRAME_BYTES = 4 * 1024 * 1024
  */
 export const SYNC_WINDOW_FRAMES = 8
 const SYNC_BUFFER_BYTES = SYNC_WINDOW_FRAMES * MAX_SYNC_FRAME_BYTES + 64 * 1024
-
-function channel (stream: Stream, maxBufferBytes?: number): JsonChannel {
-  return jsonChannel(stream, { protocol: PROTOCOL_SYNC, maxBytes: MAX_SYNC_FRAME_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS, maxBufferBytes })
-}
 export const MAX_GOSSIP_BYTES = 1024 * 1024
 /**
  * anti-entropy with one random member this often, as a backstop: heartbeats carry a
@@ -44,6 +40,11 @@ export const MAX_GOSSIP_BYTES = 1024 * 1024
  * that, with digests in every heartbeat, finds nothing; @default 60000
  */
 export const ANTI_ENTROPY_INTERVAL_MS = 60_000
+
+/** a sync stream's channel: every frame read is checked by its schema (src/protocol/schemas/sync.ts) */
+function channel (stream: Stream, maxBufferBytes?: number): JsonChannel {
+  return jsonChannel(stream, { protocol: PROTOCOL_SYNC, maxBytes: MAX_SYNC_FRAME_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS, maxBufferBytes })
+}
 
 /** what the sync layer needs of the store: structural, so any store with these fits */
 export interface SyncStore<B extends SyncBatch = SyncBatch> {
