@@ -23,14 +23,13 @@
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { noise } from '@chainsafe/libp2p-noise'
-import { preSharedKey } from '@libp2p/pnet'
 import { tcp, type TCPOptions } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Stream } from '@libp2p/interface'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { swarmKey } from '../../src/node/create-node.js'
+import { teamNetwork } from '../../src/net/pnet.js'
 import { MAX_QUERY_MESSAGE_BYTES, MAX_TEAM_MESSAGE_BYTES, PROTOCOL_QUERY, PROTOCOL_TEAM } from '../../src/node/constants.js'
 import { MAX_SYNC_FRAME_BYTES, PROTOCOL_SYNC } from '../../src/state/sync/index.js'
 import { MAX_TASK_MESSAGE_BYTES, PROTOCOL_TASK } from '../../src/tasks/constants.js'
@@ -169,7 +168,9 @@ describe('fuzz: every frame a peer sends is checked by its schema', () => {
       transports: [tcp({ dialOpts: { localAddress: host } as NonNullable<TCPOptions['dialOpts']> })],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      connectionProtector: preSharedKey({ psk: swarmKey(psk) }),
+      // the daemon's own protector: stock @libp2p/pnet keeps WebAssembly memory per
+      // connection, and thousands of one-hello key holders run this process out of it
+      connectionProtector: teamNetwork({ key: Buffer.from(psk, 'hex') }),
       connectionGater: { denyDialMultiaddr: () => false },
       connectionMonitor: { enabled: false }
     })
