@@ -20,6 +20,7 @@
  */
 import { canonicalJson, peerPublicKey, verifyEd25519, type MemberCertificate, type Signer } from '../team/index.js'
 import { isObject } from '../model/guards.js'
+import { departureRecord, removalRecord, revocationRecord } from '../protocol/schemas/team.js'
 
 export interface Departure {
   v: 1
@@ -32,7 +33,6 @@ export interface Departure {
 const DOMAIN = 'paired/leave/v1\n'
 const REMOVE_DOMAIN = 'paired/remove/v1\n'
 const REVOKE_DOMAIN = 'paired/revoke/v1\n'
-const MAX_KEEP = 10_000
 
 /** An admin removed a member. */
 export interface Removal {
@@ -89,21 +89,16 @@ function checkSig (by: string, data: Uint8Array, sig: string): boolean {
 
 /** true when `value` is a well-formed removal of team `teamId` signed by `value.by` (admin or not) */
 export function verifyRemoval (value: unknown, teamId: string): value is Removal {
-  if (!isObject(value) || value.v !== 1 || value.type !== 'removed' || value.teamId !== teamId) return false
+  if (!removalRecord.check(value) || value.teamId !== teamId) return false
   const { peerId, at, by, sig } = value
-  if (typeof peerId !== 'string' || typeof by !== 'string' || typeof sig !== 'string') return false
-  if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0) return false
   return checkSig(by, removalPayload({ v: 1, type: 'removed', teamId, peerId, at, by }), sig)
 }
 
 /** true when `value` is a well-formed revocation of team `teamId` signed by `value.by` */
 export function verifyRevocation (value: unknown, teamId: string): value is Revocation {
-  if (!isObject(value) || value.v !== 1 || value.type !== 'revoked' || value.teamId !== teamId) return false
+  if (!revocationRecord.check(value) || value.teamId !== teamId) return false
   const { inviteId, at, by, keep, sig } = value
-  if (typeof inviteId !== 'string' || typeof by !== 'string' || typeof sig !== 'string') return false
-  if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0) return false
-  if (!Array.isArray(keep) || keep.length > MAX_KEEP || !keep.every(k => typeof k === 'string')) return false
-  return checkSig(by, revocationPayload({ v: 1, type: 'revoked', teamId, inviteId, at, by, keep: keep as string[] }), sig)
+  return checkSig(by, revocationPayload({ v: 1, type: 'revoked', teamId, inviteId, at, by, keep }), sig)
 }
 
 function payload (d: Omit<Departure, 'sig'>): Uint8Array {
@@ -117,10 +112,8 @@ export function signDeparture (teamId: string, signer: Signer, leftAt: number): 
 
 /** true when `value` is a well-formed departure of team `teamId` signed by its peer */
 export function verifyDeparture (value: unknown, teamId: string): value is Departure {
-  if (!isObject(value)) return false
+  if (!departureRecord.check(value) || value.teamId !== teamId) return false
   const { v, peerId, leftAt, sig } = value
-  if (v !== 1 || value.teamId !== teamId || typeof peerId !== 'string' || typeof sig !== 'string') return false
-  if (typeof leftAt !== 'number' || !Number.isSafeInteger(leftAt) || leftAt < 0) return false
   const key = peerPublicKey(peerId)
   if (key == null) return false
   return verifyEd25519(key, payload({ v, teamId, peerId, leftAt }), Buffer.from(sig, 'base64url'))

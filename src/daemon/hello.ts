@@ -9,8 +9,8 @@
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import { MAX_TEAM_MESSAGE_BYTES, PROTOCOL_TEAM, STREAM_READ_TIMEOUT_MS } from '../node/constants.js'
-import { isObject } from '../model/guards.js'
-import { jsonChannel } from '../protocol/frames.js'
+import { jsonChannel, type JsonChannel } from '../protocol/frames.js'
+import { helloAnswer, helloClose, helloOpen } from '../protocol/schemas/team.js'
 
 export interface HelloMessage {
   type: 'hello' | 'welcome' | 'ack' | 'refused'
@@ -42,8 +42,12 @@ export type HelloResult =
   /** the stream broke */
   | { status: 'failed', error: Error }
 
-function errorOf (value: unknown): { name: string, message: string } {
-  return isObject(value) ? { name: String(value.name), message: String(value.message) } : { name: 'Error', message: 'refused' }
+function errorOf (value: { name?: string, message: string } | undefined): { name: string, message: string } {
+  return value != null ? { name: String(value.name), message: value.message } : { name: 'Error', message: 'refused' }
+}
+
+function channel (stream: Stream): JsonChannel {
+  return jsonChannel(stream, { protocol: PROTOCOL_TEAM, maxBytes: MAX_TEAM_MESSAGE_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS })
 }
 
 /** the initiator's side, on a new stream of `connection` */
@@ -52,10 +56,9 @@ export async function initiateHello (connection: Connection, hooks: HelloHooks):
   let stream: Stream | undefined
   try {
     stream = await connection.newStream(PROTOCOL_TEAM, { signal: AbortSignal.timeout(STREAM_READ_TIMEOUT_MS) })
-    const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+    const ch = channel(stream)
     await ch.write(hooks.payload('hello'))
-    const reply = await ch.read<HelloMessage>()
-    if (!isObject(reply)) throw new Error('malformed reply')
+    const reply = await ch.read(helloAnswer)
     if (reply.type === 'refused') {
       await stream.close().catch(() => {})
       return { status: 'refused-by-peer', error: errorOf(reply.error), records: reply.departures }
@@ -80,25 +83,24 @@ export async function initiateHello (connection: Connection, hooks: HelloHooks):
 /** the responder's side, on the stream the initiator opened */
 export async function answerHello (stream: Stream, connection: Connection, hooks: HelloHooks): Promise<HelloResult> {
   const peer = connection.remotePeer.toString()
-  const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+  const ch = channel(stream)
   let msg: HelloMessage | undefined
   try {
-    msg = await ch.read<HelloMessage>()
-    if (!isObject(msg) || msg.type !== 'hello') throw Object.assign(new Error('expected a hello'), { name: 'ProtocolError' })
+    msg = await ch.read(helloOpen)
     await hooks.verify(peer, msg)
   } catch (err) {
     const e = err as Error
-    const cert = isObject(msg) ? msg.cert : undefined
+    const cert = msg?.cert
     await ch.write({ type: 'refused', error: { name: e.name, message: e.message }, departures: hooks.refusal?.(peer, cert) }).catch(() => {})
     await stream.close().catch(() => {})
     return { status: 'refused', error: e }
   }
   try {
     await ch.write(hooks.payload('welcome'))
-    const final = await ch.read<HelloMessage>()
+    const final = await ch.read(helloClose)
     await stream.close().catch(() => {})
-    if (isObject(final) && final.type === 'ack') return { status: 'verified', msg }
-    return { status: 'refused-by-peer', error: errorOf(isObject(final) ? final.error : undefined), records: isObject(final) ? final.departures : undefined }
+    if (final.type === 'ack') return { status: 'verified', msg }
+    return { status: 'refused-by-peer', error: errorOf(final.error), records: final.departures }
   } catch (err) {
     stream.abort(err as Error)
     return { status: 'failed', error: err as Error }

@@ -10,22 +10,16 @@ import { randomBytes } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import { MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS } from '../node/constants.js'
 import { canonicalJson, peerPublicKey, verifyEd25519, type Signer } from '../team/index.js'
-import { isObject } from '../model/guards.js'
-import { jsonChannel } from '../protocol/frames.js'
+import { ProtocolError, jsonChannel, type JsonChannel } from '../protocol/frames.js'
+import { keyRotation, rekeyReply, rekeyRequest, type KeyRotation } from '../protocol/schemas/rekey.js'
 
 export const PROTOCOL_REKEY = '/paired/rekey/1.0.0'
 const DOMAIN = 'paired/rekey/v1\n'
 
-export interface KeyRotation {
-  v: 1
-  teamId: string
-  /** 1 for the first rotation; a member takes only a higher epoch than its own */
-  keyEpoch: number
-  /** the new pnet key: 64 lowercase hex characters */
-  psk: string
-  at: number
-  by: string
-  sig: string
+export type { KeyRotation }
+
+function channel (stream: Stream): JsonChannel {
+  return jsonChannel(stream, { protocol: PROTOCOL_REKEY, maxBytes: MAX_QUERY_MESSAGE_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS })
 }
 
 function payload (r: Omit<KeyRotation, 'sig'>): Uint8Array {
@@ -39,11 +33,8 @@ export function newRotation (teamId: string, keyEpoch: number, signer: Signer, a
 
 /** a well-formed rotation of `teamId`, signed by its `by` (whether `by` is an admin is the caller's check) */
 export function verifyRotation (value: unknown, teamId: string): value is KeyRotation {
-  if (!isObject(value) || value.v !== 1 || value.teamId !== teamId) return false
+  if (!keyRotation.check(value) || value.teamId !== teamId) return false
   const { keyEpoch, psk, at, by, sig } = value
-  if (typeof keyEpoch !== 'number' || !Number.isSafeInteger(keyEpoch) || keyEpoch < 1) return false
-  if (typeof psk !== 'string' || !/^[0-9a-f]{64}$/.test(psk)) return false
-  if (typeof at !== 'number' || typeof by !== 'string' || typeof sig !== 'string') return false
   const key = peerPublicKey(by)
   if (key == null) return false
   try {
@@ -56,10 +47,10 @@ export function verifyRotation (value: unknown, teamId: string): value is KeyRot
 /** sends `rotation` on a fresh `/paired/rekey/1.0.0` stream; resolves when the member took it */
 export async function sendRotation (stream: Stream, rotation: KeyRotation, signal?: AbortSignal): Promise<void> {
   try {
-    const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+    const ch = channel(stream)
     await ch.write({ type: 'rekey', rotation }, { signal })
-    const reply = await ch.read<{ ok?: boolean, error?: string }>({ signal })
-    if (!isObject(reply) || reply.ok !== true) throw new Error(reply?.error ?? 'refused')
+    const reply = await ch.read(rekeyReply, { signal })
+    if (!reply.ok) throw new Error(reply.error ?? 'refused')
     await stream.close({ signal }).catch(() => {})
   } catch (err) {
     stream.abort(err as Error)
@@ -69,10 +60,19 @@ export async function sendRotation (stream: Stream, rotation: KeyRotation, signa
 
 /** answers one rotation request: `take` checks and applies it (true when taken) */
 export async function answerRotation (stream: Stream, take: (rotation: unknown) => Promise<boolean>): Promise<void> {
-  const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+  const ch = channel(stream)
   try {
-    const msg = await ch.read()
-    const ok = isObject(msg) && msg.type === 'rekey' && await take(msg.rotation)
+    let msg
+    try {
+      msg = await ch.read(rekeyRequest)
+    } catch (err) {
+      // a malformed request is told why, as a refused rotation always was
+      if (!(err instanceof ProtocolError)) throw err
+      await ch.write({ ok: false, error: err.message })
+      await stream.close().catch(() => {})
+      return
+    }
+    const ok = await take(msg.rotation)
     await ch.write(ok ? { ok: true } : { ok: false, error: 'the key rotation was not signed by an admin of this team, or is not newer' })
     await stream.close().catch(() => {})
   } catch (err) {

@@ -12,7 +12,8 @@ import { logger } from '@libp2p/logger'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PairedLibp2p } from '../node/create-node.js'
 import { rosterTopic } from '../node/constants.js'
-import { isObject } from '../model/guards.js'
+import { decodeFrame } from '../protocol/frames.js'
+import { rosterGossip } from '../protocol/schemas/gossip.js'
 import { departedKey, rosterKey } from '../state/store/keys.js'
 import type { PairedDb } from '../state/store/db.js'
 import type { DaemonEvent } from '../model/docs.js'
@@ -61,8 +62,8 @@ export class RosterGossip {
       // a peer past the hello deadline without a certificate is rejected (and scored down)
       if (!this.components.isVerified(from.toString())) return this.components.isPending(from.toString()) ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
       try {
-        const parsed = JSON.parse(new TextDecoder().decode(msg.data)) as unknown
-        return isObject(parsed) && Array.isArray(parsed.certs) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+        decodeFrame(rosterTopic(teamId), msg.data, rosterGossip)
+        return TopicValidatorResult.Accept
       } catch {
         return TopicValidatorResult.Reject
       }
@@ -154,9 +155,10 @@ export class RosterGossip {
 
   private onGossip (data: Uint8Array): void {
     const { roster, selfId } = this.components
+    // the topic validator took only what fits the schema; checked again, not counted again
     let parsed: unknown
     try { parsed = JSON.parse(new TextDecoder().decode(data)) } catch { return }
-    if (!isObject(parsed) || !Array.isArray(parsed.certs)) return
+    if (!rosterGossip.check(parsed)) return
     this.mergeDepartures(parsed.departures)
     const now = Date.now()
     const gone = this.departed()

@@ -16,7 +16,7 @@ import { guardNode } from '../node/guard.js'
 import type { Membership } from './membership.js'
 import type { StatusDoc } from '../model/docs.js'
 import { PROTOCOL_REKEY, sendRotation, type KeyRotation } from './rekey.js'
-import { askStatus } from './status-query.js'
+import { askStatus, fromWire } from './status-query.js'
 import type { SessionInit } from './session-init.js'
 
 /** a node for `init`'s team; `deny` refuses a peer both ways, `unproven` budgets inbound connections */
@@ -87,7 +87,7 @@ export async function pingPeer (node: PairedLibp2p, peer: string, signal?: Abort
 /** `peer`'s status document, asked on the query protocol */
 export async function queryPeer (node: PairedLibp2p, peer: string, signal?: AbortSignal): Promise<StatusDoc> {
   const stream = await node.dialProtocol(peerIdFromString(peer), PROTOCOL_QUERY, { signal })
-  return await askStatus(stream, signal)
+  return fromWire(await askStatus(stream, signal))
 }
 
 /** hands a key rotation to one member; resolves when it took it */

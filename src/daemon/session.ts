@@ -30,7 +30,7 @@ import type { TaskService } from '../tasks/service.js'
 import { answerRotation, type KeyRotation } from './rekey.js'
 import { Membership, type HelloOutcome } from './membership.js'
 import { checkAdmissible, checkPresented } from './admission.js'
-import { StatusQueries } from './status-query.js'
+import { StatusQueries, toWire } from './status-query.js'
 import { RosterGossip } from './roster-gossip.js'
 import { knownPeers, rememberPeer } from './known-peers.js'
 import type { ShutOut } from './standing.js'
@@ -68,7 +68,7 @@ export class TeamSession implements SessionServicesHost {
     this.tasks?.reputation.behaviour(peer, 'flood')
     if (abusive) this.cutOff(peer)
   }
-  private readonly queries = new StatusQueries({ isVerified: peer => this.isVerified(peer), status: async () => await this.init.status(), onFlood: this.onFlood })
+  private readonly queries = new StatusQueries({ isVerified: peer => this.isVerified(peer), status: async () => toWire(await this.init.status()), onFlood: this.onFlood })
   private readonly rekeyLimiter = new PeerLimiter(REKEY_LIMIT, this.onFlood)
   /** dials of discovered peers outside the roster: one per peer per {@link STRANGER_DIAL_EVERY_MS} */
   private readonly strangerDials = new TokenBuckets({ ratePerSec: 1000 / STRANGER_DIAL_EVERY_MS, burst: 1, maxKeys: 10_000 })

@@ -5,17 +5,23 @@
  * each within its own rate limit ({@link QUERY_LIMIT}); the excess is refused and reported.
  */
 import type { Connection, Stream } from '@libp2p/interface'
-import { MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS } from '../node/constants.js'
-import { isObject } from '../model/guards.js'
-import { jsonChannel } from '../protocol/frames.js'
+import { MAX_QUERY_MESSAGE_BYTES, PROTOCOL_QUERY, STREAM_READ_TIMEOUT_MS } from '../node/constants.js'
+import { ProtocolError, jsonChannel, refuse, type JsonChannel } from '../protocol/frames.js'
+import { queryReply, queryRequest } from '../protocol/schemas/query.js'
+import type { WireStatus } from '../protocol/schemas/status.js'
 import { PeerLimiter, QUERY_LIMIT, type FloodListener } from '../net/limits.js'
-import type { StatusDoc } from '../model/docs.js'
+
+export { fromWire, toWire, type WireStatus } from '../protocol/schemas/status.js'
+
+function channel (stream: Stream): JsonChannel {
+  return jsonChannel(stream, { protocol: PROTOCOL_QUERY, maxBytes: MAX_QUERY_MESSAGE_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS })
+}
 
 export interface StatusQueryComponents {
   /** did `peer` prove membership (the hello) on this session's connections? */
   isVerified: (peer: string) => boolean
-  /** this daemon's own status */
-  status: () => Promise<StatusDoc>
+  /** this daemon's own status, as it goes on the wire (see `toWire`) */
+  status: () => Promise<WireStatus>
   /** `peer` sent queries past its rate limit */
   /** a peer queried past its limit; `abusive`: past its slack too */
   onFlood: FloodListener
@@ -40,26 +46,33 @@ export class StatusQueries {
       stream.abort(new Error('rate limited: too many queries'))
       return
     }
-    const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+    const ch = channel(stream)
     try {
-      const msg = await ch.read()
-      if (!isObject(msg) || msg.type !== 'status') throw new Error('unknown query')
+      await ch.read(queryRequest)
       await ch.write({ status: await this.components.status() })
       await stream.close()
     } catch (err) {
-      await ch.write({ error: { message: (err as Error).message } }).catch(() => {})
+      const message = err instanceof ProtocolError ? 'unknown query' : (err as Error).message
+      await ch.write({ error: { message } }).catch(() => {})
       stream.abort(err as Error)
     }
   }
 }
 
-/** asks for the member's status on `stream`, a new `/paired/query/1.0.0` stream to it */
-export async function askStatus (stream: Stream, signal?: AbortSignal): Promise<StatusDoc> {
+/**
+ * asks for the member's status on `stream`, a new `/paired/query/1.0.0` stream to it; the
+ * answer is checked field by field (a `ProtocolError` names the field); `fromWire` turns it
+ * into the API's document
+ */
+export async function askStatus (stream: Stream, signal?: AbortSignal): Promise<WireStatus> {
   try {
-    const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+    const ch = channel(stream)
     await ch.write({ type: 'status' }, { signal })
-    const reply = await ch.read<{ status?: StatusDoc, error?: { message: string } }>({ signal })
-    if (!isObject(reply) || reply.status == null) throw new Error(reply?.error?.message ?? 'the peer sent no status')
+    const reply = await ch.read(queryReply, { signal })
+    if (reply.status == null) {
+      if (reply.error != null) throw new Error(reply.error.message)
+      throw refuse(new ProtocolError(PROTOCOL_QUERY, 'status', 'the peer sent no status'))
+    }
     await stream.close({ signal }).catch(() => {})
     return reply.status
   } catch (err) {

@@ -15,7 +15,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { presenceTopic } from '../node/constants.js'
-import { isObject } from '../model/guards.js'
+import { decodeFrame } from '../protocol/frames.js'
+import { MAX_DIRECT_TAGS, heartbeat, type HeartbeatShape } from '../protocol/schemas/gossip.js'
 import { canonicalJson, peerPublicKey, type Signer } from '../team/index.js'
 import type { Capacity, PowerInfo } from './capacity.js'
 import { DEFAULT_PROBE_TIMEOUT_MS } from './constants.js'
@@ -23,7 +24,7 @@ import { hostMachine, monotonicClock, type PresenceMachine, type PresenceNode } 
 import type { Clock, Timer } from '../model/clock.js'
 import { FailureDetector, type PeerState, type Transition } from './failure-detector.js'
 import { heartbeatInterval } from './interval.js'
-import { PEER_TAG_LENGTH, needsRelay, peerTag } from './relay.js'
+import { needsRelay, peerTag } from './relay.js'
 import { StaleConnections } from './stale-connections.js'
 
 const log = logger('paired:presence')
@@ -68,16 +69,15 @@ const MIN_BEAT_GAP_MS = 500
 /** the power source (plugged in or not) is read again after this */
 const POWER_TTL_MS = 30_000
 const MAX_HEARTBEAT_BYTES = 16 * 1024
-/**
- * a heartbeat lists the members it reaches directly only up to this many (11 bytes each);
- * beyond, it says nothing and every receiver relays it, as gossipsub always does
+/*
+ * a heartbeat lists the members it reaches directly only up to MAX_DIRECT_TAGS (11 bytes
+ * each; its schema's limit); beyond, it says nothing and every receiver relays it, as
+ * gossipsub always does
  */
-const MAX_DIRECT_TAGS = 64
 /** public keys kept ready for verifying (a team's members; cleared if it ever grows past) */
 const MAX_CACHED_KEYS = 4096
 const ED25519_SIGNATURE_BYTES = 64
 const encoder = new TextEncoder()
-const decoder = new TextDecoder()
 const keys = new Map<string, KeyObject>()
 
 /**
@@ -107,12 +107,7 @@ export function signHeartbeat (body: Omit<Heartbeat, 'sig'>, signer: Signer): He
 }
 
 export function verifyHeartbeat (value: unknown): value is Heartbeat {
-  if (!isObject(value) || value.v !== 1 || (value.type !== 'beat' && value.type !== 'left')) return false
-  if (typeof value.peerId !== 'string' || typeof value.sig !== 'string') return false
-  if (typeof value.seq !== 'number' || !Number.isSafeInteger(value.seq)) return false
-  if (typeof value.intervalMs !== 'number' || !(value.intervalMs > 0)) return false
-  if (value.direct !== undefined && !(Array.isArray(value.direct) && value.direct.length <= MAX_DIRECT_TAGS &&
-    value.direct.every(t => typeof t === 'string' && t.length === PEER_TAG_LENGTH))) return false
+  if (!heartbeat.check(value)) return false
   const key = keyOf(value.peerId)
   if (key == null) return false
   try {
@@ -373,13 +368,12 @@ export class PresenceService {
     // minutes, and the team then pays for IHAVE gossip to it every heartbeat)
     if (!this.init.isVerified(from.toString())) return TopicValidatorResult.Ignore
     if (msg.data.byteLength > MAX_HEARTBEAT_BYTES) return TopicValidatorResult.Reject
-    let hb: unknown
-    try { hb = JSON.parse(decoder.decode(msg.data)) } catch { return TopicValidatorResult.Reject }
+    let hb: HeartbeatShape
+    try { hb = decodeFrame(this.topic, msg.data, heartbeat) } catch { return TopicValidatorResult.Reject }
     // an old heartbeat replayed is not news: ignore without penalty (and without verifying)
-    if (isObject(hb) && typeof hb.peerId === 'string' && typeof hb.seq === 'number' &&
-      hb.seq <= (this.lastSeq.get(hb.peerId) ?? 0)) return TopicValidatorResult.Ignore
+    if (hb.seq <= (this.lastSeq.get(hb.peerId) ?? 0)) return TopicValidatorResult.Ignore
     // membership first: it is cheap, and only members' keys are ever cached
-    if (!isObject(hb) || typeof hb.peerId !== 'string' || !this.init.isMember(hb.peerId) || !verifyHeartbeat(hb)) {
+    if (!this.init.isMember(hb.peerId) || !verifyHeartbeat(hb)) {
       log('rejected a heartbeat relayed by %s (not a member, or a bad signature)', from)
       return TopicValidatorResult.Reject
     }

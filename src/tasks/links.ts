@@ -10,7 +10,9 @@ import { lpStream } from '@libp2p/utils'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { PairedLibp2p } from '../node/create-node.js'
 import { MAX_TASK_MESSAGE_BYTES, PROTOCOL_TASK } from './constants.js'
-import { parseTaskMessage, type TaskMessage } from './messages.js'
+import type { TaskMessage } from './messages.js'
+import { ProtocolError, decodeFrame, readFrame } from '../protocol/frames.js'
+import { taskMessage } from '../protocol/schemas/task.js'
 import { PeerLimiter, TASK_REQUEST_LIMIT } from '../net/limits.js'
 
 const log = logger('paired:tasks:links')
@@ -23,8 +25,8 @@ export interface LinksInit {
   /** only members that proved their certificate may use the protocol */
   isVerified: (peer: string) => boolean
   onMessage: (peer: string, msg: TaskMessage) => void
-  /** a peer sent something that is not a task message */
-  onInvalid?: (peer: string) => void
+  /** a peer sent something that is not a task message (`err` names the field) */
+  onInvalid?: (peer: string, err: ProtocolError) => void
   /** a peer sent requests faster than its limit */
   onFlood?: (peer: string) => void
 }
@@ -125,20 +127,15 @@ export class TaskLinks {
     }
     this.streams.add(stream)
     this.writers.set(peer, writer)
-    const decoder = new TextDecoder('utf8', { fatal: true })
     void (async () => {
       try {
         while (!this.stopped) {
-          const frame = await lp.read()
-          let msg: TaskMessage | undefined
+          let msg: TaskMessage
           try {
-            msg = parseTaskMessage(JSON.parse(decoder.decode(frame.subarray())))
-          } catch {
-            msg = undefined
-          }
-          if (msg === undefined) {
-            this.init.onInvalid?.(peer)
-            throw new Error('malformed task message')
+            msg = decodeFrame(PROTOCOL_TASK, await readFrame(lp, PROTOCOL_TASK), taskMessage)
+          } catch (err) {
+            if (err instanceof ProtocolError) this.init.onInvalid?.(peer, err)
+            throw err
           }
           if (msg.t === 'reply') {
             this.settle(peer, msg)

@@ -25,10 +25,15 @@ import type { Ed25519PrivateKey, Stream } from '@libp2p/interface'
 import { swarmKey } from '../../src/node/create-node.js'
 import { MAX_TEAM_MESSAGE_BYTES, PROTOCOL_TEAM, dhtProtocol, stateTopic } from '../../src/node/constants.js'
 import { isObject } from '../../src/model/guards.js'
+import Type from 'typebox'
 import { jsonChannel } from '../../src/protocol/frames.js'
+import { validator } from '../../src/model/schema.js'
 import { signBatch, type OpBatch } from '../../src/state/ops/index.js'
 import { signerFromSeed, type MemberCertificate, type Signer } from '../../src/team/index.js'
 import type { TeamFile } from '../../src/daemon/team-file.js'
+
+/** the attacker reads whatever the member sends, as it is */
+const anything = validator(Type.Unknown())
 
 export type AttackerNode = Libp2p<{ pubsub: GossipSub, dht?: KadDHT }>
 
@@ -108,9 +113,9 @@ export async function exchange (node: AttackerNode, target: Multiaddr, protocol:
   let stream: Stream | undefined
   try {
     stream = await node.dialProtocol(target, protocol, { signal: AbortSignal.timeout(timeoutMs) })
-    const ch = jsonChannel(stream, 4 * 1024 * 1024, timeoutMs)
+    const ch = jsonChannel(stream, { protocol, maxBytes: 4 * 1024 * 1024, timeoutMs })
     await ch.write(request)
-    const reply = await ch.read()
+    const reply = await ch.read(anything)
     stream.abort(new Error('done'))
     return answered(reply) ? { ok: true, reply } : { ok: false, reply, error: 'unexpected reply' }
   } catch (err) {
@@ -137,10 +142,10 @@ function helloPayload (type: 'hello' | 'welcome', cert: MemberCertificate): Hell
  */
 export async function sayHello (node: AttackerNode, target: Multiaddr, cert: MemberCertificate): Promise<{ ok: boolean, reply?: HelloMessage, error?: string }> {
   const stream = await node.dialProtocol(target, PROTOCOL_TEAM, { signal: AbortSignal.timeout(5_000) })
-  const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, 5_000)
+  const ch = jsonChannel(stream, { protocol: PROTOCOL_TEAM, maxBytes: MAX_TEAM_MESSAGE_BYTES, timeoutMs: 5_000 })
   try {
     await ch.write(helloPayload('hello', cert))
-    const reply = await ch.read<HelloMessage>()
+    const reply = await ch.read(anything) as HelloMessage
     if (!isObject(reply) || reply.type !== 'welcome') {
       stream.abort(new Error('refused'))
       return { ok: false, reply, error: reply?.error?.message ?? 'no welcome' }
@@ -157,12 +162,12 @@ export async function sayHello (node: AttackerNode, target: Multiaddr, cert: Mem
 /** the server side of the hello, for the member's own dials back to us */
 export async function answerHellos (node: AttackerNode, cert: MemberCertificate): Promise<void> {
   await node.handle(PROTOCOL_TEAM, async stream => {
-    const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, 5_000)
+    const ch = jsonChannel(stream, { protocol: PROTOCOL_TEAM, maxBytes: MAX_TEAM_MESSAGE_BYTES, timeoutMs: 5_000 })
     try {
-      const hello = await ch.read<HelloMessage>()
+      const hello = await ch.read(anything) as HelloMessage
       if (!isObject(hello) || hello.type !== 'hello') throw new Error('expected a hello')
       await ch.write(helloPayload('welcome', cert))
-      await ch.read()
+      await ch.read(anything)
       await stream.close().catch(() => {})
     } catch (err) {
       stream.abort(err as Error)

@@ -16,8 +16,8 @@ import type { Connection, Stream } from '@libp2p/interface'
 import type { PairedLibp2p } from '../../node/create-node.js'
 import { STREAM_READ_TIMEOUT_MS, stateTopic } from '../../node/constants.js'
 import { systemClock, type Clock, type Timer } from '../../model/clock.js'
-import { isObject } from '../../model/guards.js'
-import { jsonChannel } from '../../protocol/frames.js'
+import { decodeFrame, jsonChannel, type JsonChannel } from '../../protocol/frames.js'
+import { gossipBatch, syncFrame, syncMore, syncPull } from '../../protocol/schemas/sync.js'
 import { PeerLimiter, SYNC_LIMIT, type FloodListener } from '../../net/limits.js'
 import type { VersionVector } from '../crdt/index.js'
 
@@ -41,6 +41,11 @@ export const MAX_GOSSIP_BYTES = 1024 * 1024
  * that, with digests in every heartbeat, finds nothing; @default 60000
  */
 export const ANTI_ENTROPY_INTERVAL_MS = 60_000
+
+/** a sync stream's channel: every frame read is checked by its schema (src/protocol/schemas/sync.ts) */
+function channel (stream: Stream, maxBufferBytes?: number): JsonChannel {
+  return jsonChannel(stream, { protocol: PROTOCOL_SYNC, maxBytes: MAX_SYNC_FRAME_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS, maxBufferBytes })
+}
 
 /** what the sync layer needs of the store: structural, so any store with these fits */
 export interface SyncStore<B extends SyncBatch = SyncBatch> {
@@ -126,8 +131,7 @@ export class StateSync {
     // misbehaving, so ignore it (unpenalised); anti-entropy on connect fetches what it sent
     if (!this.init.isVerified(from)) return this.init.isPending?.(from) === false ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
     try {
-      const parsed = JSON.parse(new TextDecoder().decode(data)) as unknown
-      if (!isObject(parsed) || typeof parsed.author !== 'string') return TopicValidatorResult.Reject
+      const parsed = decodeFrame(stateTopic(this.init.teamId), data, gossipBatch)
       // a batch by a non-member is refused; its relayer pays for it in gossip score
       return this.init.isMember(parsed.author) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
     } catch {
@@ -142,6 +146,7 @@ export class StateSync {
   }
 
   private async ingestGossip (data: Uint8Array, relayer?: string): Promise<void> {
+    // the topic validator has checked its shape already
     let batch: unknown
     try { batch = JSON.parse(new TextDecoder().decode(data)) } catch { return }
     try {
@@ -181,19 +186,17 @@ export class StateSync {
   private async pullOnce (peer: string): Promise<void> {
     if (!this.started) return
     const stream = await this.init.node.dialProtocol(peerIdFromString(peer), PROTOCOL_SYNC, { signal: AbortSignal.timeout(STREAM_READ_TIMEOUT_MS) })
-    const ch = jsonChannel(stream, MAX_SYNC_FRAME_BYTES, STREAM_READ_TIMEOUT_MS, SYNC_BUFFER_BYTES)
+    const ch = channel(stream, SYNC_BUFFER_BYTES)
     let applied = 0
     let ingested = 0
     const refill = SYNC_WINDOW_FRAMES / 2
     try {
       await ch.write({ type: 'pull', vv: await this.init.store.versionVector(), window: SYNC_WINDOW_FRAMES })
       for (;;) {
-        const msg = await ch.read<{ type?: string, batch?: unknown, error?: unknown }>()
-        if (!isObject(msg)) throw new Error('malformed sync frame')
+        const msg = await ch.read(syncFrame)
         if (msg.type === 'done') break
-        if (msg.type === 'error') throw new Error(`the peer refused the pull: ${isObject(msg.error) ? String(msg.error.message) : 'no reason given'}`)
-        if (msg.type !== 'batch') throw new Error(`unexpected sync frame ${String(msg.type)}`)
-        const author = isObject(msg.batch) ? msg.batch.author : undefined
+        if (msg.type === 'error') throw new Error(`the peer refused the pull: ${msg.error?.message ?? 'no reason given'}`)
+        const author = msg.batch.author
         // a server cannot slip in ops of someone who was never a member
         const known = typeof author === 'string' && (this.init.isKnownAuthor ?? this.init.isMember)(author)
         const result = known ? await this.init.store.ingest(msg.batch) : { applied: 0 }
@@ -217,7 +220,7 @@ export class StateSync {
       stream.abort(new Error('not a member'))
       return
     }
-    const ch = jsonChannel(stream, MAX_SYNC_FRAME_BYTES, STREAM_READ_TIMEOUT_MS)
+    const ch = channel(stream)
     if (!this.limiter.allow(peer)) {
       // said, not reset: the puller logs why and pulls again at its next trigger
       await ch.write({ type: 'error', error: { name: 'RateLimitedError', message: 'too many sync pulls: try again later' } }).catch(() => {})
@@ -225,20 +228,18 @@ export class StateSync {
       return
     }
     try {
-      const req = await ch.read<{ type?: string, vv?: unknown, window?: unknown }>()
-      if (!isObject(req) || req.type !== 'pull' || !isObject(req.vv)) throw new Error('expected a pull')
-      const theirs = req.vv as Record<string, unknown>
-      let credit = typeof req.window === 'number' && req.window >= 1 ? Math.min(Math.floor(req.window), 64) : SYNC_WINDOW_FRAMES
+      const req = await ch.read(syncPull)
+      const theirs = req.vv
+      let credit = req.window !== undefined ? Math.min(req.window, 64) : SYNC_WINDOW_FRAMES
       const mine = await this.init.store.versionVector()
       for (const [author, head] of Object.entries(mine)) {
-        const have = typeof theirs[author] === 'number' ? theirs[author] : 0
+        const have = Object.hasOwn(theirs, author) ? theirs[author] : 0
         if (head <= have) continue
         for await (const batch of this.init.store.batchesSince(author, have + 1)) {
           // never run ahead of what the puller granted: its memory stays bounded
           while (credit <= 0) {
-            const more = await ch.read<{ type?: string, frames?: unknown }>({ signal: AbortSignal.timeout(30_000) })
-            if (!isObject(more) || more.type !== 'more' || typeof more.frames !== 'number') throw new Error('expected a grant of more frames')
-            credit += Math.min(Math.max(0, Math.floor(more.frames)), 64)
+            const more = await ch.read(syncMore, { signal: AbortSignal.timeout(30_000) })
+            credit += Math.min(more.frames, 64)
           }
           await ch.write({ type: 'batch', batch })
           credit--

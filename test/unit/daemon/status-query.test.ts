@@ -1,13 +1,27 @@
 import { streamPair } from '@libp2p/utils'
 import type { Connection, Stream } from '@libp2p/interface'
 import { describe, expect, it, vi } from 'vitest'
-import { StatusQueries, askStatus, type StatusQueryComponents } from '../../../src/daemon/status-query.js'
-import { MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS } from '../../../src/node/constants.js'
+import { StatusQueries, askStatus, type StatusQueryComponents, type WireStatus } from '../../../src/daemon/status-query.js'
+import { MAX_QUERY_MESSAGE_BYTES, PROTOCOL_QUERY, STREAM_READ_TIMEOUT_MS } from '../../../src/node/constants.js'
 import { QUERY_LIMIT } from '../../../src/net/limits.js'
+import Type from 'typebox'
 import { jsonChannel } from '../../../src/protocol/frames.js'
-import type { StatusDoc } from '../../../src/model/docs.js'
+import { validator } from '../../../src/model/schema.js'
 
-const STATUS = { peerId: 'me', name: 'ada' } as unknown as StatusDoc
+/** any JSON value: these tests read what the other side sent as it is */
+const anything = validator(Type.Unknown())
+
+const STATUS: WireStatus = {
+  peerId: 'me',
+  name: 'ada',
+  version: '1.0.0',
+  team: { teamId: 't1', name: 'crew', role: 'member' },
+  addresses: ['/ip4/127.0.0.1/tcp/4001'],
+  connectedPeers: 1,
+  members: 2,
+  uptimeMs: 1000,
+  stateDigest: 'abc'
+}
 
 function from (peer: string): Connection {
   return { remotePeer: { toString: () => peer } } as unknown as Connection
@@ -18,7 +32,7 @@ function queries (over: Partial<StatusQueryComponents> = {}): StatusQueries {
 }
 
 /** one query from `peer`: the asking side's answer (or error) */
-async function ask (q: StatusQueries, peer = 'peer-a'): Promise<StatusDoc> {
+async function ask (q: StatusQueries, peer = 'peer-a'): Promise<WireStatus> {
   const [outbound, inbound] = await streamPair()
   void q.answer(inbound, from(peer))
   return await askStatus(outbound)
@@ -42,9 +56,9 @@ describe('status queries', () => {
   it('answers an unknown query with an error the asker sees', async () => {
     const [outbound, inbound] = await streamPair()
     void queries().answer(inbound, from('peer-a'))
-    const ch = jsonChannel(outbound, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
+    const ch = jsonChannel(outbound, { protocol: PROTOCOL_QUERY, maxBytes: MAX_QUERY_MESSAGE_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS })
     await ch.write({ type: 'tasks' })
-    await expect(ch.read()).resolves.toEqual({ error: { message: 'unknown query' } })
+    await expect(ch.read(anything)).resolves.toEqual({ error: { message: 'unknown query' } })
   })
 
   it('passes on why the status could not be made', async () => {
@@ -70,8 +84,8 @@ describe('status queries', () => {
     const [outbound, inbound] = await streamPair()
     const abort = vi.spyOn(outbound, 'abort')
     const answering = (async (stream: Stream) => {
-      const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, STREAM_READ_TIMEOUT_MS)
-      await ch.read()
+      const ch = jsonChannel(stream, { protocol: PROTOCOL_QUERY, maxBytes: MAX_QUERY_MESSAGE_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS })
+      await ch.read(anything)
       await ch.write({ nothing: true })
     })(inbound)
     await expect(askStatus(outbound)).rejects.toThrow('the peer sent no status')

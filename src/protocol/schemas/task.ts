@@ -1,0 +1,74 @@
+/**
+ * The task protocol's messages (`/paired/task/1.0.0`), one schema each; see
+ * `src/tasks/messages.ts` for what they mean. The offered task reuses the model's pieces
+ * (agent name, priority, task id); its input is checked where it runs, its grant's
+ * signature by the executor.
+ */
+import Type from 'typebox'
+import type { Static } from '../../model/schema.js'
+import { AgentNameSchema, MAX_TASK_TIMEOUT_MS, TaskIdSchema, TaskPrioritySchema, type TaskPriority } from '../../model/task.js'
+import { CountSchema, MAX_ERROR_TEXT_CHARS, NaturalSchema, PeerIdSchema, WallSchema, tagged, type Checked } from './common.js'
+
+/** a log line longer than this is refused: agents' lines are cut at 4 KiB */
+export const MAX_LOG_LINE_CHARS = 4_096
+/** lines in one `log` or `reply` */
+export const MAX_LOG_LINES = 1_000
+/** the largest grant epoch (src/tasks/grant.ts) */
+const MAX_GRANT_EPOCH = 1_000_000
+/** an Ed25519 signature in base64url */
+const GRANT_SIG_CHARS = 86
+
+const RequestIdSchema = NaturalSchema
+const LinesSchema = Type.Array(Type.String({ maxLength: MAX_LOG_LINE_CHARS }), { maxItems: MAX_LOG_LINES })
+
+/** a coordinator's grant of one attempt to one executor (its signature is checked where it counts) */
+export const LeaseGrantSchema = Type.Object({
+  coordinator: PeerIdSchema,
+  epoch: Type.Integer({ minimum: 0, maximum: MAX_GRANT_EPOCH }),
+  sig: Type.String({ minLength: GRANT_SIG_CHARS, maxLength: GRANT_SIG_CHARS })
+}, { additionalProperties: false })
+
+/** the attempt a coordinator offers an executor */
+export const OfferTaskSchema = Type.Object({
+  taskId: TaskIdSchema,
+  attempt: CountSchema,
+  agent: AgentNameSchema,
+  input: Type.Unknown(),
+  // the model's union of literals, typed as the model's priority
+  priority: Type.Unsafe<TaskPriority>(TaskPrioritySchema),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TASK_TIMEOUT_MS })),
+  leaseMs: CountSchema,
+  /** the peer to report to */
+  coordinator: PeerIdSchema,
+  /** whose task it is: their role caps its priority */
+  submitter: Type.Optional(PeerIdSchema),
+  /** the coordinator's grant of this attempt to the executor: its result carries it */
+  grant: Type.Optional(LeaseGrantSchema)
+}, { additionalProperties: false })
+export type OfferTask = Static<typeof OfferTaskSchema>
+
+const closed = { additionalProperties: false } as const
+
+export const TaskMessageSchemas = {
+  offer: Type.Object({ t: Type.Literal('offer'), id: RequestIdSchema, task: OfferTaskSchema }, closed),
+  cancel: Type.Object({ t: Type.Literal('cancel'), taskId: TaskIdSchema }, closed),
+  logs: Type.Object({ t: Type.Literal('logs'), id: RequestIdSchema, taskId: TaskIdSchema }, closed),
+  reply: Type.Object({ t: Type.Literal('reply'),
+    id: RequestIdSchema,
+    accepted: Type.Optional(Type.Boolean()),
+    reason: Type.Optional(Type.String({ maxLength: MAX_ERROR_TEXT_CHARS })),
+    startedWall: Type.Optional(WallSchema),
+    others: Type.Optional(NaturalSchema),
+    lines: Type.Optional(LinesSchema),
+    truncated: Type.Optional(Type.Boolean())
+  }, closed),
+  started: Type.Object({ t: Type.Literal('started'), taskId: TaskIdSchema, attempt: CountSchema, startedWall: WallSchema }, closed),
+  renew: Type.Object({ t: Type.Literal('renew'), taskId: TaskIdSchema, attempt: CountSchema, expiresWall: WallSchema }, closed),
+  log: Type.Object({ t: Type.Literal('log'), taskId: TaskIdSchema, lines: LinesSchema }, closed),
+  finished: Type.Object({ t: Type.Literal('finished'), taskId: TaskIdSchema, attempt: CountSchema, others: Type.Optional(NaturalSchema) }, closed),
+  /** `batch`: a signed op batch, verified by the store like any gossip */
+  done: Type.Object({ t: Type.Literal('done'), taskId: TaskIdSchema, attempt: CountSchema, batch: Type.Object({}, { additionalProperties: true }) }, closed)
+}
+
+export const taskMessage = tagged('t', TaskMessageSchemas)
+export type TaskMessage = Checked<typeof taskMessage>
