@@ -8,6 +8,7 @@ import { taskRoutes } from './task-routes.js'
 import type { StatusDoc } from '../model/docs.js'
 import type { Method, Reply, Route, RouteCall } from './route-types.js'
 import { onlyFields, parseConnect, parseInviteRequest, parseInviteRevoke, parseJoin, parseTeamCreate, parseTeamRemove } from './validate.js'
+import { protocolViolations } from '../protocol/violations.js'
 
 export const API_PREFIX = '/api/v1'
 
@@ -20,12 +21,16 @@ function noFields (call: RouteCall): void {
 }
 
 /** Prometheus text exposition of a few gauges */
-export function metricsText (status: StatusDoc): string {
+export function metricsText (status: StatusDoc, violations: Record<string, number> = protocolViolations()): string {
   const gauge = (name: string, help: string, value: number): string =>
     `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`
+  const refused = Object.entries(violations).sort(([a], [b]) => a.localeCompare(b))
+    .map(([protocol, n]) => `paired_protocol_violations_total{protocol=${JSON.stringify(protocol)}} ${n}\n`).join('')
   return gauge('paired_connected_peers', 'Peers with an open libp2p connection.', status.connectedPeers) +
     gauge('paired_members', 'Members of this daemon\'s team, itself included.', status.members) +
-    gauge('paired_uptime_seconds', 'Seconds since the daemon started.', Math.floor(status.uptimeMs / 1000))
+    gauge('paired_uptime_seconds', 'Seconds since the daemon started.', Math.floor(status.uptimeMs / 1000)) +
+    '# HELP paired_protocol_violations_total Frames from peers refused by their schema, per protocol.\n' +
+    '# TYPE paired_protocol_violations_total counter\n' + refused
 }
 
 export const ROUTES: readonly Route[] = [

@@ -6,7 +6,7 @@
  */
 import Type from 'typebox'
 import type { Static } from '../../model/schema.js'
-import { AgentNameSchema, MAX_TASK_TIMEOUT_MS, TaskIdSchema, TaskPrioritySchema, type TaskPriority } from '../../model/task.js'
+import { AgentNameSchema, MAX_TASK_TIMEOUT_MS, TaskIdSchema, TaskPrioritySchema } from '../../model/task.js'
 import { CountSchema, MAX_ERROR_TEXT_CHARS, NaturalSchema, PeerIdSchema, WallSchema, tagged, type Checked } from './common.js'
 
 /** a log line longer than this is refused: agents' lines are cut at 4 KiB */
@@ -35,7 +35,7 @@ export const OfferTaskSchema = Type.Object({
   agent: AgentNameSchema,
   input: Type.Unknown(),
   // the model's union of literals, typed as the model's priority
-  priority: Type.Unsafe<TaskPriority>(TaskPrioritySchema),
+  priority: TaskPrioritySchema,
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TASK_TIMEOUT_MS })),
   leaseMs: CountSchema,
   /** the peer to report to */

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient, ApiServer } from '../../../src/api/index.js'
-import type { DaemonEvent } from '../../../src/model/docs.js'
+import type { DaemonEvent, StatusDoc } from '../../../src/model/docs.js'
+import { metricsText } from '../../../src/api/routes.js'
 import { NotFoundError } from '../../../src/errors.js'
 import { PEER_A, StubControl, call, named, startFixture, type Fixture } from './helpers.js'
 
@@ -160,6 +161,13 @@ describe('ApiServer', () => {
       expect(r.text).toMatch(/^paired_connected_peers 1$/m)
       expect(r.text).toMatch(/^paired_members 2$/m)
       expect(r.text).toMatch(/^paired_uptime_seconds 61$/m)
+      expect(r.text).toMatch(/^# TYPE paired_protocol_violations_total counter$/m)
+    })
+
+    it('metrics count the frames refused per protocol', () => {
+      const text = metricsText({ connectedPeers: 0, members: 1, uptimeMs: 0 } as StatusDoc, { '/paired/task/1.0.0': 3, '/paired/query/1.0.0': 1 })
+      expect(text).toMatch(/^paired_protocol_violations_total\{protocol="\/paired\/query\/1.0.0"\} 1$/m)
+      expect(text).toMatch(/^paired_protocol_violations_total\{protocol="\/paired\/task\/1.0.0"\} 3$/m)
     })
   })
 
