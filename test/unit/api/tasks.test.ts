@@ -40,7 +40,7 @@ class TaskStubControl extends StubControl implements TaskControl {
 
   async taskList (filter: { state?: TaskStateName, limit?: number }): Promise<TaskSummaryDoc[]> {
     this.record('taskList', filter)
-    const { input: _i, labels: _l, needs: _n, timeoutMs: _t, retries: _r, replicas: _p, coordinator: _c, cancelled: _x, cancelRequests: _cr, result: _res, results: _rs, leases: _ls, startedWall: _s, waiting: _w, ...summary } = this.doc('t1')
+    const { input: _i, labels: _l, needs: _n, timeoutMs: _t, retries: _r, replicas: _p, coordinator: _c, adoptions: _a, cancelled: _x, cancelRequests: _cr, result: _res, results: _rs, leases: _ls, startedWall: _s, waiting: _w, ...summary } = this.doc('t1')
     return [summary]
   }
 
