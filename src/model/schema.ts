@@ -70,14 +70,90 @@ function describe (error: TypeBoxError): SchemaProblem {
   return { field, message: error.message }
 }
 
+type Compiled = ReturnType<typeof Compile>
+/** a compiled check per sub-schema, made on the first bad value that reaches it */
+const compiledOf = new WeakMap<object, Compiled>()
+
+function compiledFor (schema: TSchema): Compiled {
+  let c = compiledOf.get(schema)
+  if (c === undefined) {
+    c = Compile(schema)
+    compiledOf.set(schema, c)
+  }
+  return c
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v != null && typeof v === 'object' && !Array.isArray(v)
+
+/**
+ * The first problem of `value` against `schema` (which it fails), found by walking down
+ * with compiled checks: each level stops at its first failing member, so a frame of a
+ * million bad items costs one pass, not a million error objects (TypeBox's `Errors` lists
+ * them all). Only a failing leaf, or a node whose own keywords fail, is described by
+ * TypeBox, on that small value.
+ */
+function locate (schema: TSchema, value: unknown, field: string): SchemaProblem {
+  const s = schema as Record<string, unknown>
+  if (isRecord(value) && isRecord(s.properties)) {
+    const properties = s.properties as Record<string, TSchema>
+    for (const key of Array.isArray(s.required) ? s.required as string[] : []) {
+      if (!Object.hasOwn(value, key)) return { field: join(field, key), message: 'is required' }
+    }
+    if (s.additionalProperties === false) {
+      for (const key in value) {
+        if (Object.hasOwn(value, key) && !Object.hasOwn(properties, key)) return { field: join(field, key), message: 'is not an allowed field' }
+      }
+    }
+    for (const key of Object.keys(properties)) {
+      if (Object.hasOwn(value, key) && !compiledFor(properties[key]).Check(value[key])) return locate(properties[key], value[key], join(field, key))
+    }
+  } else if (isRecord(value) && isRecord(s.patternProperties)) {
+    const keys = Object.keys(value)
+    if (typeof s.maxProperties === 'number' && keys.length > s.maxProperties) return { field, message: `must have at most ${s.maxProperties} entries` }
+    const [pattern, entry] = Object.entries(s.patternProperties as Record<string, TSchema>)[0] ?? []
+    const keyPattern = pattern === undefined ? undefined : new RegExp(pattern, 'u')
+    for (const key of keys) {
+      if (keyPattern !== undefined && !keyPattern.test(key)) return { field: join(field, key), message: 'is not an allowed key' }
+      if (entry !== undefined && !compiledFor(entry).Check(value[key])) return locate(entry, value[key], join(field, key))
+    }
+  } else if (Array.isArray(value) && isRecord(s.items)) {
+    if (typeof s.maxItems === 'number' && value.length > s.maxItems) return { field, message: `must have at most ${s.maxItems} items` }
+    if (typeof s.minItems === 'number' && value.length < s.minItems) return { field, message: `must have at least ${s.minItems} items` }
+    const items = s.items as TSchema
+    const check = compiledFor(items)
+    for (let i = 0; i < value.length; i++) {
+      if (!check.Check(value[i])) return locate(items, value[i], join(field, String(i)))
+    }
+  } else if (Array.isArray(s.anyOf)) {
+    const consts = (s.anyOf as Array<Record<string, unknown>>).map(v => v.const)
+    if (consts.every(c => typeof c === 'string' || typeof c === 'number')) return { field, message: `must be one of ${consts.join(', ')}` }
+    return { field, message: 'matches none of its allowed forms' }
+  }
+  // a leaf, or a node whose own keywords (type, size, pattern) fail: TypeBox says why
+  const first = (compiledFor(schema).Errors(small(value) ? value : shallow(value as Record<string, unknown> | unknown[])) as unknown as TypeBoxError[])[0]
+  if (first === undefined) return { field, message: 'does not match its schema' }
+  const inner = describe(first)
+  return { field: inner.field === '' ? field : join(field, inner.field), message: inner.message }
+}
+
+/** a scalar, or a container of at most 64 members: cheap to describe in full */
+function small (value: unknown): boolean {
+  if (Array.isArray(value)) return value.length <= 64
+  return !isRecord(value) || Object.keys(value).length <= 64
+}
+
+/** an object or array with its members emptied: enough for TypeBox to name what is wrong with the container itself */
+function shallow (value: Record<string, unknown> | unknown[]): unknown {
+  return Array.isArray(value) ? value.length > 0 ? ['…'] : [] : {}
+}
+
 /** Compile `schema` once; the returned validator is cheap to call on every message. */
 export function validator<S extends TSchema> (schema: S): Validator<Static<S>> {
   const compiled = Compile(schema)
+  compiledOf.set(schema, compiled)
   const problem = (value: unknown): SchemaProblem | null => {
     if (compiled.Check(value)) return null
-    const errors = compiled.Errors(value) as unknown as TypeBoxError[]
-    const first = errors[0]
-    return first == null ? { field: '', message: 'does not match its schema' } : describe(first)
+    return locate(schema, value, '')
   }
   return {
     schema,
