@@ -31,6 +31,7 @@ import { validator } from '../../src/model/schema.js'
 import { signBatch, type OpBatch } from '../../src/state/ops/index.js'
 import { signerFromSeed, type MemberCertificate, type Signer } from '../../src/team/index.js'
 import type { TeamFile } from '../../src/daemon/team-file.js'
+import { varint } from '../helpers/varint.js'
 
 /** the attacker reads whatever the member sends, as it is */
 const anything = validator(Type.Unknown())
@@ -231,17 +232,7 @@ export async function rssBytes (pid: number): Promise<number> {
   return Number(m[1]) * 1024
 }
 
-/** unsigned LEB128, the length prefix of a libp2p length-prefixed frame */
-export function varint (n: number): Uint8Array {
-  const out: number[] = []
-  let v = n
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80)
-    v = Math.floor(v / 0x80)
-  }
-  out.push(v)
-  return Uint8Array.from(out)
-}
+export { varint }
 
 /** a length-prefixed frame around `payload` */
 export function frame (payload: Uint8Array): Uint8Array {

@@ -6,18 +6,10 @@
  * protocol's schema (a mutation of an optional field can) is drawn again.
  */
 import type { Validator } from '../../src/model/schema.js'
+import { varint } from '../helpers/varint.js'
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere */
-export function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { rng } from '../helpers/rng.js'
+export { varint }
 
 export type Rand = () => number
 const int = (r: Rand, n: number): number => Math.floor(r() * n)
@@ -131,17 +123,6 @@ function isRefused (bytes: Uint8Array, accepts: Validator<unknown>): boolean {
   }
 }
 
-/** unsigned LEB128 */
-export function varint (n: number): Uint8Array {
-  const out: number[] = []
-  let v = n
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80)
-    v = Math.floor(v / 0x80)
-  }
-  out.push(v)
-  return Uint8Array.from(out)
-}
 
 /** the bytes on the wire: a length prefix and the payload; an `oversize` frame declares more than `maxBytes` and sends a little */
 export function wire (frame: Frame, maxBytes: number): Uint8Array {

@@ -39,6 +39,11 @@ export const WireStatusSchema = Type.Object({
 }, { additionalProperties: false })
 export type WireStatus = Static<typeof WireStatusSchema>
 
+/** the team part of a status, field by field (no extra field crosses either way) */
+function teamOf (team: NonNullable<WireStatus['team']>): NonNullable<WireStatus['team']> {
+  return { teamId: team.teamId, name: team.name, role: team.role, ...(team.removed != null ? { removed: { ...team.removed } } : {}) }
+}
+
 /** this daemon's status as it goes to a peer: the wire fields only */
 export function toWire (doc: StatusDoc): WireStatus {
   const { team } = doc
@@ -46,9 +51,7 @@ export function toWire (doc: StatusDoc): WireStatus {
     peerId: doc.peerId,
     name: doc.name,
     version: doc.version,
-    team: team == null
-      ? null
-      : { teamId: team.teamId, name: team.name, role: team.role, ...(team.removed != null ? { removed: { ...team.removed } } : {}) },
+    team: team == null ? null : teamOf(team),
     addresses: doc.addresses.slice(0, MAX_STATUS_ADDRESSES),
     connectedPeers: doc.connectedPeers,
     members: doc.members,
@@ -65,9 +68,7 @@ export function fromWire (wire: WireStatus): StatusDoc {
     peerId: wire.peerId,
     name: wire.name,
     version: wire.version,
-    team: team == null
-      ? null
-      : { teamId: team.teamId, name: team.name, role: team.role, ...(team.removed != null ? { removed: { ...team.removed } } : {}) },
+    team: team == null ? null : teamOf(team),
     addresses: [...wire.addresses],
     connectedPeers: wire.connectedPeers,
     members: wire.members,

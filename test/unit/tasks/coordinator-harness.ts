@@ -16,6 +16,7 @@ import type { OfferTask, TaskMessage } from '../../../src/tasks/messages.js'
 import type { OfferAnswer } from '../../../src/tasks/offer.js'
 import type { Candidate } from '../../../src/tasks/placement.js'
 import { ManualClock } from '../../helpers/manual-clock.js'
+import { rng } from '../../helpers/rng.js'
 
 export const LEASE_MS = 3_000
 
@@ -68,17 +69,6 @@ export interface HarnessOptions {
   init?: Partial<CoordinatorInit>
 }
 
-/** a seeded PRNG, so placement's choices repeat */
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export function harness (options: HarnessOptions): Harness {
   const selfId = options.signer.peerId
@@ -153,7 +143,7 @@ export function harness (options: HarnessOptions): Harness {
     signer: options.signer,
     leaseMs: LEASE_MS,
     clock,
-    random: seeded(7),
+    random: rng(7), // seeded, so placement's choices repeat
     executor: {
       offer: task => { h.localOffers.push(task); return h.localAnswer },
       cancel: taskId => { h.localCancels.push(taskId) }
