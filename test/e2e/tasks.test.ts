@@ -251,8 +251,10 @@ describe('one machine: lanes, cancel, argv-only agents', () => {
   })
 
   it('with the slot full, a critical task starts before the queued normal ones', async () => {
-    // the first holds the one slot while the others are submitted (each CLI call takes ~0.2 s)
-    const first = (await e.json<{ taskId: string }>(['submit', 'sleep', '--input', '{"ms":2500}'])).taskId
+    // the first holds the one slot while the others are submitted: each CLI call takes
+    // ~0.2 s, but over a second on a busy 2-core box, so it holds it for 8 s (with 2.5 s, a
+    // slow machine freed the slot before the critical task was submitted)
+    const first = (await e.json<{ taskId: string }>(['submit', 'sleep', '--input', '{"ms":8000}'])).taskId
     const normals: string[] = []
     for (let i = 0; i < 4; i++) normals.push((await e.json<{ taskId: string }>(['submit', 'sleep', '--input', '{"ms":50}'])).taskId)
     const critical = (await e.json<{ taskId: string }>(['submit', 'sleep', '--input', '{"ms":50}', '--priority', 'critical'])).taskId
