@@ -5,7 +5,6 @@
  * whether a task has anyone to run it. `TaskService` applies them.
  */
 import type { Role } from '../model/docs.js'
-import { normalizeSubmit } from '../model/task.js'
 import { TASK_PRIORITIES, type TaskPriority } from '../state/crdt/index.js'
 import { AgentNotServedError, notServed, type AgentRegistry } from './agents/index.js'
 import { verifyGrant } from './grant.js'
@@ -55,8 +54,6 @@ export function offerRefusal (task: OfferTask, from: string, ctx: OfferContext):
 }
 
 /** The replicated spec of a submitted task: defaults filled in, empty and default fields left out. */
-/** a submit with its defaults applied: the spec body that is replicated */
-export const specBody = normalizeSubmit
 
 /**
  * The error for a task that no member can run, when every member's agents are known;

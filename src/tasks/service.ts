@@ -32,7 +32,8 @@ import { explainTask } from './explain.js'
 import { newTaskId } from './ids.js'
 import { TaskLinks } from './links.js'
 import type { Candidate } from './placement.js'
-import { specBody, submitRefusal, unservedError } from './policy.js'
+import { submitRefusal, unservedError } from './policy.js'
+import { normalizeSubmit } from '../model/task.js'
 import { taskDoc, taskList, verifyDoc } from './projection.js'
 import { RecordWatch } from './watch.js'
 
@@ -226,7 +227,7 @@ export class TaskService implements TaskControl {
   // --- TaskControl --------------------------------------------------------------------
 
   private draftOf (spec: TaskSubmit): { taskId: string, draft: OpDraft, body: TaskSpecBody } {
-    const body = specBody(spec)
+    const body = normalizeSubmit(spec)
     const role = this.init.roleOf(this.init.selfId) ?? 'member'
     const refusal = submitRefusal(this.init.maxPriority, role, body.priority)
     if (refusal !== undefined) throw new PermissionDeniedError(refusal)

@@ -13,11 +13,12 @@ import { isAbsolute } from 'node:path'
 import { parseDuration } from '../../model/duration.js'
 import { InvalidConfigError } from '../../errors.js'
 import {
-  AGENT_NAME, DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_SHELL_TIMEOUT_MS, MAX_AGENT_SLOTS,
+  DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_SHELL_TIMEOUT_MS, MAX_AGENT_SLOTS,
   MAX_OUTPUT_BYTES_LIMIT, MAX_TIMEOUT_MS, RESERVED_AGENT_NAMES
 } from './constants.js'
 import type { AgentsConfig, CommandAgentConfig } from './types.js'
 import { isObject } from '../../model/guards.js'
+import { AGENT_NAME_PATTERN } from '../../model/task.js'
 
 /** echo and sleep on, shell off, no command agents */
 export function defaultAgentsConfig (): AgentsConfig {
@@ -91,7 +92,7 @@ export function parseAgentsConfig (raw: unknown, source: string): AgentsConfig {
       continue
     }
 
-    if (!AGENT_NAME.test(name)) {
+    if (!AGENT_NAME_PATTERN.test(name)) {
       throw configError(source, key, 'is not a valid agent name: use 1 to 64 of a-z, 0-9, ".", "_" and "-", starting with a letter or digit')
     }
     config.commands[name] = parseCommand(source, key, value)

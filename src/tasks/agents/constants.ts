@@ -1,7 +1,6 @@
 /**
  * Named defaults and limits of the agent runner.
  */
-import { AGENT_NAME_PATTERN } from '../../model/task.js'
 
 /** Default timeout of a command agent (ms): 10 minutes. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 10 * 60_000
@@ -51,8 +50,6 @@ export const MAX_SCRIPT_LENGTH = 64 * 1024
 /** Names of the built-in agents; no command agent may take them. */
 export const RESERVED_AGENT_NAMES: readonly string[] = ['echo', 'shell', 'sleep']
 
-/** What a command agent's name must look like. */
-export const AGENT_NAME = AGENT_NAME_PATTERN
 
 /** Exit codes of outcomes that are not a child's own exit code. */
 export const EXIT_INVALID_INPUT = 2

@@ -7,18 +7,10 @@ import {
   HlcClock, compareHlc, lwwDelete, lwwEmpty, lwwSet, rwAdd, rwEmpty, rwObserved, rwRemove, rwTag, vvAdvance,
   vvMissing, type Hlc, type LwwMap, type RwSet, type VersionVector
 } from '../../../../src/state/crdt/index.js'
+import { rng } from '../../../helpers/rng.js'
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-export function mulberry32 (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let z = state
-    z = Math.imul(z ^ (z >>> 15), z | 1)
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61)
-    return ((z ^ (z >>> 14)) >>> 0) / 0x1_0000_0000
-  }
-}
+/** mulberry32: a tiny seeded PRNG returning floats in [0, 1) */
+export const mulberry32 = rng
 
 export type Op = { author: string, seq: number, hlc: Hlc } & (
   | { kind: 'set', key: string, value: number }
