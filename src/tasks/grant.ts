@@ -63,6 +63,14 @@ export function signGrant (subject: GrantSubject, epoch: number, signer: Signer)
   return { coordinator: signer.peerId, epoch, sig: toBase64url(signer.sign(signingBytes(subject, signer.peerId, epoch))) }
 }
 
+/**
+ * Signs the grants of several attempts at once (one offer batch to one executor, say).
+ * Batch proofs (one signature for the lot) replace the per-grant signature here.
+ */
+export function signGrants (items: Array<{ subject: GrantSubject, epoch: number }>, signer: Signer): LeaseGrant[] {
+  return items.map(({ subject, epoch }) => signGrant(subject, epoch, signer))
+}
+
 /** Checks a grant's shape and that its coordinator signed it for `subject`. Never throws. */
 export function verifyGrant (grant: unknown, subject: GrantSubject): GrantCheck {
   try {

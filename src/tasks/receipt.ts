@@ -131,6 +131,15 @@ export function signReceipt (body: ReceiptBody, signer: Signer): Receipt {
   return { ...clean, sig: toBase64url(signer.sign(signingBytes(clean))) }
 }
 
+/**
+ * Signs the receipts of several finished attempts at once (all `signer`'s). Batch proofs
+ * (one signature for the lot) replace the per-receipt signature here; callers already pass
+ * what finished together.
+ */
+export function signReceipts (bodies: ReceiptBody[], signer: Signer): Receipt[] {
+  return bodies.map(body => signReceipt(body, signer))
+}
+
 function matchesHash (what: 'input' | 'output', value: unknown, hash: string): string | undefined {
   let actual: string
   try {
