@@ -5,10 +5,11 @@
  * loopback TCP, guarded by a bearer token, Host and Origin checks, that is a thin shell
  * over the daemon's `DaemonControl`; and the client the CLI talks to it with.
  */
-export { ApiServer, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_KEEPALIVE_MS, formatEvent } from './server.js'
+export { ApiServer, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_EVENT_RETAIN_MS, DEFAULT_KEEPALIVE_MS } from './server.js'
+export { EventRing, formatEvent, DEFAULT_RING_BYTES, DEFAULT_RING_EVENTS, DEFAULT_COALESCE_BACKLOG_BYTES } from './event-ring.js'
 export type { ApiServerInit } from './server.js'
-export { ApiClient, ApiError, EventStreamParser, apiPath } from './client.js'
-export type { ApiClientInit, RequestOptions } from './client.js'
+export { ApiClient, ApiError, DEFAULT_RECONNECTS, EventStreamParser, apiPath } from './client.js'
+export type { ApiClientInit, EventsOptions, RequestOptions } from './client.js'
 export { ensureApiToken, readApiToken } from './token.js'
 export { formatDuration, parseDuration } from '../model/duration.js'
 export { API_PREFIX, ROUTES, matchRoute, metricsText } from './routes.js'

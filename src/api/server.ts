@@ -3,6 +3,7 @@
  * unix socket (0600) and TCP on a loopback address. Every request passes the Host,
  * Origin and token checks of `guard.ts`, then the route table of `routes.ts`.
  */
+import { randomBytes } from 'node:crypto'
 import { chmod, lstat, unlink } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
@@ -14,14 +15,15 @@ import {
 import { bearerMatches, hostAllowed, isLoopbackName, originAllowed, urlHost } from './guard.js'
 import { readJsonBody, sendError, sendJson } from './http.js'
 import { ROUTES, matchRoute, type ApiControl, type Route, type RouteCall } from './routes.js'
-import type { DaemonEvent } from '../model/docs.js'
+import { EventRing, type RingLimits } from './event-ring.js'
+import { RingReader } from './event-stream.js'
 
 /** @default 15 s between `: keepalive` comments on an event stream */
 export const DEFAULT_KEEPALIVE_MS = 15_000
 /** @default 30 s for a long call (ping, query, connect, join) */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000
-/** an event stream whose client reads slower than this many buffered bytes is closed */
-export const MAX_STREAM_BUFFER_BYTES = 1024 * 1024
+/** @default 5 min that events are still recorded after the last event stream closed, so its client can resume */
+export const DEFAULT_EVENT_RETAIN_MS = 5 * 60_000
 
 export interface ApiServerInit {
   /** the daemon; the `kv/*` routes need its `KvControl` methods too */
@@ -38,6 +40,10 @@ export interface ApiServerInit {
   keepaliveMs?: number
   /** @default DEFAULT_CALL_TIMEOUT_MS */
   callTimeoutMs?: number
+  /** the bounds of the ring of recent events, and how far behind a reader is sent only the newest event of each task and key */
+  events?: RingLimits & { coalesceAfter?: number, retainMs?: number }
+  /** the first part of every event id, [0-9a-z]+, new on each start. @default from the time and 4 random bytes */
+  runId?: string
 }
 
 type Transport = 'unix' | 'tcp'
@@ -54,6 +60,12 @@ export class ApiServer {
   private readonly routes: readonly Route[] = ROUTES
   /** open event streams and the function that closes each */
   private readonly streams = new Map<ServerResponse, () => void>()
+  private readonly ring: EventRing
+  private readonly readers = new Set<RingReader>()
+  private readonly eventOptions: NonNullable<ApiServerInit['events']>
+  /** set while the ring records the daemon's events: from the first stream until `retainMs` after the last */
+  private unsubscribe?: () => void
+  private retainTimer?: NodeJS.Timeout
   private tcp?: Server
   private unix?: Server
   private socketCreated = false
@@ -71,6 +83,8 @@ export class ApiServer {
     this.log = init.log ?? (() => {})
     this.keepaliveMs = init.keepaliveMs ?? DEFAULT_KEEPALIVE_MS
     this.callTimeoutMs = init.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS
+    this.eventOptions = init.events ?? {}
+    this.ring = new EventRing(init.runId ?? `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`, this.eventOptions)
   }
 
   /** the TCP port, once started */
@@ -114,6 +128,7 @@ export class ApiServer {
     this.controller = undefined
     controller.abort(new Error('the API server is stopping'))
     for (const close of [...this.streams.values()]) close()
+    this.stopRecording()
     const servers = [this.tcp, this.unix].filter((s): s is Server => s != null)
     this.tcp = undefined
     this.unix = undefined
@@ -206,7 +221,7 @@ export class ApiServer {
       res.writeHead(200, { 'content-type': reply.contentType, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(reply.body) })
       res.end(reply.body)
     } else {
-      this.openEvents(req, res)
+      this.openEvents(req, res, call.query)
     }
   }
 
@@ -232,45 +247,74 @@ export class ApiServer {
     return AbortSignal.any(signals)
   }
 
-  /** `GET /api/v1/events`: server-sent events until the client or the server goes */
-  private openEvents (req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * `GET /api/v1/events`: server-sent events until the client or the server goes. With a
+   * `Last-Event-ID` header (or `?lastEventId=`), what came after that id first, then live.
+   */
+  private openEvents (req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+    if (this.controller == null) {
+      res.writeHead(503, { connection: 'close' }).end()
+      return
+    }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff'
     })
-    const send = (text: string): void => {
-      if (!res.writableEnded && !res.destroyed) res.write(text)
-    }
-    let unsubscribe = (): void => {}
-    const keepalive = setInterval(() => { send(': keepalive\n\n') }, this.keepaliveMs)
+    this.record()
+    const header = req.headers['last-event-id']
+    const lastId = query.get('lastEventId') ?? (typeof header === 'string' ? header : undefined)
+    const resume = lastId !== undefined && lastId !== '' ? this.ring.resume(lastId.trim()) : undefined
+    const reader = new RingReader(this.ring, res, resume?.ok === true ? resume.seq : this.ring.last, {
+      coalesceAfter: this.eventOptions.coalesceAfter,
+      onBehind: () => { this.log('api: an event stream reader fell behind the ring; sent it reset') }
+    })
+    const keepalive = setInterval(() => { reader.comment('keepalive') }, this.keepaliveMs)
     keepalive.unref()
     const close = (): void => {
       if (!this.streams.delete(res)) return
       clearInterval(keepalive)
-      unsubscribe()
+      reader.close()
+      this.readers.delete(reader)
+      if (this.streams.size === 0) this.retainThenStop()
       if (!res.writableEnded) res.end()
     }
     this.streams.set(res, close)
+    this.readers.add(reader)
     res.on('close', close)
-    send(': connected\n\n')
-    unsubscribe = this.control.subscribe(event => {
-      if (res.writableLength > MAX_STREAM_BUFFER_BYTES) {
-        this.log('api: dropping an event stream whose client does not keep up')
-        close()
-        res.destroy()
-        return
-      }
-      send(formatEvent(event))
-    })
+    res.write(': connected\n\n')
+    if (resume?.ok === false) reader.reset(resume.reason, resume.message)
+    else reader.announce()
+    reader.pump()
     req.socket.setTimeout(0)
   }
-}
 
-/** one server-sent event: `event: <type>`, `data: <json>`, blank line */
-export function formatEvent (event: DaemonEvent): string {
-  const type = String(event.type).replace(/[\r\n]/g, ' ')
-  return `event: ${type}\ndata: ${JSON.stringify(event.data) ?? 'null'}\n\n`
+  /** the ring records the daemon's events from now (until `retainMs` after the last stream) */
+  private record (): void {
+    clearTimeout(this.retainTimer)
+    this.retainTimer = undefined
+    if (this.unsubscribe != null) return
+    this.unsubscribe = this.control.subscribe(event => {
+      this.ring.append(event)
+      for (const reader of this.readers) reader.wake()
+    })
+  }
+
+  private retainThenStop (): void {
+    clearTimeout(this.retainTimer)
+    this.retainTimer = setTimeout(() => { this.stopRecording() }, this.eventOptions.retainMs ?? DEFAULT_EVENT_RETAIN_MS)
+    this.retainTimer.unref()
+  }
+
+  /** nobody reads: stop recording, and forget what the ring held (ids before now get reset) */
+  private stopRecording (): void {
+    clearTimeout(this.retainTimer)
+    this.retainTimer = undefined
+    if (this.unsubscribe == null) return
+    this.unsubscribe()
+    this.unsubscribe = undefined
+    this.ring.pause()
+  }
 }
 
 function nameOf (value: unknown): string | undefined {

@@ -13,7 +13,8 @@ export const summary = 'print each change of a key (under PREFIX) as it happens'
 export const details = [
   'Prints "KEY = VALUE" for a write and "KEY (deleted)" for a deletion, until Ctrl-C.',
   'With --json: NDJSON, one JSON document per line {key, value, updatedBy, hlc, deleted?},',
-  'not one document in all. Exits 3 when the daemon stops (or drops a watch that falls behind).'
+  'not one document in all. Exits 3 when the daemon stops. A dropped stream resumes where it',
+  'was; when the daemon no longer holds the changes it missed, a line on stderr says so.'
 ].join('\n')
 export const optionalArgs = 1
 
@@ -38,6 +39,11 @@ export async function run (parsed: CommandArgs, ctx: KvCommandContext): Promise<
   process.once('SIGINT', onSigint)
   try {
     await client.events('events', event => {
+      if (event.type === 'reset') {
+        const why = (event.data as { message?: unknown } | null)?.message
+        ctx.err(`paired: some changes were missed${typeof why === 'string' ? ` (${why})` : ''}; list the current values with: paired kv list ${prefix}`.trimEnd())
+        return
+      }
       if (event.type !== 'kv:changed' || !isChange(event.data) || !event.data.key.startsWith(prefix)) return
       ctx.out(ctx.json ? JSON.stringify(event.data) : formatChange(event.data))
     }, signal)

@@ -154,6 +154,11 @@ export class TaskFollower {
   }
 
   private onEvent (event: DaemonEvent): void {
+    if (event.type === 'reset') {
+      // the daemon no longer holds what this stream missed: the next poll reads the task now
+      this.wake()
+      return
+    }
     if (this.taskId == null) {
       if (event.type === 'task:updated' || event.type === 'task:log') {
         this.buffer.push(event)
@@ -176,7 +181,7 @@ export class TaskFollower {
     if (this.stop.signal.aborted || this.signal.aborted) return
     this.streaming = false
     if (this.init.onDrop === 'fail') {
-      this.failure = new DaemonNotRunningError(`the daemon for home ${this.init.home} closed the event stream (it stopped, or this command fell too far behind)`)
+      this.failure = new DaemonNotRunningError(`the daemon for home ${this.init.home} closed the event stream (it stopped)`)
     }
     this.wake()
   }

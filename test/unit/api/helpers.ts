@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'vitest'
 import type { AbortOptions } from '@libp2p/interface'
-import { ApiServer, ensureApiToken } from '../../../src/api/index.js'
+import { ApiServer, ensureApiToken, type ApiServerInit } from '../../../src/api/index.js'
 import type {
   DaemonControl, DaemonEvent, InviteDoc, InviteRequest, KvControl, KvEntryDoc, KvWrite, MemberDoc, PeerDetailDoc, PeerDoc, StatusDoc,
   TaskDoc, TaskSubmit, TeamDoc
@@ -250,7 +250,7 @@ export interface Fixture {
 }
 
 /** a real ApiServer on a temp home, with a stub control */
-export async function startFixture (init: { host?: string, callTimeoutMs?: number, keepaliveMs?: number } = {}): Promise<Fixture> {
+export async function startFixture (init: Pick<ApiServerInit, 'host' | 'callTimeoutMs' | 'keepaliveMs' | 'events' | 'runId'> = {}): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), 'paired-api-'))
   const tokenPath = join(dir, 'api.token')
   const socketPath = join(dir, 'api.sock')

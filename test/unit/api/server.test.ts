@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { ApiClient, ApiServer } from '../../../src/api/index.js'
 import type { DaemonEvent, StatusDoc } from '../../../src/model/docs.js'
 import { metricsText } from '../../../src/api/routes.js'
@@ -293,19 +293,21 @@ describe('ApiServer', () => {
   })
 
   describe('events', () => {
-    it('streams an event published after connecting, and unsubscribes on close', async () => {
-      const client = new ApiClient({ socketPath: f.socketPath, token: f.token })
+    it('streams an event published after connecting, and unsubscribes once the last stream is gone for retainMs', async () => {
+      const g = await startFixture({ events: { retainMs: 50 } })
+      onTestFinished(async () => { await g.cleanup() })
+      const client = new ApiClient({ socketPath: g.socketPath, token: g.token })
       const received: DaemonEvent[] = []
       const controller = new AbortController()
-      const before = f.control.listeners.size
+      const before = g.control.listeners.size
       const done = client.events('events', e => { received.push(e) }, controller.signal)
-      await expect.poll(() => f.control.listeners.size).toBe(before + 1)
-      f.control.publish({ type: 'peer:connected', data: { peerId: PEER_A, text: 'two\nlines' } })
+      await expect.poll(() => g.control.listeners.size).toBe(before + 1)
+      g.control.publish({ type: 'peer:connected', data: { peerId: PEER_A, text: 'two\nlines' } })
       await expect.poll(() => received.length).toBe(1)
       expect(received[0]).toEqual({ type: 'peer:connected', data: { peerId: PEER_A, text: 'two\nlines' } })
       controller.abort()
       await done
-      await expect.poll(() => f.control.listeners.size).toBe(before)
+      await expect.poll(() => g.control.listeners.size).toBe(before)
     })
 
     it('the raw stream is text/event-stream with `event:` and `data:` lines', async () => {
@@ -314,17 +316,18 @@ describe('ApiServer', () => {
           expect(res.headers['content-type']).toMatch(/^text\/event-stream/)
           expect(res.headers['access-control-allow-origin']).toBeUndefined()
           let seen = ''
+          let published = false
           res.setEncoding('utf8')
           res.on('data', (d: string) => {
             seen += d
-            if (seen.startsWith(': connected') && !seen.includes('event:')) f.control.publish({ type: 'task:completed', data: { id: 1 } })
-            if (seen.includes('\n\nevent:') && seen.endsWith('\n\n')) { req.destroy(); resolve(seen) }
+            if (!published && seen.startsWith(': connected')) { published = true; f.control.publish({ type: 'task:completed', data: { id: 1 } }) }
+            if (seen.includes('\nevent:') && seen.endsWith('\n\n')) { req.destroy(); resolve(seen) }
           })
         })
         req.on('error', reject)
         req.end()
       })
-      expect(text).toContain('event: task:completed\ndata: {"id":1}\n\n')
+      expect(text).toMatch(/^: connected\n\nid: ([0-9a-z]+)-(\d+)\n\nid: \1-\d+\nevent: task:completed\ndata: \{"id":1\}\n\n$/)
     })
 
     it('sends keepalive comments', async () => {
