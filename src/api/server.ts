@@ -274,6 +274,8 @@ export class ApiServer {
     const close = (): void => {
       if (!this.streams.delete(res)) return
       clearInterval(keepalive)
+      // what is already in the ring goes out before the end (a server that stops says its last words)
+      reader.pump()
       reader.close()
       this.readers.delete(reader)
       if (this.streams.size === 0) this.retainThenStop()

@@ -122,7 +122,7 @@ describe('paired kv against a real ApiServer', () => {
     home = await mkdtemp(join(tmpdir(), 'paired-cli-kv-'))
     const paths = homePaths(home)
     control = new StubControl()
-    server = new ApiServer({ control, token: await ensureApiToken(paths.apiToken), socketPath: paths.apiSocket })
+    server = new ApiServer({ control, token: await ensureApiToken(paths.apiToken), socketPath: paths.apiSocket, events: { retainMs: 0 } })
     await server.start()
   })
 
@@ -364,7 +364,7 @@ describe('paired kv against a real ApiServer', () => {
       const otherHome = await mkdtemp(join(tmpdir(), 'paired-cli-kv-gone-'))
       const paths = homePaths(otherHome)
       const other = new StubControl()
-      const otherServer = new ApiServer({ control: other, token: await ensureApiToken(paths.apiToken), socketPath: paths.apiSocket })
+      const otherServer = new ApiServer({ control: other, token: await ensureApiToken(paths.apiToken), socketPath: paths.apiSocket, events: { retainMs: 0 } })
       await otherServer.start()
       try {
         const watching = run(['kv', 'watch', '--home', otherHome])

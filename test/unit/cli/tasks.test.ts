@@ -234,7 +234,7 @@ describe('paired submit / tasks / task against a real ApiServer', () => {
     home = await mkdtemp(join(tmpdir(), 'paired-cli-tasks-'))
     const paths = homePaths(home)
     control = new TaskStubControl()
-    server = new ApiServer({ control, token: await ensureApiToken(paths.apiToken), socketPath: paths.apiSocket })
+    server = new ApiServer({ control, token: await ensureApiToken(paths.apiToken), socketPath: paths.apiSocket, events: { retainMs: 0 } })
     await server.start()
   })
 
