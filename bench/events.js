@@ -11,7 +11,9 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
-const api = await import(join(ROOT, 'dist', 'api', 'index.js'))
+// PAIRED_BENCH_DIST=DIR: the server of another build (an A/B against the commit before); the reader always parses with this one
+const DIST = process.env.PAIRED_BENCH_DIST ?? join(ROOT, 'dist')
+const api = await import(join(DIST, 'api', 'index.js'))
 const { EventStreamParser } = await import(join(ROOT, 'dist', 'api', 'client.js'))
 
 const PEER = '12D3KooWAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaAlice111'
@@ -87,11 +89,17 @@ async function runReader ([socketPath, token, expectText]) {
   request({ socketPath, path: '/api/v1/events', headers: { host: 'localhost', authorization: `Bearer ${token}` } }, res => {
     res.setEncoding('utf8')
     res.on('data', chunk => { parser.push(chunk) })
+    // a server that drops a reader which falls behind (the build before the ring)
+    res.on('close', () => {
+      process.send({ n, skipped, resets, ms: performance.now() - (t0 ?? 0), dropped: true })
+      process.exit(0)
+    })
     process.send({ ready: true })
   }).end()
 }
 
-async function throughput (count, distinctTasks) {
+/** `burst` events per turn, and with `pauseMs` a timer between bursts (a pace the build before the ring keeps up with) */
+async function throughput (count, distinctTasks, burst = 500, pauseMs = 0) {
   const dir = await mkdtemp(join(tmpdir(), 'paired-bench-events-'))
   const listeners = new Set()
   const control = { subscribe: l => { listeners.add(l); return () => listeners.delete(l) } }
@@ -105,16 +113,19 @@ async function throughput (count, distinctTasks) {
     const result = new Promise(resolve => child.on('message', m => { if (m.ready !== true) resolve(m) }))
     await new Promise(resolve => child.on('message', m => { if (m.ready === true) resolve() }))
     const t0 = performance.now()
-    // bursts of 500, as a group commit hands them over, with a turn of the event loop between
-    for (let i = 0; i < count; i += 500) {
-      for (let j = i; j < Math.min(count, i + 500); j++) for (const l of listeners) l(events[j % distinctTasks])
-      await new Promise(resolve => setImmediate(resolve))
+    const cpu0 = process.cpuUsage()
+    // bursts, as a group commit hands them over, with a turn of the event loop between
+    for (let i = 0; i < count; i += burst) {
+      for (let j = i; j < Math.min(count, i + burst); j++) for (const l of listeners) l(events[j % distinctTasks])
+      await new Promise(resolve => pauseMs > 0 ? setTimeout(resolve, pauseMs) : setImmediate(resolve))
     }
     const published = performance.now() - t0
     const r = await result
     const secs = (performance.now() - t0) / 1000
-    console.log(`| one reader, ${count} task:updated of ${distinctTasks} tasks | **${Math.round(count / secs).toLocaleString('en')}** events/s end to end | ` +
-      `${r.n} sent, ${r.skipped} coalesced, ${r.resets} resets; published in ${(published / 1000).toFixed(2)} s |`)
+    const cpu = process.cpuUsage(cpu0)
+    const label = `one reader, ${count} task:updated of ${distinctTasks} tasks, bursts of ${burst}${pauseMs > 0 ? ` every ${pauseMs} ms` : ''}`
+    console.log(`| ${label} | **${Math.round((r.n + r.skipped) / secs).toLocaleString('en')}** events/s end to end; server ${((cpu.user + cpu.system) / count).toFixed(1)} µs CPU/event | ` +
+      `${r.n} sent, ${r.skipped} coalesced, ${r.resets} resets${r.dropped === true ? ', **dropped by the server**' : ''}; published in ${(published / 1000).toFixed(2)} s |`)
   } finally {
     await server.stop()
     await rm(dir, { recursive: true, force: true })
@@ -126,8 +137,11 @@ if (process.argv[2] === '--reader') {
 } else {
   if (globalThis.gc == null) console.log('(run with node --expose-gc for heap figures)')
   console.log('| figure | value | notes |\n|---|---|---|')
-  ringMemory('~800-byte task:updated (bytes bound: 32 MiB)', {}, i => taskUpdate(i), 150_000)
-  ringMemory('~120-byte kv:changed (count bound: 100,000)', {}, i => ({ type: 'kv:changed', data: { key: `k/${i}`, value: i, updatedBy: 'p', hlc: '0001' } }), 150_000)
-  await throughput(100_000, 100_000)
-  await throughput(100_000, 1_000)
+  if (api.EventRing != null && process.env.PAIRED_BENCH_ONLY_PACED == null) {
+    ringMemory('~800-byte task:updated (bytes bound: 32 MiB)', {}, i => taskUpdate(i), 150_000)
+    ringMemory('~120-byte kv:changed (count bound: 100,000)', {}, i => ({ type: 'kv:changed', data: { key: `k/${i}`, value: i, updatedBy: 'p', hlc: '0001' } }), 150_000)
+  }
+  if (process.env.PAIRED_BENCH_ONLY_PACED == null) await throughput(100_000, 100_000)
+  if (process.env.PAIRED_BENCH_ONLY_PACED == null) await throughput(100_000, 1_000)
+  await throughput(30_000, 30_000, 20, 1)
 }

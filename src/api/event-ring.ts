@@ -24,8 +24,9 @@ export const DEFAULT_COALESCE_BACKLOG_BYTES = 1024 * 1024
 
 export interface RingEntry {
   seq: number
-  /** the coalescing key: `task:<taskId>` or `kv:<key>` */
-  key: string | undefined
+  /** what the coalescing key names: a task (`key` is its id) or a kv key */
+  kind: 'task' | 'kv' | undefined
+  key: string
   /** the whole server-sent event, `id:` to the blank line */
   text: string
   bytes: number
@@ -65,8 +66,8 @@ export class EventRing {
   private total = 0
   private readonly ends: number[] = []
   private floor = 0
-  /** the newest seq held for each coalescing key */
-  private readonly newest = new Map<string, number>()
+  /** the newest seq held for each task and each kv key (keyed by the event's own string: no concatenation to hash) */
+  private readonly newest = { task: new Map<string, number>(), kv: new Map<string, number>() }
 
   constructor (run: string, limits: RingLimits = {}) {
     if (!/^[0-9a-z]+$/.test(run)) throw new TypeError(`a run id is [0-9a-z]+, not "${run}"`)
@@ -102,13 +103,13 @@ export class EventRing {
     const seq = ++this.lastSeq
     const text = formatEvent(event, this.idOf(seq))
     const bytes = Buffer.byteLength(text)
-    const key = coalescingKey(event)
-    const entry: RingEntry = { seq, key, text, bytes }
+    const [kind, key] = coalescing(event)
+    const entry: RingEntry = { seq, kind, key, text, bytes }
     this.entries.push(entry)
     this.total += bytes
     this.ends.push(this.total)
     this.held += bytes
-    if (key !== undefined) this.newest.set(key, seq)
+    if (kind !== undefined) this.newest[kind].set(key, seq)
     while (this.size > this.maxEvents || (this.held > this.maxBytes && this.size > 1)) this.evict()
     return entry
   }
@@ -122,7 +123,8 @@ export class EventRing {
     this.ends.length = 0
     this.head = 0
     this.held = 0
-    this.newest.clear()
+    this.newest.task.clear()
+    this.newest.kv.clear()
     this.lastSeq += 1
     this.floor = this.lastSeq
   }
@@ -177,7 +179,7 @@ export class EventRing {
     for (let seq = from; seq <= this.lastSeq && (size === 0 || size < maxBytes); seq++) {
       const entry = this.entries[this.head + seq - first] as RingEntry
       through = seq
-      if (coalesce && entry.key !== undefined && (this.newest.get(entry.key) ?? 0) > seq) {
+      if (coalesce && entry.kind !== undefined && (this.newest[entry.kind].get(entry.key) ?? 0) > seq) {
         skipped++
         continue
       }
@@ -199,10 +201,10 @@ export class EventRing {
     this.entries[this.head] = undefined
     this.head++
     this.held -= entry.bytes
-    if (entry.key === undefined) {
+    if (entry.kind === undefined) {
       this.floor = entry.seq
-    } else if (this.newest.get(entry.key) === entry.seq) {
-      this.newest.delete(entry.key)
+    } else if (this.newest[entry.kind].get(entry.key) === entry.seq) {
+      this.newest[entry.kind].delete(entry.key)
       this.floor = entry.seq
     }
     // drop the vacated front now and then: amortised O(1) per event
@@ -216,11 +218,17 @@ export class EventRing {
 
 /** `task:<taskId>` for `task:updated`, `kv:<key>` for `kv:changed`: the newest of each wins */
 export function coalescingKey (event: DaemonEvent): string | undefined {
+  const [kind, key] = coalescing(event)
+  return kind === undefined ? undefined : `${kind}:${key}`
+}
+
+function coalescing (event: DaemonEvent): ['task' | 'kv', string] | [undefined, ''] {
   const data = event.data as { taskId?: unknown, key?: unknown } | null
-  if (typeof data !== 'object' || data == null) return undefined
-  if (event.type === 'task:updated' && typeof data.taskId === 'string') return `task:${data.taskId}`
-  if (event.type === 'kv:changed' && typeof data.key === 'string') return `kv:${data.key}`
-  return undefined
+  if (typeof data === 'object' && data != null) {
+    if (event.type === 'task:updated' && typeof data.taskId === 'string') return ['task', data.taskId]
+    if (event.type === 'kv:changed' && typeof data.key === 'string') return ['kv', data.key]
+  }
+  return [undefined, '']
 }
 
 /** one server-sent event: `id:` (when given), `event: <type>`, `data: <json>`, blank line */

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { ApiServer, ensureApiToken } from '../../../src/api/index.js'
 import { parseCommandArgs } from '../../../src/cli/args.js'
 import { COMMANDS } from '../../../src/cli/commands/index.js'
+import type { KvIo } from '../../../src/cli/commands/kv-io.js'
 import { makeContext } from '../../../src/cli/context.js'
 import { homePaths } from '../../../src/daemon/home.js'
 import { PEER_A, StubControl } from '../api/helpers.js'
@@ -35,7 +36,8 @@ describe('paired kv watch and `event: reset`', () => {
     const command = COMMANDS['kv watch']
     const args = parseCommandArgs(['app/'], command.options ?? {})
     const ctx = makeContext({ home, json: false, env: {}, write: { out: s => { stdout += s }, err: s => { stderr += s } }, usage: () => '' })
-    const watching = command.run(args, { ...ctx, signal: stop.signal })
+    const io: KvIo = { signal: stop.signal }
+    const watching = command.run(args, { ...ctx, ...io })
     onTestFinished(async () => { stop.abort(); await watching.catch(() => {}) })
     await expect.poll(() => control.listeners.size).toBe(1)
     for (let i = 0; i < 10; i++) control.publish({ type: 'kv:changed', data: { key: `app/k${i}`, value: i, updatedBy: PEER_A, hlc: String(i) } })
