@@ -142,7 +142,7 @@ export class EventRing {
     }
     const seq = Number(seqText)
     if (seq > this.lastSeq) return { ok: false, reason: 'unknown-id', message: `event id ${id} has not been issued yet` }
-    if (seq < this.floor) return { ok: false, reason: 'too-old', message: `events after ${id} are no longer held (the ring keeps the newest ${this.maxEvents} events, ${this.maxBytes} bytes, while a reader is connected)` }
+    if (seq < this.floor) return { ok: false, reason: 'too-old', message: `events after ${id} are no longer held (the daemon keeps the newest ${this.maxEvents} events, ${this.maxBytes} bytes, while a reader is connected and for a while after)` }
     return { ok: true, seq }
   }
 

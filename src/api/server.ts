@@ -22,8 +22,8 @@ import { RingReader } from './event-stream.js'
 export const DEFAULT_KEEPALIVE_MS = 15_000
 /** @default 30 s for a long call (ping, query, connect, join) */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000
-/** @default 5 min that events are still recorded after the last event stream closed, so its client can resume */
-export const DEFAULT_EVENT_RETAIN_MS = 5 * 60_000
+/** @default 60 s that events are still recorded after the last event stream closed, so its client can resume (a browser retries after ~3 s); after that, nobody pays for task:updated events nobody reads */
+export const DEFAULT_EVENT_RETAIN_MS = 60_000
 
 export interface ApiServerInit {
   /** the daemon; the `kv/*` routes need its `KvControl` methods too */
