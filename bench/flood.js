@@ -260,11 +260,13 @@ export async function floodBench (add, lib) {
     add('flood: task requests answered / refused (X\'s count)',
       `logs ${n(tk.answered.logs)} / ${n(tk.refused.logs)}, offers ${n(tk.answered.offer)} / ${n(tk.refused.offer)}`,
       `${limit(TASK_REQUEST_LIMIT)}; each answered by a \`reply\` frame: ${reasons || 'none'}; ${tk.unanswered} unanswered${tk.error != null ? `, stream: ${tk.error}` : ''}`)
-    const row = (what, b, d, af) => add(`${what}, baseline → during the flood`,
+    // `kind`: the raw libp2p reference of the baseline p50 (during the flood, the p99 ratio to the baseline says it)
+    const row = (what, b, d, af, kind) => add(`${what}, baseline → during the flood`,
       `p50 ${ms(median(b))} → **${ms(median(d))}**, p99 ${ms(p99(b))} → **${ms(p99(d))}**`,
-      `p99 ratio **${ratio(d, b)}**; ${b.length} / ${d.length} samples; in the 5 s after: p50 ${ms(median(af))}, p99 ${ms(p99(af))}`)
-    row('C → A ping RTT (libp2p ping, timed in C)', base.rtt, m.during.rtt, m.after.rtt)
-    row('C → A query (remote status over `/paired/query/1.0.0`, through C\'s API)', base.query, m.during.query, m.after.query)
+      `p99 ratio **${ratio(d, b)}**; ${b.length} / ${d.length} samples; in the 5 s after: p50 ${ms(median(af))}, p99 ${ms(p99(af))}${kind != null ? '; reference ratio: the baseline p50' : ''}`,
+      kind != null ? { kind, value: median(b) } : undefined)
+    row('C → A ping RTT (libp2p ping, timed in C)', base.rtt, m.during.rtt, m.after.rtt, 'ping')
+    row('C → A query (remote status over `/paired/query/1.0.0`, through C\'s API)', base.query, m.during.query, m.after.query, 'rtt')
     row('A\'s own API `GET /api/v1/status`', base.status, m.during.status, m.after.status)
     add('A\'s CPU during the flood', `${fmt(m.cpuA, 0)} % of a core`,
       `baseline window (observer only): ${fmt(cpuBase, 0)} %; the whole machine (${availableParallelism()} cores, every process on it) busy ${fmt(m.machine * 100, 0)} % during the flood, ${fmt(machineBase * 100, 0)} % in the baseline`)
