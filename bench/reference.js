@@ -40,7 +40,7 @@ const GOSSIP_RATES = [500, 1_000, 2_000, 4_000, 8_000, 16_000]
 /**
  * a step is delivered when this share of the messages arrived (a second after it ended at
  * most), kept up when this share arrived by its end (no queue growing through it), and
- * saturated when the publishers sent less than this times the step before
+ * saturated when the publishers sent less than this times the best step before
  */
 const DELIVERED = 0.99
 const KEPT_UP = 0.95
@@ -104,14 +104,15 @@ function startNode (psk) {
 }
 
 /**
- * offered rates, doubling, until the publishers send no more, the receivers fall behind or
- * messages are lost; the figure is the most messages per publisher sent in a step that was
+ * offered rates, doubling, until the publishers send no more (two steps in a row), the
+ * receivers fall behind or messages are lost; the figure is the most messages per publisher sent in a step that was
  * delivered and kept up: what the three processes carry without a growing queue
  */
 async function gossipSteps (nodes, progress) {
   await Promise.all(nodes.map(n => n.ask('subscribe', { peers: nodes.length - 1 })))
-  // warm-up (JIT, gossipsub's first mesh), not counted
-  await Promise.all(nodes.map((n, i) => n.ask('publish', { sender: i, step: 255, rate: 200, seconds: 1 })))
+  // warm-up (JIT, gossipsub's first mesh), not counted: on a busy machine the first counted
+  // step still comes out slow, so the figure is the best step, not the last
+  await Promise.all(nodes.map((n, i) => n.ask('publish', { sender: i, step: 255, rate: 300, seconds: 2 })))
   await sleep(500)
   const steps = []
   for (const [step, rate] of GOSSIP_RATES.entries()) {
@@ -133,10 +134,11 @@ async function gossipSteps (nodes, progress) {
     const s = { offered: rate, rate: published / nodes.length / secs, delivery: expected === 0 ? 0 : received / expected, inTime: expected === 0 ? 0 : inTime / expected, p50: pct(lat, 50), p99: pct(lat, 99) }
     s.delivered = s.delivery >= DELIVERED
     s.keptUp = s.inTime >= KEPT_UP
-    s.saturated = steps.length > 0 && s.rate < GROWTH * steps.at(-1).rate
+    // on a busy machine one step can come out slow: saturated means two in a row below the best
+    s.saturated = steps.length > 0 && s.rate < GROWTH * Math.max(...steps.map(x => x.rate))
     steps.push(s)
     progress(`gossip ${rate}/s per node: sent ${s.rate.toFixed(0)}/s, delivered ${(s.delivery * 100).toFixed(2)} % (${(s.inTime * 100).toFixed(1)} % by the end of the step), p50 ${s.p50.toFixed(1)} ms`)
-    if (!s.delivered || !s.keptUp || s.saturated) break
+    if (!s.delivered || !s.keptUp || (s.saturated && steps.at(-2)?.saturated === true)) break
   }
   const best = steps.filter(s => s.delivered && s.keptUp).sort((x, y) => y.rate - x.rate)[0]
   return { ...(best ?? { rate: 0, delivery: 0, p50: NaN, p99: NaN, offered: 0 }), steps }

@@ -350,7 +350,7 @@ async function main () {
     if (ref != null && REFERENCE_KINDS[ref.kind] == null) throw new Error(`${what}: no reference of kind "${ref.kind}"`)
     const cells = referenceCells(refs, ref)
     rows.push([what, value, note, ...cells])
-    console.error(`  ${what}: ${value} ${note}${cells[1] === '' ? '' : ` [${cells[1]} ${cells[0]}]`}`)
+    console.error(`  ${what}: ${value} ${note}${cells[1] === '' ? '' : ` [${cells[1].replaceAll('**', '')} ${cells[0]}]`}`)
   }
 
   if (only == null || only === 'federation') await federationBench(add)
