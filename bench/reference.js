@@ -12,8 +12,8 @@
 // (b) one stream, bulk bytes one way: MB/s (MiB, as the bench's other MB/s);
 // (c) gossipsub between the three, every node publishing small messages at once, at offered
 //     rates that double until the nodes send no more, fall behind or lose messages: the
-//     messages per publisher per second sent and delivered without a growing queue once the
-//     publishers could not keep up with the offered rate (the median of those steps).
+//     messages per publisher per second sent and delivered without a growing queue (the
+//     second best step: the best alone is too often one lucky window).
 //
 // `npm run build && node bench/reference.js [runs]` prints the block (and, for runs > 1,
 // each figure's spread); `references()` measures once per process and caches it.
@@ -46,8 +46,6 @@ const GOSSIP_RATES = [500, 1_000, 2_000, 4_000, 8_000, 16_000]
 const DELIVERED = 0.99
 const KEPT_UP = 0.95
 const GROWTH = 1.1
-/** the publishers fell short in a step when they sent less than this share of its offered rate */
-const SHORT = 0.9
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 const wallNow = () => performance.timeOrigin + performance.now()
@@ -108,9 +106,9 @@ function startNode (psk) {
 
 /**
  * offered rates, doubling, until the publishers send no more (two steps in a row), the
- * receivers fall behind or messages are lost; the figure is the median rate per publisher
- * of the delivered, kept-up steps in which the publishers fell short of the offered rate:
- * what the three processes carry without a growing queue
+ * receivers fall behind or messages are lost; the figure is the second best rate per
+ * publisher of the delivered, kept-up steps: what the three processes carry without a
+ * growing queue
  */
 async function gossipSteps (nodes, progress) {
   await Promise.all(nodes.map(n => n.ask('subscribe', { peers: nodes.length - 1 })))
@@ -144,12 +142,11 @@ async function gossipSteps (nodes, progress) {
     progress(`gossip ${rate}/s per node: sent ${s.rate.toFixed(0)}/s, delivered ${(s.delivery * 100).toFixed(2)} % (${(s.inTime * 100).toFixed(1)} % by the end of the step), p50 ${s.p50.toFixed(1)} ms`)
     if (!s.delivered || !s.keptUp || (s.saturated && steps.at(-2)?.saturated === true)) break
   }
-  // the median of the steps where the publishers fell short of the offered rate: the best
-  // one alone is a lucky 3 s on a busy machine (measured: 904, 894 and 2,017 msgs/s in three runs)
-  const good = steps.filter(s => s.delivered && s.keptUp)
-  const short = good.filter(s => s.rate < SHORT * s.offered).sort((x, y) => x.rate - y.rate)
-  const pick = short.length > 0 ? short[Math.floor((short.length - 1) / 2)] : good.sort((x, y) => y.rate - x.rate)[0]
-  return { ...(pick ?? { rate: 0, delivery: 0, p50: NaN, p99: NaN, offered: 0 }), bound: short.length === 0, steps }
+  // the second best step: the best alone can be one lucky 3 s window on a busy machine
+  // (six runs at load 20-25 on 2 cores: best 894-2,017 msgs/s, second best 731-867)
+  const good = steps.filter(s => s.delivered && s.keptUp).sort((x, y) => y.rate - x.rate)
+  const pick = good[1] ?? good[0]
+  return { ...(pick ?? { rate: 0, delivery: 0, p50: NaN, p99: NaN, offered: 0 }), bound: !steps.some(s => s.saturated), steps }
 }
 
 /** one measurement of every reference: three fresh node processes, about 20 s */
@@ -214,7 +211,7 @@ export function formatReferences (r) {
     `| (a) request/response, new stream each, ${IN_FLIGHT} in flight, ${RR_CONCURRENT} requests | **${f(r.rr50.rate, 0)} req/s** | latency p50 ${f(r.rr50.p50, 2)} ms, p99 ${f(r.rr50.p99, 2)} ms |`,
     `| (a) libp2p ping service, ${PINGS} samples | RTT p50 **${f(r.ping.p50, 2)} ms** | p99 ${f(r.ping.p99, 2)} ms |`,
     `| (b) one stream, ${BULK_BYTES / 1048576} MB one way in 64 KiB writes, ${BULK_RUNS} runs | **${f(r.bulk.median, 1)} MB/s** median | min ${f(r.bulk.min, 1)}, max ${f(r.bulk.max, 1)} |`,
-    `| (c) gossipsub, 3 nodes all publishing ${GOSSIP_BYTES} B messages for ${GOSSIP_SECONDS} s at doubling offered rates: the median sent per publisher of the steps where they fell short of the offered rate (< ${SHORT * 100} %), with ≥ ${KEPT_UP * 100} % delivered by the end of the step and ≥ ${DELIVERED * 100} % a second later | **${g.bound ? '≥ ' : ''}${f(g.rate, 0)} msgs/s per publisher** (${f(g.rate * 2, 0)} received per node) | at offered ${g.offered}/s: delivered ${f(g.delivery * 100, 2)} %, latency p50 ${f(g.p50, 1)} ms, p99 ${f(g.p99, 1)} ms; per offered rate: ${steps} |`
+    `| (c) gossipsub, 3 nodes all publishing ${GOSSIP_BYTES} B messages for ${GOSSIP_SECONDS} s at doubling offered rates until they send no more: the second best rate sent per publisher of the steps with ≥ ${KEPT_UP * 100} % delivered by the end of the step and ≥ ${DELIVERED * 100} % a second later | **${g.bound ? '≥ ' : ''}${f(g.rate, 0)} msgs/s per publisher** (${f(g.rate * 2, 0)} received per node) | at offered ${g.offered}/s: delivered ${f(g.delivery * 100, 2)} %, latency p50 ${f(g.p50, 1)} ms, p99 ${f(g.p99, 1)} ms; per offered rate: ${steps} |`
   ].join('\n')
 }
 

@@ -3,8 +3,8 @@
 // Markdown table. Nothing here asserts a time; it reports numbers. Each run first measures
 // raw libp2p references (bench/reference.js) on the same machine at the same time, and a
 // figure that names one (`add(what, figure, note, { kind, value })`) is printed beside it
-// with the ratio: on a busy 2-core machine the figures move 10-60 % between runs, the
-// ratios much less.
+// with the ratio: on a busy 2-core machine the figures move 10-60 % between runs, and a
+// reference taken beside them moves with them.
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { request } from 'node:http'
