@@ -421,11 +421,14 @@ async function federationBench (add) {
   }
   add('ping RTT a → b (libp2p ping), 280 samples', `p50 ${fmt(median(rtts), 2)} ms`, `p99 ${fmt(pct(rtts, 99), 2)} ms`, { kind: 'ping', value: median(rtts) })
   add('ping through the API (CLI path minus process start), 300 samples', `p50 ${fmt(median(rounds), 2)} ms`, `p99 ${fmt(pct(rounds, 99), 2)} ms`, { kind: 'ping', value: median(rounds) })
+  // paced under b's per-peer query limit: past its burst b refuses (a 504 here), as it should
+  const { QUERY_LIMIT } = await import('../dist/net/limits.js')
   const q = []
   for (let i = 0; i < 100; i++) {
     const t0 = performance.now()
     await api(a, 'GET', `/api/v1/peers/${idB}/status`)
     q.push(performance.now() - t0)
+    await new Promise(resolve => setTimeout(resolve, 1000 / (QUERY_LIMIT.ratePerSec * 0.8) - (performance.now() - t0)))
   }
   add('query (remote status over /paired/query/1.0.0, new stream each, through the API), 100 samples', `p50 ${fmt(median(q), 2)} ms`, `p99 ${fmt(pct(q, 99), 2)} ms`, { kind: 'rtt', value: median(q) })
 
