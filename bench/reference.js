@@ -217,7 +217,7 @@ export function formatReferences (r) {
     '',
     '| reference | figure | detail |',
     '|---|---|---|',
-    `| (a) request/response, new stream each (${RR_BYTES} B each way), sequential, ${RR_SEQUENTIAL} samples in ${ROUNDS} rounds between the pings' | RTT p50 **${f(r.rr.p50, 2)} ms**, p99 ${f(r.rr.p99, 2)} ms | **${f(r.rr.rate, 0)} req/s** |`,
+    `| (a) request/response, new stream each (${RR_BYTES} B each way), sequential, ${RR_SEQUENTIAL} samples in ${ROUNDS} rounds alternating with the pings | RTT p50 **${f(r.rr.p50, 2)} ms**, p99 ${f(r.rr.p99, 2)} ms | **${f(r.rr.rate, 0)} req/s** |`,
     `| (a) request/response, new stream each, ${IN_FLIGHT} in flight, ${RR_CONCURRENT} requests | **${f(r.rr50.rate, 0)} req/s** | latency p50 ${f(r.rr50.p50, 2)} ms, p99 ${f(r.rr50.p99, 2)} ms |`,
     `| (a) libp2p ping service, ${PINGS} samples in ${ROUNDS} rounds | RTT p50 **${f(r.ping.p50, 2)} ms** | p99 ${f(r.ping.p99, 2)} ms |`,
     `| (b) one stream, ${BULK_BYTES / 1048576} MB one way in 64 KiB writes, ${BULK_RUNS} runs | **${f(r.bulk.median, 1)} MB/s** median | min ${f(r.bulk.min, 1)}, max ${f(r.bulk.max, 1)} |`,
