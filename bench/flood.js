@@ -323,7 +323,11 @@ async function flooder () {
   ])
   const { swarmKey } = await import('../dist/node/create-node.js')
   const { MAX_QUERY_MESSAGE_BYTES, MAX_TEAM_MESSAGE_BYTES, PROTOCOL_QUERY, PROTOCOL_TEAM } = await import('../dist/node/constants.js')
-  const { isObject, jsonChannel } = await import('../dist/protocol/frames.js')
+  const { jsonChannel } = await import('../dist/protocol/frames.js')
+  const { isObject } = await import('../dist/model/guards.js')
+  // X checks what it reads by hand: any frame is taken as it comes
+  const anyFrame = { check: () => true, problem: () => null }
+  const channel = (stream, protocol, maxBytes) => jsonChannel(stream, { protocol, maxBytes, timeoutMs: 5_000 })
   const { MAX_TASK_MESSAGE_BYTES, PROTOCOL_TASK } = await import('../dist/tasks/constants.js')
   const { acceptInvite, decodeInvite, signerFromSeed } = await import('../dist/team/index.js')
 
@@ -360,12 +364,12 @@ async function flooder () {
     cert = acceptInvite({ token: invite, signer: signerFromSeed(peerId, privateKey.raw.subarray(0, 32)), name: 'flooder', now: Date.now() })
     // members that dial X say hello: answer it
     await node.handle(PROTOCOL_TEAM, async stream => {
-      const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, 5_000)
+      const ch = channel(stream, PROTOCOL_TEAM, MAX_TEAM_MESSAGE_BYTES)
       try {
-        const hello = await ch.read()
+        const hello = await ch.read(anyFrame)
         if (!isObject(hello) || hello.type !== 'hello') throw new Error('expected a hello')
         await ch.write(helloPayload('welcome'))
-        await ch.read()
+        await ch.read(anyFrame)
         await stream.close().catch(() => {})
       } catch (err) {
         stream.abort(err)
@@ -375,10 +379,10 @@ async function flooder () {
     let last = ''
     for (let attempt = 0; attempt < 20; attempt++) {
       const stream = await node.dialProtocol(ma, PROTOCOL_TEAM, { signal: AbortSignal.timeout(5_000) })
-      const ch = jsonChannel(stream, MAX_TEAM_MESSAGE_BYTES, 5_000)
+      const ch = channel(stream, PROTOCOL_TEAM, MAX_TEAM_MESSAGE_BYTES)
       try {
         await ch.write(helloPayload('hello'))
-        const reply = await ch.read()
+        const reply = await ch.read(anyFrame)
         if (isObject(reply) && reply.type === 'welcome') {
           await ch.write({ type: 'ack' })
           await stream.close().catch(() => {})
@@ -413,9 +417,9 @@ async function flooder () {
         // X lifts its own outbound cap (libp2p's default: 64 streams per protocol)
         stream = await node.dialProtocol(peer, PROTOCOL_QUERY, { signal: AbortSignal.timeout(5_000), maxOutboundStreams: 1_000_000 })
         phase = 'exchange'
-        const ch = jsonChannel(stream, MAX_QUERY_MESSAGE_BYTES, 5_000)
+        const ch = channel(stream, PROTOCOL_QUERY, MAX_QUERY_MESSAGE_BYTES)
         await ch.write({ type: 'status' })
-        const reply = await ch.read()
+        const reply = await ch.read(anyFrame)
         if (!isObject(reply) || reply.status == null) throw new Error('no status')
         q.answered++
         q.answeredMs.push(performance.now() - t0)
