@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 // `npm run bench`: real daemon processes on 127.0.0.1 (mDNS off), figures printed as a
-// Markdown table. Nothing here asserts a time; it reports numbers.
+// Markdown table. Nothing here asserts a time; it reports numbers. Each run first measures
+// raw libp2p references (bench/reference.js) on the same machine at the same time, and a
+// figure that names one (`add(what, figure, note, { kind, value })`) is printed beside it
+// with the ratio: on a busy 2-core machine the figures move 10-60 % between runs, and a
+// reference taken beside them moves with them.
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { request } from 'node:http'
-import { tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { tasksBench } from './tasks.js'
 import { floodBench } from './flood.js'
+import { REFERENCE_KINDS, formatReferences, referenceOf, references } from './reference.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'paired.js')
@@ -187,7 +192,7 @@ async function presenceBench (add) {
     return performance.now() - stoppedAt
   }))
   await stopping
-  add('graceful stop → shown as left, 3 survivors', lefts.map(x => `${fmt(x, 0)} ms`).join(', '))
+  add('graceful stop → shown as left, 3 survivors', lefts.map(x => `${fmt(x, 0)} ms`).join(', '), 'ratio: the median, one departure message over gossip', { kind: 'rtt', value: median(lefts) })
   await Promise.all([ds[0], ds[1], ds[2], ds[4]].map(stop))
 }
 
@@ -324,9 +329,29 @@ async function storeBench (add) {
   add('store: ingest of remote 1,000-op batches (verify + apply)', `${fmt(r.ingest1000, 0)} ops/s`, `Ed25519 verify ${fmt(b.ed25519Verify, 0)}/s: ${fmt(r.ingest1000 / b.ed25519Verify, 1)}× one signature per op`)
 }
 
+const SECTIONS = ['reference', 'federation', 'mdns', 'presence', 'state', 'store', 'heal', 'tasks', 'flood']
+
+/** `npm run bench -- SECTION` runs one section (`reference`: the references alone) */
+const only = process.argv[2]
+
 async function main () {
+  if (only != null && !SECTIONS.includes(only)) throw new Error(`no bench section "${only}": ${SECTIONS.join(', ')}`)
+  // PAIRED_BENCH_REFERENCES=off skips them (rows that name one then say so)
+  let refs = null
+  if (process.env.PAIRED_BENCH_REFERENCES !== 'off') {
+    console.error('references (raw libp2p):')
+    refs = await references({ progress: line => console.error(`  ${line}`) })
+    console.log(`${formatReferences(refs)}\n`)
+  }
+
   const rows = []
-  const add = (what, value, note = '') => { rows.push([what, value, note]); console.error(`  ${what}: ${value} ${note}`) }
+  /** `ref`: `{ kind, value }`, the figure's own number in the unit of the reference `kind` (bench/reference.js) */
+  const add = (what, value, note = '', ref) => {
+    if (ref != null && REFERENCE_KINDS[ref.kind] == null) throw new Error(`${what}: no reference of kind "${ref.kind}"`)
+    const cells = referenceCells(refs, ref)
+    rows.push([what, value, note, ...cells])
+    console.error(`  ${what}: ${value} ${note}${cells[1] === '' ? '' : ` [${cells[1].replaceAll('**', '')} ${cells[0]}]`}`)
+  }
 
   if (only == null || only === 'federation') await federationBench(add)
   if (only == null || only === 'mdns') await mdnsBench(add)
@@ -337,13 +362,20 @@ async function main () {
   if (only == null || only === 'tasks') await tasksBench(add, { home, startDaemon, stop, api, events, allConnected, pct, median, fmt })
   if (only == null || only === 'flood') await floodBench(add, { home, startDaemon, stop, api, allConnected, pct, median, fmt })
 
-  console.log('\n| what | figure | note |\n|---|---|---|')
-  for (const [w, v, n] of rows) console.log(`| ${w} | ${v} | ${n} |`)
-  console.log(`\nnode ${process.version}, ${new Date().toISOString()}`)
+  if (rows.length > 0) {
+    console.log('| what | figure | note | reference (raw libp2p, same run) | ratio |\n|---|---|---|---|---|')
+    for (const r of rows) console.log(`| ${r.join(' | ')} |`)
+  }
+  console.log(`\nnode ${process.version}, ${availableParallelism()} cores, load ${loadavg().map(x => fmt(x, 2)).join(' ')}, ${new Date().toISOString()}`)
 }
 
-/** `npm run bench -- SECTION` runs one section: federation, mdns, presence, state, store, heal, tasks or flood */
-const only = process.argv[2]
+/** the reference and ratio cells of a row: the figure ÷ the reference, so > 1 is slower for a time and < 1 for a rate */
+function referenceCells (refs, ref) {
+  if (ref == null) return ['', '']
+  if (refs == null) return ['not measured (PAIRED_BENCH_REFERENCES=off)', '']
+  const r = referenceOf(refs, ref.kind)
+  return [r.text, `**${fmt(ref.value / r.value, 2)}×**`]
+}
 
 async function federationBench (add) {
   // 1. start to ready: a fresh home (key + personal team made) and a warm restart
@@ -387,15 +419,18 @@ async function federationBench (add) {
     rounds.push(performance.now() - t0)
     if (i >= 20) rtts.push(r.rttMs)
   }
-  add('ping RTT a → b (libp2p ping), 280 samples', `p50 ${fmt(median(rtts), 2)} ms`, `p99 ${fmt(pct(rtts, 99), 2)} ms`)
-  add('ping through the API (CLI path minus process start), 300 samples', `p50 ${fmt(median(rounds), 2)} ms`, `p99 ${fmt(pct(rounds, 99), 2)} ms`)
+  add('ping RTT a → b (libp2p ping), 280 samples', `p50 ${fmt(median(rtts), 2)} ms`, `p99 ${fmt(pct(rtts, 99), 2)} ms`, { kind: 'ping', value: median(rtts) })
+  add('ping through the API (CLI path minus process start), 300 samples', `p50 ${fmt(median(rounds), 2)} ms`, `p99 ${fmt(pct(rounds, 99), 2)} ms`, { kind: 'ping', value: median(rounds) })
+  // paced under b's per-peer query limit: past its burst b refuses (a 504 here), as it should
+  const { QUERY_LIMIT } = await import('../dist/net/limits.js')
   const q = []
   for (let i = 0; i < 100; i++) {
     const t0 = performance.now()
     await api(a, 'GET', `/api/v1/peers/${idB}/status`)
     q.push(performance.now() - t0)
+    await new Promise(resolve => setTimeout(resolve, 1000 / (QUERY_LIMIT.ratePerSec * 0.8) - (performance.now() - t0)))
   }
-  add('query (remote status over /paired/query/1.0.0, new stream each), 100 samples', `p50 ${fmt(median(q), 2)} ms`, `p99 ${fmt(pct(q, 99), 2)} ms`)
+  add('query (remote status over /paired/query/1.0.0, new stream each, through the API), 100 samples', `p50 ${fmt(median(q), 2)} ms`, `p99 ${fmt(pct(q, 99), 2)} ms`, { kind: 'rtt', value: median(q) })
 
   // 4. idle memory after the team settles
   await new Promise(resolve => setTimeout(resolve, 5_000))
