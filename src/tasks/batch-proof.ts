@@ -9,9 +9,9 @@
  * signature over its own bytes and no `batch`.
  */
 import { canonicalJson, type Signer } from '../team/index.js'
-import { fromBase64url, toBase64url, toHex } from '../team/canonical.js'
-import { MAX_MERKLE_LEAVES, MAX_MERKLE_PATH, MERKLE_HASH_LENGTH, leafHash, merkleTree, rootFromPath } from '../team/merkle.js'
-import { rememberSigned, verifySigned } from './proof-cache.js'
+import { toBase64url, toHex } from '../team/canonical.js'
+import { MAX_MERKLE_LEAVES, MAX_MERKLE_PATH, climb, leafHash, merkleTree, pathStart } from '../team/merkle.js'
+import { knownTail, rememberSigned, rememberTail, verifySigned } from './proof-cache.js'
 
 /** Where a statement sits in its signed batch. */
 export interface BatchProof {
@@ -29,8 +29,16 @@ export interface LeafProof {
   batch?: BatchProof
 }
 
-/** base64url of a 32-byte hash */
-const HASH_CHARS = Math.ceil(MERKLE_HASH_LENGTH * 4 / 3)
+/**
+ * The one spelling of 32 bytes in unpadded base64url: 43 characters, the last carrying 4
+ * bits and two zero bits, so no hash has two accepted spellings.
+ */
+const HASH_PATTERN = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
+/**
+ * Path entries hashed before the memo of known tails is asked: the 2^k leaves under one
+ * node share the rest of their path, so the rest is walked once per 2^k leaves.
+ */
+const MEMO_DEPTH = 3
 const BATCH_KEYS: ReadonlySet<string> = new Set(['i', 'n', 'path'])
 
 /** The first thing wrong with a `batch` field's shape, or undefined (the path is not walked). */
@@ -42,7 +50,7 @@ export function batchProblem (value: unknown): string | undefined {
   if (typeof b.i !== 'number' || !Number.isSafeInteger(b.i) || b.i < 0 || b.i >= b.n) return 'batch.i must be a whole number below batch.n'
   if (!Array.isArray(b.path) || b.path.length > MAX_MERKLE_PATH) return `batch.path must be a list of at most ${MAX_MERKLE_PATH} hashes`
   for (const h of b.path as unknown[]) {
-    if (typeof h !== 'string' || h.length !== HASH_CHARS || fromBase64url(h, MERKLE_HASH_LENGTH) == null) return 'batch.path must hold base64url sha256 hashes'
+    if (typeof h !== 'string' || !HASH_PATTERN.test(h)) return 'batch.path must hold base64url sha256 hashes'
   }
   return undefined
 }
@@ -85,12 +93,22 @@ export function signLeaves (batchDomain: string, messages: Uint8Array[], signer:
 export function verifyLeaf (batchDomain: string, signer: string, message: Uint8Array, proof: LeafProof): boolean {
   const { sig, batch } = proof
   if (batch === undefined) return verifySigned(signer, message, sig)
-  const path: Uint8Array[] = []
-  for (const h of batch.path) {
-    const bytes = fromBase64url(h, MERKLE_HASH_LENGTH)
-    if (bytes == null) return false
-    path.push(bytes)
-  }
-  const root = rootFromPath(leafHash(message), batch.i, batch.n, path)
-  return root !== undefined && verifySigned(signer, rootMessage(batchDomain, batch.n, root), sig)
+  const start = pathStart(leafHash(message), batch.i, batch.n)
+  if (start === undefined || batch.path.length > MAX_MERKLE_PATH) return false
+  const depth = Math.min(MEMO_DEPTH, batch.path.length)
+  const mid = climb(start, decode(batch.path.slice(0, depth)))
+  if (mid === undefined) return false
+  // every input of the rest of the check: signer, signature, domain, size, where the walk stands, the rest of the path
+  const tail = `${signer}\n${sig}\n${batchDomain}${batch.n}\n${mid.fn},${mid.sn}\n${toBase64url(mid.node)}\n${batch.path.slice(depth).join(',')}`
+  if (knownTail(tail)) return true
+  const end = climb(mid, decode(batch.path.slice(depth)))
+  if (end?.sn !== 0) return false
+  const ok = verifySigned(signer, rootMessage(batchDomain, batch.n, end.node), sig)
+  if (ok) rememberTail(tail)
+  return ok
+}
+
+/** path entries whose shape `batchProblem` passed */
+function decode (hashes: string[]): Uint8Array[] {
+  return hashes.map(h => Buffer.from(h, 'base64url'))
 }

@@ -18,6 +18,8 @@ import { ED25519_SIGNATURE_LENGTH } from '../team/constants.js'
 export const PROOF_CACHE_SIZE = 4096
 
 const verified = new Map<string, true>()
+/** tails of inclusion paths known to end at a verified root (`batch-proof.ts`) */
+const tails = new Map<string, true>()
 /** public keys of recent signers: decoding a peer id costs several hashes' worth */
 const keys = new Map<string, Uint8Array>()
 const KEY_CACHE_SIZE = 1024
@@ -27,10 +29,26 @@ function keyOf (signer: string, message: Uint8Array, sig: string): string {
   return `${signer}\n${sig}\n${createHash('sha256').update(message).digest('base64url')}`
 }
 
-function remember (key: string): void {
-  verified.delete(key)
-  verified.set(key, true)
-  if (verified.size > PROOF_CACHE_SIZE) verified.delete(verified.keys().next().value as string)
+function remember (key: string, into = verified): void {
+  into.delete(key)
+  into.set(key, true)
+  if (into.size > PROOF_CACHE_SIZE) into.delete(into.keys().next().value as string)
+}
+
+/**
+ * Memo of a pure check: `key` names every input of a computation that returned true
+ * (the rest of an inclusion path, up to a root whose signature verified). Only ever
+ * given true results, so a hit answers exactly what the computation would.
+ */
+export function knownTail (key: string): boolean {
+  if (!tails.has(key)) return false
+  remember(key, tails)
+  return true
+}
+
+/** Records that the computation `key` names returned true. */
+export function rememberTail (key: string): void {
+  remember(key, tails)
 }
 
 /**
@@ -74,6 +92,7 @@ export function verifySigned (signer: string, message: Uint8Array, sig: string):
 /** Empties the cache: for tests and benchmarks that play a member that saw nothing yet. */
 export function forgetVerified (): void {
   verified.clear()
+  tails.clear()
 }
 
 /** How many signatures are remembered. */

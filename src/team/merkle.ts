@@ -63,16 +63,25 @@ export function merkleTree (leaves: Uint8Array[]): MerkleTree {
 }
 
 /**
- * The root that `leaf` (a leaf hash) at `index` of a tree of `size` leaves reaches by
- * `path`, or `undefined` when the path cannot be that leaf's (wrong length, index out of
- * range): RFC 9162 §2.1.3.2. The caller compares the root with a signed one.
+ * Where a walk up an inclusion path stands (RFC 9162 §2.1.3.2): the hash reached, `fn`
+ * the node's index on its level and `sn` the last index of that level.
  */
-export function rootFromPath (leaf: Uint8Array, index: number, size: number, path: readonly Uint8Array[]): Uint8Array | undefined {
+export interface PathStep {
+  node: Uint8Array
+  fn: number
+  sn: number
+}
+
+/** The first step of the walk from `leaf` at `index` of `size`, or `undefined` when out of range. */
+export function pathStart (leaf: Uint8Array, index: number, size: number): PathStep | undefined {
   if (!Number.isSafeInteger(size) || size < 1 || size > MAX_MERKLE_LEAVES) return undefined
-  if (!Number.isSafeInteger(index) || index < 0 || index >= size || path.length > MAX_MERKLE_PATH) return undefined
-  let fn = index
-  let sn = size - 1
-  let r = leaf
+  if (!Number.isSafeInteger(index) || index < 0 || index >= size) return undefined
+  return { node: leaf, fn: index, sn: size - 1 }
+}
+
+/** The walk from `from` up by `path`, or `undefined` when the path cannot be this node's. */
+export function climb (from: PathStep, path: readonly Uint8Array[]): PathStep | undefined {
+  let { fn, sn, node: r } = from
   for (const p of path) {
     if (p.length !== MERKLE_HASH_LENGTH || sn === 0) return undefined
     if ((fn & 1) === 1 || fn === sn) {
@@ -88,5 +97,17 @@ export function rootFromPath (leaf: Uint8Array, index: number, size: number, pat
     fn >>= 1
     sn >>= 1
   }
-  return sn === 0 ? r : undefined
+  return { node: r, fn, sn }
+}
+
+/**
+ * The root that `leaf` (a leaf hash) at `index` of a tree of `size` leaves reaches by
+ * `path`, or `undefined` when the path cannot be that leaf's (wrong length, index out of
+ * range). The caller compares the root with a signed one.
+ */
+export function rootFromPath (leaf: Uint8Array, index: number, size: number, path: readonly Uint8Array[]): Uint8Array | undefined {
+  const start = pathStart(leaf, index, size)
+  if (start === undefined || path.length > MAX_MERKLE_PATH) return undefined
+  const end = climb(start, path)
+  return end?.sn === 0 ? end.node : undefined
 }

@@ -168,6 +168,35 @@ describe('receipts signed per batch', () => {
     expect(verifiedCount()).toBe(1)
   })
 
+  it('a member that checked the batch before answers every variant as a member that saw nothing', () => {
+    const receipts = signReceipts(bodies(300, 'memo'), executor.signer)
+    const variant = fc.tuple(fc.nat(299), fc.nat(11), fc.nat(31), fc.constantFrom('path', 'i', 'n', 'sig', 'none'))
+    const make = ([k, e, byte, what]: [number, number, number, string]): unknown => {
+      const r = receipts[k]
+      const batch = r.batch as NonNullable<Receipt['batch']>
+      if (what === 'i') return { ...r, batch: { ...batch, i: (batch.i + 1 + e) % 300 } }
+      if (what === 'n') return { ...r, batch: { ...batch, n: e % 2 === 0 ? 299 - e : 301 + e } }
+      if (what === 'sig') return { ...r, sig: signReceipts(bodies(2, `s${e}`), executor.signer)[0].sig }
+      if (what === 'none') return r
+      const path = [...batch.path]
+      const bytes = Buffer.from(path[e % path.length], 'base64url')
+      bytes[byte] ^= 4
+      path[e % path.length] = bytes.toString('base64url')
+      return { ...r, batch: { ...batch, path } }
+    }
+    fc.assert(fc.property(fc.array(variant, { minLength: 1, maxLength: 20 }), list => {
+      forgetVerified()
+      for (const r of receipts) verifyReceipt(r)
+      const warm = list.map(v => verifyReceipt(make(v)).ok)
+      const cold = list.map(v => {
+        forgetVerified()
+        return verifyReceipt(make(v)).ok
+      })
+      expect(warm).toEqual(cold)
+      expect(warm).toEqual(list.map(v => v[3] === 'none'))
+    }), { numRuns: 4 })
+  })
+
   it('keeps at most PROOF_CACHE_SIZE signatures', () => {
     for (let i = 0; i < PROOF_CACHE_SIZE + 100; i++) rememberSigned(executor.peerId, Buffer.from(`m${i}`), 'x')
     expect(verifiedCount()).toBe(PROOF_CACHE_SIZE)
