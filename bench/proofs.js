@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // `npm run build && node bench/proofs.js [rounds]`: what the proofs of a task result cost,
-// in µs per result, for batches of 1, 100 and 1,000 results that finish together:
+// in CPU µs per result, for batches of 1, 100 and 1,000 results that finish together:
 //   sign     the executor's receipts (signReceipts) + the coordinator's grants (signGrants)
 //   apply    resultProof of each result's `task:result` op on a member that has not seen
 //            the batch (receipt + grant checked, as every other member does)
 //   own      the same on the daemon that signed them (its own roots are known)
-// Single-threaded, in process; reports numbers and asserts nothing.
-// PAIRED_BENCH_DIST=../.bench-tmp/dist-before (relative to bench/) runs another build.
+// Single-threaded, in process; reports numbers and asserts nothing. To compare with
+// another build, copy its dist/ inside this checkout (packages must resolve), e.g. to
+// .bench-tmp/dist-before, and run PAIRED_BENCH_DIST=../.bench-tmp/dist-before (relative
+// to bench/) right before or after this build's run.
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 
-// PAIRED_BENCH_DIST=path: another build (say, main's) to compare with, back to back
 const DIST = new URL(`${process.env.PAIRED_BENCH_DIST ?? '../dist'}/`, import.meta.url)
 const load = async path => import(new URL(path, DIST).href)
 await load('polyfill.js')
