@@ -38,7 +38,9 @@ export interface OfferContext {
  * Why an offer `from` a peer must be refused before it reaches the executor, or
  * `undefined`: it must come from the task's coordinator, a member, at a priority its
  * submitter's role may use, with a lease grant from that coordinator naming this daemon
- * (without one, the result would not count).
+ * (without one, the result would not count). The offers of one placement pass carry
+ * grants of one batch: the first costs an Ed25519 check, the rest (and the same grants
+ * when this daemon applies its own results) hit the proof cache.
  */
 export function offerRefusal (task: OfferTask, from: string, ctx: OfferContext): string | undefined {
   const role = ctx.roleOf(from)

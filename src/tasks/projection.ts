@@ -96,7 +96,11 @@ export async function taskList (records: AsyncIterable<TaskRecord>, filter: { st
   return out.slice(0, filter.limit ?? DEFAULT_LIST_LIMIT)
 }
 
-/** Checks the committed result's receipt against the task (`paired task verify`). */
+/**
+ * Checks the committed result's receipt against the task (`paired task verify`): a
+ * receipt of a batch by its inclusion proof and the batch's signature, the reason naming
+ * its place in the batch when that fails.
+ */
 export function verifyDoc (record: TaskRecord, teamId: string): TaskVerifyDoc {
   const taskId = record.taskId
   const committed = committedResult(record)

@@ -7,13 +7,19 @@
  *
  * `sig` is base64url (unpadded) over `paired/receipt/v1\n` + canonical JSON of every other
  * field; the domain line keeps a receipt signature from verifying as any other object.
+ * Receipts signed together (`signReceipts`) share one signature over a Merkle tree of
+ * those bytes instead, and each carries `batch: { i, n, path }`, its inclusion proof
+ * (`batch-proof.ts`); `sig` is then over `paired/receipt-batch/v1\n` + `{"n":..,"root":..}`.
+ * Checking a batch costs one Ed25519 verification per member, however many receipts.
  */
 import { createHash } from 'node:crypto'
 import { InvalidArgumentError } from '../errors.js'
-import { canonicalJson, peerPublicKey, verifyEd25519, type Signer } from '../team/index.js'
-import { fromBase64url, isHex, toBase64url } from '../team/canonical.js'
+import { canonicalJson, type Signer } from '../team/index.js'
+import { fromBase64url, isHex } from '../team/canonical.js'
 import { ED25519_SIGNATURE_LENGTH, MAX_PEER_ID_LENGTH, MAX_TIMESTAMP } from '../team/constants.js'
 import { isObject } from '../model/guards.js'
+import { batchProblem, signLeaves, verifyLeaf, type BatchProof } from './batch-proof.js'
+import { signerKey } from './proof-cache.js'
 
 export interface ReceiptBody {
   v: 1
@@ -35,8 +41,13 @@ export interface ReceiptBody {
 }
 
 export interface Receipt extends ReceiptBody {
-  /** base64url Ed25519 signature over {@link RECEIPT_DOMAIN} + canonicalJson(body) */
+  /**
+   * base64url Ed25519 signature over {@link RECEIPT_DOMAIN} + canonicalJson(body), or,
+   * with `batch`, over the batch's root ({@link RECEIPT_BATCH_DOMAIN})
+   */
   sig: string
+  /** where the receipt sits in the batch the signature covers; absent when signed alone */
+  batch?: BatchProof
 }
 
 export type ReceiptCheck = { ok: true } | { ok: false, reason: string }
@@ -54,13 +65,15 @@ export interface ReceiptExpectation {
 
 /** Signature domain of a receipt. */
 export const RECEIPT_DOMAIN = 'paired/receipt/v1\n'
+/** Signature domain of the root of a batch of receipts. */
+export const RECEIPT_BATCH_DOMAIN = 'paired/receipt-batch/v1\n'
 /** Longest team id, task id or agent name a receipt carries, in UTF-16 code units. */
 export const MAX_RECEIPT_ID_LENGTH = 256
 
 const BODY_KEYS = [
   'v', 'teamId', 'taskId', 'attempt', 'agent', 'inputHash', 'outputHash', 'exitCode', 'executor', 'startedWall', 'endedWall'
 ] as const
-const RECEIPT_KEYS: ReadonlySet<string> = new Set([...BODY_KEYS, 'sig'])
+const RECEIPT_KEYS: ReadonlySet<string> = new Set([...BODY_KEYS, 'sig', 'batch'])
 /** base64url of 64 bytes */
 const SIG_LENGTH = Math.ceil(ED25519_SIGNATURE_LENGTH * 4 / 3)
 
@@ -75,7 +88,7 @@ const quote = (s: string): string => JSON.stringify(s.length > 64 ? `${s.slice(0
 function shapeProblem (value: unknown, withSig: boolean): string | undefined {
   if (!isObject(value)) return `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`
   for (const key of Object.keys(value)) {
-    if (!RECEIPT_KEYS.has(key) || (!withSig && key === 'sig')) return `unknown field ${quote(key)}`
+    if (!RECEIPT_KEYS.has(key) || (!withSig && (key === 'sig' || key === 'batch'))) return `unknown field ${quote(key)}`
   }
   if (value.v !== 1) return 'v must be 1'
   for (const key of ['teamId', 'taskId', 'agent'] as const) {
@@ -88,7 +101,7 @@ function shapeProblem (value: unknown, withSig: boolean): string | undefined {
   if (!isHex(value.inputHash, 32)) return 'inputHash must be 64 lowercase hex characters (sha256)'
   if (!isHex(value.outputHash, 32)) return 'outputHash must be 64 lowercase hex characters (sha256)'
   if (!Number.isSafeInteger(value.exitCode)) return 'exitCode must be an integer'
-  if (typeof value.executor !== 'string' || value.executor.length > MAX_PEER_ID_LENGTH || peerPublicKey(value.executor) == null) {
+  if (typeof value.executor !== 'string' || value.executor.length > MAX_PEER_ID_LENGTH || signerKey(value.executor) == null) {
     return 'executor must be an Ed25519 peer id'
   }
   for (const key of ['startedWall', 'endedWall'] as const) {
@@ -99,6 +112,7 @@ function shapeProblem (value: unknown, withSig: boolean): string | undefined {
   if (withSig && (typeof value.sig !== 'string' || value.sig.length !== SIG_LENGTH || fromBase64url(value.sig, ED25519_SIGNATURE_LENGTH) == null)) {
     return 'sig must be a base64url Ed25519 signature'
   }
+  if (withSig && Object.hasOwn(value, 'batch')) return batchProblem(value.batch)
   return undefined
 }
 
@@ -122,22 +136,25 @@ export function isReceipt (value: unknown): value is Receipt {
  * or `signer` is not `body.executor`: such a receipt could never verify.
  */
 export function signReceipt (body: ReceiptBody, signer: Signer): Receipt {
-  const problem = shapeProblem(bodyOf(body), false)
-  if (problem != null) throw new InvalidArgumentError(`malformed receipt: ${problem}`)
-  if (signer.peerId !== body.executor) {
-    throw new InvalidArgumentError(`a receipt of executor ${body.executor} cannot be signed by ${signer.peerId}`)
-  }
-  const clean = bodyOf(body)
-  return { ...clean, sig: toBase64url(signer.sign(signingBytes(clean))) }
+  return signReceipts([body], signer)[0]
 }
 
 /**
- * Signs the receipts of several finished attempts at once (all `signer`'s). Batch proofs
- * (one signature for the lot) replace the per-receipt signature here; callers already pass
- * what finished together.
+ * Signs the receipts of several finished attempts at once (all `signer`'s): one Ed25519
+ * signature per 4,096, each receipt with its inclusion proof; a lone receipt keeps the
+ * plain form. Throws `InvalidArgumentError` like `signReceipt`, before signing anything.
  */
 export function signReceipts (bodies: ReceiptBody[], signer: Signer): Receipt[] {
-  return bodies.map(body => signReceipt(body, signer))
+  const clean = bodies.map(body => {
+    const problem = shapeProblem(bodyOf(body), false)
+    if (problem != null) throw new InvalidArgumentError(`malformed receipt: ${problem}`)
+    if (signer.peerId !== body.executor) {
+      throw new InvalidArgumentError(`a receipt of executor ${body.executor} cannot be signed by ${signer.peerId}`)
+    }
+    return bodyOf(body)
+  })
+  const proofs = signLeaves(RECEIPT_BATCH_DOMAIN, clean.map(signingBytes), signer)
+  return clean.map((body, i) => ({ ...body, ...proofs[i] }))
 }
 
 function matchesHash (what: 'input' | 'output', value: unknown, hash: string): string | undefined {
@@ -160,10 +177,10 @@ export function verifyReceipt (receipt: unknown, expect: ReceiptExpectation = {}
     const problem = shapeProblem(receipt, true)
     if (problem != null) return { ok: false, reason: `malformed receipt: ${problem}` }
     const r = receipt as Receipt
-    const key = peerPublicKey(r.executor)
-    const sig = fromBase64url(r.sig, ED25519_SIGNATURE_LENGTH)
-    if (key == null || sig == null || !verifyEd25519(key, signingBytes(r), sig)) {
-      return { ok: false, reason: `signature does not verify with the key of executor ${r.executor}` }
+    const proof = r.batch === undefined ? { sig: r.sig } : { sig: r.sig, batch: r.batch }
+    if (!verifyLeaf(RECEIPT_BATCH_DOMAIN, r.executor, signingBytes(r), proof)) {
+      const which = r.batch === undefined ? '' : ` (as receipt ${r.batch.i} of a batch of ${r.batch.n})`
+      return { ok: false, reason: `signature does not verify with the key of executor ${r.executor}${which}` }
     }
     if (expect.teamId != null && r.teamId !== expect.teamId) return { ok: false, reason: `receipt is for team ${quote(r.teamId)}, expected ${quote(expect.teamId)}` }
     if (expect.taskId != null && r.taskId !== expect.taskId) return { ok: false, reason: `receipt is for task ${quote(r.taskId)}, expected ${quote(expect.taskId)}` }

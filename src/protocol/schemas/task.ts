@@ -21,11 +21,20 @@ const GRANT_SIG_CHARS = 86
 const RequestIdSchema = NaturalSchema
 const LinesSchema = Type.Array(Type.String({ maxLength: MAX_LOG_LINE_CHARS }), { maxItems: MAX_LOG_LINES })
 
-/** a coordinator's grant of one attempt to one executor (its signature is checked where it counts) */
+/**
+ * a coordinator's grant of one attempt to one executor (its signature is checked where it
+ * counts); `batch`: its place in the batch of grants the signature covers (at most 4,096
+ * grants, a path of at most 12 base64url sha256 hashes: src/team/merkle.ts)
+ */
 export const LeaseGrantSchema = Type.Object({
   coordinator: PeerIdSchema,
   epoch: Type.Integer({ minimum: 0, maximum: MAX_GRANT_EPOCH }),
-  sig: Type.String({ minLength: GRANT_SIG_CHARS, maxLength: GRANT_SIG_CHARS })
+  sig: Type.String({ minLength: GRANT_SIG_CHARS, maxLength: GRANT_SIG_CHARS }),
+  batch: Type.Optional(Type.Object({
+    i: Type.Integer({ minimum: 0, maximum: 4095 }),
+    n: Type.Integer({ minimum: 1, maximum: 4096 }),
+    path: Type.Array(Type.String({ minLength: 43, maxLength: 43 }), { maxItems: 12 })
+  }, { additionalProperties: false }))
 }, { additionalProperties: false })
 
 /** the attempt a coordinator offers an executor */

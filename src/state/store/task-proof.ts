@@ -9,7 +9,11 @@
  *
  * The result is marked with the grant it carries (whether that grant's signer really
  * coordinates the task is decided later, by the task lattice, from the replicated
- * adoption facts) or with why it was rejected. Two Ed25519 verifications per result.
+ * adoption facts) or with why it was rejected. Receipts and grants signed per batch share
+ * one signature over a Merkle root; the proof cache (`src/tasks/proof-cache.ts`) holds
+ * the roots this member already checked or signed, so a batch costs it one Ed25519
+ * verification per signer and each result only hashing. The cache answers yes only where
+ * Ed25519 would, so every member still marks every result the same way.
  */
 import type { TaskGrantRef } from '../crdt/index.js'
 import type { Op, TaskResultBody } from '../ops/index.js'
