@@ -137,7 +137,12 @@ export class LogCore {
   }
 
   private async currentTasks (ops: Op[]): Promise<Map<string, TaskRecord>> {
-    const ids = [...new Set(ops.flatMap(op => { const id = taskIdOf(op); return id === undefined ? [] : [id] }))]
+    const unique = new Set<string>()
+    for (const op of ops) {
+      const id = taskIdOf(op)
+      if (id !== undefined) unique.add(id)
+    }
+    const ids = [...unique]
     const current = new Map<string, TaskRecord>()
     if (ids.length === 0) return current
     const values = await this.readable(async () => this.db.getMany(ids.map(id => taskKey(this.teamId, id))))
@@ -149,10 +154,9 @@ export class LogCore {
   }
 
   private async currentEntries (ops: Op[]): Promise<Map<string, ViewEntry>> {
-    const keys = [...new Set(ops.flatMap(op => {
-      if (!VIEW_KINDS.has(op.kind)) return []
-      return [(op.body as { key: string }).key]
-    }))]
+    const unique = new Set<string>()
+    for (const op of ops) if (VIEW_KINDS.has(op.kind)) unique.add((op.body as { key: string }).key)
+    const keys = [...unique]
     const current = new Map<string, ViewEntry>()
     if (keys.length === 0) return current
     const values = await this.readable(async () => this.db.getMany(keys.map(k => kvKey(this.teamId, k))))
