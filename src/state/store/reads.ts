@@ -32,8 +32,8 @@ export async function * recordsSince (core: LogCore, author: string, fromSeq: nu
 }
 
 /**
- * `recordsSince` as the stored bytes (UTF-8 of `JSON.stringify(record)`): what anti-entropy
- * sends on, without a parse and a stringify per record.
+ * `recordsSince` as the stored bytes (the record's UTF-8 JSON): what anti-entropy sends
+ * on, without a parse and a stringify per record.
  */
 export async function * rawRecordsSince (core: LogCore, author: string, fromSeq: number): AsyncGenerator<Uint8Array> {
   await core.start()

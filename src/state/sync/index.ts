@@ -55,13 +55,10 @@ function channel (stream: Stream, maxBufferBytes?: number): SyncChannel {
 export interface SyncStore<B extends SyncBatch = SyncBatch> {
   versionVector(): Promise<VersionVector>
   /** `fromGossip`: arrived by gossip (not anti-entropy), so less is trusted */
-  ingest(batch: unknown, options?: { fromGossip?: boolean }): Promise<{ applied: number, duplicate: boolean, gapFrom?: number }>
+  ingest(batch: unknown, options?: { fromGossip?: boolean, raw?: Uint8Array }): Promise<{ applied: number, duplicate: boolean, gapFrom?: number }>
   /** stored batches of `author` from `fromSeq` on, oldest first */
   batchesSince(author: string, fromSeq: number): AsyncIterable<B>
-  /**
-   * the same records as their stored UTF-8 JSON (`JSON.stringify` output), sent without
-   * a parse and a stringify; optional
-   */
+  /** the same records as their stored UTF-8 JSON, sent without a parse and a stringify; optional */
   rawBatchesSince?(author: string, fromSeq: number): AsyncIterable<Uint8Array>
 }
 
@@ -201,7 +198,7 @@ export class StateSync {
       await ch.write({ type: 'pull', vv: await this.init.store.versionVector(), window: SYNC_WINDOW_FRAMES })
       const isKnown = this.init.isKnownAuthor ?? this.init.isMember
       await pullFrames(ch, {
-        ingest: async batch => await this.init.store.ingest(batch),
+        ingest: async (batch, raw) => await this.init.store.ingest(batch, { raw }),
         isKnownAuthor: author => isKnown(author)
       }, { window: SYNC_WINDOW_FRAMES, onApplied: n => { applied += n } })
       await stream.close().catch(() => {})

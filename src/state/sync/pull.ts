@@ -8,20 +8,20 @@
  * Order is kept: the store serialises its writes in call order, and a batch that still
  * arrives ahead of its predecessor waits in the store's gap buffer.
  */
-import type { AbortOptions } from '@libp2p/interface'
-import type { Validator } from '../../model/schema.js'
-import { syncFrame } from '../../protocol/schemas/sync.js'
+import type { PulledFrame } from './channel.js'
 
 /** ingests in flight at once on one pull: enough to overlap decoding with the write */
 export const SYNC_PIPELINE_DEPTH = 4
 
 export interface PullChannel {
-  read<T>(v: Validator<T>, options?: AbortOptions): Promise<T>
+  /** the next frame, checked by its schema (a `ProtocolError` if it is not one) */
+  readPulled(): Promise<PulledFrame>
   write(value: unknown): Promise<void>
 }
 
 export interface PullTarget {
-  ingest(batch: unknown): Promise<{ applied: number }>
+  /** `raw`: the JSON the batch was parsed from, on its own, for the store to keep as is */
+  ingest(batch: unknown, raw?: Uint8Array): Promise<{ applied: number }>
   /** a server cannot slip in ops of someone who was never a member */
   isKnownAuthor(author: string): boolean
 }
@@ -55,13 +55,13 @@ export async function pullFrames (ch: PullChannel, target: PullTarget, options: 
 
   try {
     for (;;) {
-      const msg = await ch.read(syncFrame)
+      const { msg, raw } = await ch.readPulled()
       if (msg.type === 'done') break
       if (msg.type === 'error') throw new Error(`the peer refused the pull: ${msg.error?.message ?? 'no reason given'}`)
       const author = msg.batch.author
       const known = typeof author === 'string' && target.isKnownAuthor(author)
       const run = known
-        ? target.ingest(msg.batch).then(r => { if (r.applied > 0) options.onApplied?.(r.applied); return r.applied })
+        ? target.ingest(msg.batch, raw).then(r => { if (r.applied > 0) options.onApplied?.(r.applied); return r.applied })
         : Promise.resolve(0)
       // awaited in order below; until then a rejection is not "unhandled"
       run.catch(() => {})

@@ -6,12 +6,11 @@
  * server's raw frames (`rawBatchesSince` + `batchFrame`) are byte for byte the JSON ones.
  */
 import { describe, expect, it } from 'vitest'
-import { ProtocolError, decodeFrame } from '../../../../src/protocol/frames.js'
+import { ProtocolError } from '../../../../src/protocol/frames.js'
 import { protocolViolations } from '../../../../src/protocol/violations.js'
-import type { Validator } from '../../../../src/model/schema.js'
 import type { OpDraft } from '../../../../src/state/ops/index.js'
 import { PROTOCOL_SYNC } from '../../../../src/state/sync/index.js'
-import { batchFrame } from '../../../../src/state/sync/channel.js'
+import { batchFrame, decodePulled, type PulledFrame } from '../../../../src/state/sync/channel.js'
 import { pullFrames, type PullChannel } from '../../../../src/state/sync/pull.js'
 import { makeAuthor } from '../ops/helpers.js'
 import { tempStore } from '../store/helpers.js'
@@ -24,11 +23,11 @@ function scripted (frames: Uint8Array[]): PullChannel & { written: unknown[], re
   const ch = {
     written: [] as unknown[],
     reads: 0,
-    async read<T>(v: Validator<T>): Promise<T> {
+    async readPulled (): Promise<PulledFrame> {
       const bytes = frames[ch.reads++]
       if (bytes === undefined) throw new Error('read past the script')
       await new Promise(resolve => setImmediate(resolve))
-      return decodeFrame(PROTOCOL_SYNC, bytes, v)
+      return decodePulled(PROTOCOL_SYNC, bytes)
     },
     async write (value: unknown): Promise<void> { ch.written.push(value) }
   }
@@ -67,10 +66,10 @@ describe('sync pull pipeline', () => {
     const { store } = await tempStore()
     const target = {
       isKnownAuthor: (a: string) => a === author,
-      ingest: async (batch: unknown) => {
+      ingest: async (batch: unknown, raw?: Uint8Array) => {
         started.push((batch as { fromSeq: number }).fromSeq)
         await new Promise<void>(resolve => finish.push(resolve))
-        return await store.ingest(batch)
+        return await store.ingest(batch, { raw })
       }
     }
     let applied = 0
@@ -87,6 +86,10 @@ describe('sync pull pipeline', () => {
     expect(started).toEqual([1, 4, 7, 10, 13, 16, 19, 22, 25, 28])
     expect(applied).toBe(30)
     expect(await store.headOf(author)).toBe(30)
+    // each record was stored as the bytes it came in
+    const stored: Uint8Array[] = []
+    for await (const raw of store.rawBatchesSince(author, 1)) stored.push(raw)
+    expect(stored.map(r => Buffer.from(r).toString())).toEqual(records.map(r => Buffer.from(r).toString()))
     // credit: half the window (4 frames) each time 4 were consumed
     expect(ch.written).toEqual([{ type: 'more', frames: 4 }, { type: 'more', frames: 4 }])
   })
@@ -118,5 +121,24 @@ describe('sync pull pipeline', () => {
       isKnownAuthor: () => true,
       ingest: async () => { if (++calls === 1) throw new Error('bad signature'); return { applied: 2 } }
     }, { window: 8 })).rejects.toThrow('bad signature')
+  })
+
+  it('takes a batch frame\'s record bytes only when they are the batch on their own', async () => {
+    const { records, parsed } = await authored(2, 2)
+    const plain = decodePulled(PROTOCOL_SYNC, batchFrame(records[0]))
+    expect(plain.msg).toEqual({ type: 'batch', batch: parsed[0] })
+    expect(Buffer.from(plain.raw as Uint8Array).toString()).toBe(Buffer.from(records[0]).toString())
+    // a duplicated key: the frame's text around the first value is not the batch
+    const a = Buffer.from(records[0]).toString()
+    const b = Buffer.from(records[1]).toString()
+    const twice = decodePulled(PROTOCOL_SYNC, enc.encode(`{"type":"batch","batch":${a},"batch":${b}}`))
+    expect(twice.msg).toEqual({ type: 'batch', batch: parsed[1] })
+    expect(twice.raw).toBeUndefined()
+    // another layout: decoded whole, no bytes kept
+    const spaced = decodePulled(PROTOCOL_SYNC, enc.encode(`{ "type": "batch", "batch": ${a} }`))
+    expect(spaced.msg).toEqual({ type: 'batch', batch: parsed[0] })
+    expect(spaced.raw).toBeUndefined()
+    // still checked by the schema: a record part that is JSON but not an object
+    expect(() => decodePulled(PROTOCOL_SYNC, enc.encode('{"type":"batch","batch":42}'))).toThrow(ProtocolError)
   })
 })
