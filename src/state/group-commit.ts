@@ -2,8 +2,11 @@
  * Group commit of this daemon's own writes: concurrent callers share one LevelDB write and
  * one fsync, each caller's ops staying together in that atomic write, and each gets back
  * the ops that were its own. The records are appended under the store's lock and made
- * durable outside it, so ingests go on during the fsync. A group that fails is retried
- * one caller at a time: one bad write does not sink the others.
+ * durable outside it, so ingests go on during the fsync, and so does the append of the
+ * next group (pipelined: one group fsyncing, the next appending). A caller hears back only
+ * once its records are durable, and groups are answered in the order they were written.
+ * A group whose append fails is retried one caller at a time: one bad write does not
+ * sink the others; a group whose fsync fails fails its own callers only.
  */
 import type { OpBatch, OpDraft } from './ops/index.js'
 import type { OpStore } from './store/index.js'
@@ -26,6 +29,8 @@ export interface GroupCommitInit {
 export class GroupCommit {
   private queue: Pending[] = []
   private flushing = false
+  /** wakes the flush loop waiting on an fsync: a write arrived, to append meanwhile */
+  private wake?: () => void
 
   constructor (private readonly init: GroupCommitInit) {}
 
@@ -34,6 +39,7 @@ export class GroupCommit {
     return await new Promise((resolve, reject) => {
       this.queue.push({ drafts, resolve, reject })
       if (!this.flushing) void this.flush()
+      else this.wake?.()
     })
   }
 
@@ -45,8 +51,21 @@ export class GroupCommit {
   private async flush (): Promise<void> {
     const { store } = this.init
     this.flushing = true
+    // the answer of the group whose fsync is under way: the next group is appended
+    // meanwhile, and its callers are answered only after this one's
+    let previous: Promise<void> = Promise.resolve()
+    let unanswered = false
     try {
-      while (this.queue.length > 0) {
+      for (;;) {
+        if (this.queue.length === 0) {
+          if (!unanswered) break
+          // an fsync is under way: wait for it, or for a write to append meanwhile
+          const last = previous
+          await new Promise<void>(resolve => { this.wake = resolve; last.then(resolve, resolve) })
+          this.wake = undefined
+          if (this.queue.length === 0) unanswered = false
+          continue
+        }
         const group: Pending[] = []
         let ops = 0
         while (this.queue.length > 0 && (group.length === 0 || ops + this.queue[0].drafts.length <= MAX_GROUP_OPS)) {
@@ -57,33 +76,58 @@ export class GroupCommit {
         let batches: OpBatch[]
         try {
           batches = await store.write(group.flatMap(p => p.drafts), { sync: false })
-          await store.durable()
         } catch (err) {
-          if (group.length > 1) {
-            for (const p of group) {
-              try {
-                const own = await store.write(p.drafts)
-                this.init.committed(own)
-                p.resolve(own)
-              } catch (e) { p.reject(e) }
-            }
-          } else {
-            group[0].reject(err)
-          }
+          // nothing of this group was written: retried one caller at a time, so one bad
+          // write does not sink the others (each a durable write of its own)
+          await previous
+          unanswered = false
+          await this.oneByOne(group, err)
           continue
         }
-        this.init.committed(batches)
-        // hand each caller the ops that were its own, in order
-        const all = batches.flatMap(b => b.ops)
-        let at = 0
-        for (const p of group) {
-          const mine = all.slice(at, at + p.drafts.length)
-          at += p.drafts.length
-          p.resolve([{ ...batches[0], ops: mine }])
-        }
+        const answered = this.answer(previous, store.durable(), group, batches)
+        // at most one group waits for its fsync while the next one is appended
+        await previous
+        previous = answered
+        unanswered = true
       }
     } finally {
       this.flushing = false
+    }
+  }
+
+  /** answers `group` once its records are durable and the group before it is answered */
+  private async answer (previous: Promise<void>, durable: Promise<void>, group: Pending[], batches: OpBatch[]): Promise<void> {
+    let failed: { err: unknown } | undefined
+    try { await durable } catch (err) { failed = { err } }
+    await previous
+    // the fsync failed: these callers hear so (their records may or may not have reached
+    // the disk, but none was acknowledged); the other groups' callers are not touched
+    if (failed !== undefined) {
+      for (const p of group) p.reject(failed.err)
+      return
+    }
+    this.init.committed(batches)
+    // hand each caller the ops that were its own, in order
+    const all = batches.flatMap(b => b.ops)
+    let at = 0
+    for (const p of group) {
+      const mine = all.slice(at, at + p.drafts.length)
+      at += p.drafts.length
+      p.resolve([{ ...batches[0], ops: mine }])
+    }
+  }
+
+  private async oneByOne (group: Pending[], err: unknown): Promise<void> {
+    if (group.length === 1) {
+      group[0].reject(err)
+      return
+    }
+    for (const p of group) {
+      try {
+        const own = await this.init.store.write(p.drafts)
+        this.init.committed(own)
+        p.resolve(own)
+      } catch (e) { p.reject(e) }
     }
   }
 }

@@ -39,6 +39,9 @@ export class Ingester {
     if (same !== undefined && await same.then(() => true, () => false)) return { applied: 0, duplicate: true }
     const run = (async () => {
       const prepared = prepare(input, options.acceptFolds ?? true, core.teamId)
+      // the checks take exactly the fields a stored batch has, so the text parsed is
+      // that batch (a pruned one is rebuilt when trimmed: not worth the special case)
+      if (options.raw !== undefined && !isFoldRecord(prepared.record) && prepared.record.hashes === undefined) prepared.raw = options.raw
       // an op dated far ahead would win every later write to its key: refused (it can come
       // back by anti-entropy once the clocks agree)
       const limit = core.now() + DEFAULT_MAX_SKEW_MS
@@ -140,7 +143,8 @@ export class Ingester {
           record = pruneBatch(record, op => op.seq > from)
         }
         const from = at
-        items.push({ record, ops: record.ops.filter(op => op.seq > from) })
+        const whole = record === p.record
+        items.push({ record, ops: whole ? record.ops : record.ops.filter(op => op.seq > from), raw: whole ? p.raw : undefined })
       }
       at = record.toSeq
     }

@@ -22,7 +22,7 @@ import { NoSignerError, SeqConflictError } from './errors.js'
 import { Ingester } from './ingest.js'
 import type { KvEntry } from './kv-view.js'
 import { LogCore } from './log-core.js'
-import { kvEntryOf, liveEntries, recordsSince, stateHashOf, taskEntries, taskOf, versionVectorOf } from './reads.js'
+import { kvEntryOf, liveEntries, rawRecordsSince, recordsSince, stateHashOf, taskEntries, taskOf, versionVectorOf } from './reads.js'
 import { isCreated } from './task-view.js'
 import type { Snapshot } from './snapshot.js'
 import type {
@@ -170,6 +170,11 @@ export class OpStore {
   /** `opsSince` under the name the sync layer's `SyncStore` uses. */
   batchesSince (author: string, fromSeq: number): AsyncGenerator<LogRecord> {
     return this.opsSince(author, fromSeq)
+  }
+
+  /** `batchesSince` as the stored UTF-8 JSON of each record, for sending on unparsed. */
+  rawBatchesSince (author: string, fromSeq: number): AsyncGenerator<Uint8Array> {
+    return rawRecordsSince(this.core, author, fromSeq)
   }
 
   /** The live value of a kv key, or `undefined`. */

@@ -16,6 +16,8 @@ export interface Prepared {
   hashes?: Uint8Array[]
   /** bytes of the ops' canonical encodings */
   bytes: number
+  /** the JSON the record was parsed from, when it is to be stored as is */
+  raw?: Uint8Array
 }
 
 /** @default 256 */

@@ -31,6 +31,18 @@ export async function * recordsSince (core: LogCore, author: string, fromSeq: nu
   }
 }
 
+/**
+ * `recordsSince` as the stored bytes (the record's UTF-8 JSON): what anti-entropy sends
+ * on, without a parse and a stringify per record.
+ */
+export async function * rawRecordsSince (core: LogCore, author: string, fromSeq: number): AsyncGenerator<Uint8Array> {
+  await core.start()
+  if (!AUTHOR_KEY_PATTERN.test(author)) return
+  const from = Number.isSafeInteger(fromSeq) && fromSeq > 1 ? fromSeq : 1
+  const range = { gte: opsKey(core.teamId, author, from), lt: prefixEnd(opsPrefix(core.teamId, author)), valueEncoding: 'view' }
+  for await (const value of await core.readable(async () => core.db.values<string, Uint8Array>(range))) yield value
+}
+
 /** The live entry of a kv key, or `undefined` (a tombstone included). */
 export async function kvEntryOf (core: LogCore, key: string): Promise<KvEntry | undefined> {
   await core.start()

@@ -41,6 +41,11 @@ export interface IngestOptions {
   sync?: boolean
   /** accept unsigned fold records (the sender vouches the ops in them are superseded). @default true */
   acceptFolds?: boolean
+  /**
+   * the UTF-8 JSON `input` was parsed from, on its own (not a part of a larger text): a
+   * batch stored whole is stored as these bytes, not stringified again
+   */
+  raw?: Uint8Array
 }
 
 /** What `ingest` did with one record. */

@@ -19,7 +19,7 @@ import { StoreFullError, StoreWriteError } from './errors.js'
 const log = logger('paired:store')
 
 /** One LevelDB batch operation. */
-export type DbOp = { type: 'put', key: string, value: unknown } | { type: 'del', key: string }
+export type DbOp = { type: 'put', key: string, value: unknown, valueEncoding?: 'view' } | { type: 'del', key: string }
 
 /** Free space on top of the write-ahead logs' size before a reopen is tried. @default 1 MiB */
 export const DEFAULT_REOPEN_HEADROOM_BYTES = 1024 * 1024

@@ -5,7 +5,9 @@
  * - **gossip**: a new local batch is published on the team's state topic at once;
  * - **anti-entropy** over `/paired/sync/1.0.0`: on connect and periodically, the puller
  *   sends its version vector and the other side streams every batch it lacks, in order,
- *   with bounded memory; a gap seen in gossip triggers a pull from the relayer.
+ *   with bounded memory (credit); the puller ingests several frames at once (`pull.ts`)
+ *   and the server sends stored records as stored (`channel.ts`); a gap seen in gossip
+ *   triggers a pull from the relayer.
  *
  * The store does the verifying and applying; this layer only moves batches.
  */
@@ -16,10 +18,12 @@ import type { Connection, Stream } from '@libp2p/interface'
 import type { PairedLibp2p } from '../../node/create-node.js'
 import { STREAM_READ_TIMEOUT_MS, stateTopic } from '../../node/constants.js'
 import { systemClock, type Clock, type Timer } from '../../model/clock.js'
-import { decodeFrame, jsonChannel, type JsonChannel } from '../../protocol/frames.js'
-import { gossipBatch, syncFrame, syncMore, syncPull } from '../../protocol/schemas/sync.js'
+import { decodeFrame } from '../../protocol/frames.js'
+import { gossipBatch, syncMore, syncPull } from '../../protocol/schemas/sync.js'
 import { PeerLimiter, SYNC_LIMIT, type FloodListener } from '../../net/limits.js'
 import type { VersionVector } from '../crdt/index.js'
+import { syncChannel, type SyncChannel } from './channel.js'
+import { pullFrames } from './pull.js'
 
 const log = logger('paired:sync')
 
@@ -43,17 +47,19 @@ export const MAX_GOSSIP_BYTES = 1024 * 1024
 export const ANTI_ENTROPY_INTERVAL_MS = 60_000
 
 /** a sync stream's channel: every frame read is checked by its schema (src/protocol/schemas/sync.ts) */
-function channel (stream: Stream, maxBufferBytes?: number): JsonChannel {
-  return jsonChannel(stream, { protocol: PROTOCOL_SYNC, maxBytes: MAX_SYNC_FRAME_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS, maxBufferBytes })
+function channel (stream: Stream, maxBufferBytes?: number): SyncChannel {
+  return syncChannel(stream, { protocol: PROTOCOL_SYNC, maxBytes: MAX_SYNC_FRAME_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS, maxBufferBytes })
 }
 
 /** what the sync layer needs of the store: structural, so any store with these fits */
 export interface SyncStore<B extends SyncBatch = SyncBatch> {
   versionVector(): Promise<VersionVector>
   /** `fromGossip`: arrived by gossip (not anti-entropy), so less is trusted */
-  ingest(batch: unknown, options?: { fromGossip?: boolean }): Promise<{ applied: number, duplicate: boolean, gapFrom?: number }>
+  ingest(batch: unknown, options?: { fromGossip?: boolean, raw?: Uint8Array }): Promise<{ applied: number, duplicate: boolean, gapFrom?: number }>
   /** stored batches of `author` from `fromSeq` on, oldest first */
   batchesSince(author: string, fromSeq: number): AsyncIterable<B>
+  /** the same records as their stored UTF-8 JSON, sent without a parse and a stringify; optional */
+  rawBatchesSince?(author: string, fromSeq: number): AsyncIterable<Uint8Array>
 }
 
 export interface SyncBatch {
@@ -188,22 +194,13 @@ export class StateSync {
     const stream = await this.init.node.dialProtocol(peerIdFromString(peer), PROTOCOL_SYNC, { signal: AbortSignal.timeout(STREAM_READ_TIMEOUT_MS) })
     const ch = channel(stream, SYNC_BUFFER_BYTES)
     let applied = 0
-    let ingested = 0
-    const refill = SYNC_WINDOW_FRAMES / 2
     try {
       await ch.write({ type: 'pull', vv: await this.init.store.versionVector(), window: SYNC_WINDOW_FRAMES })
-      for (;;) {
-        const msg = await ch.read(syncFrame)
-        if (msg.type === 'done') break
-        if (msg.type === 'error') throw new Error(`the peer refused the pull: ${msg.error?.message ?? 'no reason given'}`)
-        const author = msg.batch.author
-        // a server cannot slip in ops of someone who was never a member
-        const known = typeof author === 'string' && (this.init.isKnownAuthor ?? this.init.isMember)(author)
-        const result = known ? await this.init.store.ingest(msg.batch) : { applied: 0 }
-        applied += result.applied
-        // grant more as frames are consumed, half a window at a time
-        if (++ingested % refill === 0) await ch.write({ type: 'more', frames: refill })
-      }
+      const isKnown = this.init.isKnownAuthor ?? this.init.isMember
+      await pullFrames(ch, {
+        ingest: async (batch, raw) => await this.init.store.ingest(batch, { raw }),
+        isKnownAuthor: author => isKnown(author)
+      }, { window: SYNC_WINDOW_FRAMES, onApplied: n => { applied += n } })
       await stream.close().catch(() => {})
     } catch (err) {
       stream.abort(err as Error)
@@ -235,13 +232,15 @@ export class StateSync {
       for (const [author, head] of Object.entries(mine)) {
         const have = Object.hasOwn(theirs, author) ? theirs[author] : 0
         if (head <= have) continue
-        for await (const batch of this.init.store.batchesSince(author, have + 1)) {
+        const raw = this.init.store.rawBatchesSince?.(author, have + 1)
+        for await (const batch of raw ?? this.init.store.batchesSince(author, have + 1)) {
           // never run ahead of what the puller granted: its memory stays bounded
           while (credit <= 0) {
             const more = await ch.read(syncMore, { signal: AbortSignal.timeout(30_000) })
             credit += Math.min(more.frames, 64)
           }
-          await ch.write({ type: 'batch', batch })
+          if (batch instanceof Uint8Array) await ch.writeBatch(batch)
+          else await ch.write({ type: 'batch', batch })
           credit--
         }
       }

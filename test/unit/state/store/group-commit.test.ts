@@ -47,3 +47,80 @@ describe('group commit', () => {
     await commits.drained()
   })
 })
+
+/**
+ * The pipeline, on a fake store whose fsyncs (`durable`) the test finishes by hand: the
+ * next group is appended while the previous one's fsync runs, yet a caller hears back
+ * only after its own fsync, groups answer in write order, and a failed fsync fails only
+ * the callers of its group.
+ */
+describe('pipelined group commit', () => {
+  interface Fsync { resolve: () => void, reject: (err: Error) => void }
+  function fakeStore (): { store: ConstructorParameters<typeof GroupCommit>[0]['store'], writes: string[][], fsyncs: Fsync[] } {
+    const writes: string[][] = []
+    const fsyncs: Fsync[] = []
+    let seq = 0
+    return {
+      writes,
+      fsyncs,
+      store: {
+        write: async (drafts: OpDraft[]) => {
+          writes.push(drafts.map(d => (d.body as { key: string }).key))
+          const ops = drafts.map(d => ({ author: 'me', seq: ++seq, hlc: { wall: 1, logical: 0, node: 'me' }, kind: d.kind, body: d.body }))
+          return [{ author: 'me', fromSeq: ops[0].seq, toSeq: ops[ops.length - 1].seq, ops, sig: '' }] as unknown as OpBatch[]
+        },
+        durable: async () => await new Promise<void>((resolve, reject) => { fsyncs.push({ resolve, reject }) })
+      }
+    }
+  }
+  const settle = async (): Promise<void> => { for (let i = 0; i < 20; i++) await new Promise(resolve => setImmediate(resolve)) }
+  const keysOf = (batches: OpBatch[]): string[] => batches.flatMap(b => b.ops.map(op => (op.body as { key: string }).key))
+
+  it('appends the next group while the fsync of the one before runs; answers each only once durable, in order', async () => {
+    const { store, writes, fsyncs } = fakeStore()
+    const committed: string[][] = []
+    const commits = new GroupCommit({ store, committed: b => { committed.push(keysOf(b)) } })
+    const answered: string[] = []
+    const track = (p: Promise<OpBatch[]>): Promise<OpBatch[]> => p.then(b => { answered.push(keysOf(b).join()); return b })
+    const a = track(commits.write([set('a')]))
+    await settle()
+    expect(fsyncs).toHaveLength(1) // group [a] appended, its fsync running
+    const b = track(commits.write([set('b')]))
+    const c = track(commits.write([set('c')]))
+    await settle()
+    // [b, c] appended during a's fsync, as one group with its own fsync
+    expect(writes).toEqual([['a'], ['b', 'c']])
+    expect(fsyncs).toHaveLength(2)
+    expect(answered).toEqual([])
+    // the later fsync finishing first answers nobody: a's callers come first
+    fsyncs[1].resolve()
+    await settle()
+    expect(answered).toEqual([])
+    fsyncs[0].resolve()
+    await Promise.all([a, b, c])
+    expect(answered).toEqual(['a', 'b', 'c'])
+    expect(committed).toEqual([['a'], ['b', 'c']])
+    await commits.drained()
+  })
+
+  it('a failed fsync fails its own group only', async () => {
+    const { store, fsyncs } = fakeStore()
+    const committed: string[][] = []
+    const commits = new GroupCommit({ store, committed: b => { committed.push(keysOf(b)) } })
+    const a = commits.write([set('a')])
+    await settle()
+    const b = commits.write([set('b')])
+    await settle()
+    expect(fsyncs).toHaveLength(2)
+    fsyncs[0].reject(new Error('fsync failed'))
+    fsyncs[1].resolve()
+    await expect(a).rejects.toThrow('fsync failed')
+    expect(keysOf(await b)).toEqual(['b'])
+    expect(committed).toEqual([['b']])
+    const c = commits.write([set('c')])
+    await settle()
+    fsyncs[2].resolve()
+    expect(keysOf(await c)).toEqual(['c'])
+    await commits.drained()
+  })
+})

@@ -35,3 +35,31 @@ describe('incremental state hash', () => {
     ), { numRuns: 25 })
   }, 60_000)
 })
+
+describe('the running sum in 32-bit words', () => {
+  it('equals the BigInt sum modulo 2^256 of the entries\' digests, through adds, replacements and wrap-arounds', async () => {
+    const { ViewHash, entryDigest, VIEW_HASH_VERSION } = await import('../../../../src/state/store/view-hash.js')
+    const { createHash } = await import('node:crypto')
+    const MOD = 1n << 256n
+    const entry = (v: number) => ({ value: v, hlc: { wall: 1_700_000_000_000 + v, logical: 0, node: alice.peerId }, author: alice.peerId, seq: v })
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.record({ key: fc.integer({ min: 0, max: 9 }), value: fc.integer({ min: 0, max: 1_000_000 }) }), { minLength: 1, maxLength: 60 }),
+      async steps => {
+        const view = new ViewHash()
+        await view.setFrom((async function * () {})())
+        const current = new Map<string, ReturnType<typeof entry>>()
+        for (const s of steps) {
+          const key = `k${s.key}`
+          const before = new Map(current.has(key) ? [[key, current.get(key) as ReturnType<typeof entry>]] : [])
+          const after = new Map([[key, entry(s.value)]])
+          view.apply(after, before)
+          current.set(key, entry(s.value))
+        }
+        let sum = 0n
+        for (const [key, e] of current) sum += entryDigest(key, e)
+        const want = createHash('sha256').update(`${VIEW_HASH_VERSION}\n${(sum % MOD).toString(16).padStart(64, '0')}`).digest('hex')
+        expect(view.hex()).toBe(want)
+      }
+    ), { numRuns: 100 })
+  })
+})
