@@ -15,6 +15,7 @@
 //    in its own process publishing R messages/s of the size of a daemon's one-op batch.
 // Asserts nothing.
 import { fork, spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -57,11 +58,17 @@ function ownLib () {
       const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, 'daemon', '--home', h, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns'], { stdio: ['ignore', 'pipe', 'pipe'] })
       procs.push(proc)
       let log = ''
+      // GOSSIP_BENCH_LOGDIR=DIR: each daemon's whole log is also written to DIR/NAME.log
+      if (process.env.GOSSIP_BENCH_LOGDIR != null) {
+        const file = createWriteStream(join(process.env.GOSSIP_BENCH_LOGDIR, `${name}.log`))
+        proc.stdout.pipe(file)
+        proc.stderr.pipe(file)
+      }
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${name} not ready:\n${log}`)), 30_000)
         const onData = d => {
           log += d.toString()
-          if (/\bready\b/.test(log)) { clearTimeout(timer); resolve({ proc, home: h, name }) }
+          if (/\bready\b/.test(log)) { clearTimeout(timer); resolve({ proc, home: h, name, log: () => log }) }
         }
         proc.stderr.on('data', onData)
         proc.stdout.on('data', onData)
@@ -101,6 +108,8 @@ async function client (d) {
   /** the daemon's event stream; `onEvent(type, data)` until the returned close() */
   const events = onEvent => new Promise((resolve, reject) => {
     const req = request({ socketPath: join(d.home, 'api.sock'), path: '/api/v1/events', headers: { host: 'localhost', authorization: `Bearer ${token}` } }, res => {
+      // the daemon drops a subscriber that does not keep up: that ends this stream, not the bench
+      res.on('error', () => {})
       let buf = ''
       res.on('data', chunk => {
         // one split per chunk: a chunk can hold thousands of events
@@ -224,6 +233,9 @@ export async function daemonsGossip (add, lib, { rate = 1_000, seconds = 60, key
       `${fmt(w.acked)} of ${fmt(w.issued)} issued${w.failed > 0 ? `, ${w.failed} failed (${w.firstError?.message})` : ''}`)
     add(`daemon ${names[i]}: writes received from the two others`, `${fmt(gotAtStop / busySecs)}/s`,
       `${fmt((100 * gotAtStop) / sentByOthers, 1)} % of theirs when the writers stopped (listed within ${fmt(listedMs)} ms); ${fmt((100 * got) / sentByOthers, 2)} % after ${fmt(drainMs)} ms${digests.every(x => x === digests[0]) ? ', same state on all three' : ', states still differ'}`)
+    // standalone only (run.js's daemons keep no log): lines of note from the daemon's log
+    const noted = ds[i].log?.().split('\n').filter(l => /peer left|left to anti-entropy/.test(l)) ?? []
+    if (noted.length > 0) add(`daemon ${names[i]}: log lines of note`, `${noted.length}`, noted.slice(0, 3).join('; ').replaceAll('|', '/'))
     add(`daemon ${names[i]}: members lost`, `${lost[i].length}`, `${lost[i].join(', ')}${disconnected.length > 0 ? `; not connected at the end: ${disconnected.join(', ')}` : ''}`)
     add(`daemon ${names[i]}: CPU, RSS`, `${fmt(cpu1[i] - cpu0[i] > 0 ? (cpu1[i] - cpu0[i]) / busySecs : 0)} % of a core`, `RSS peak ${fmt(rssPeak[i])} MB`)
   }

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { tasksBench } from './tasks.js'
 import { floodBench } from './flood.js'
+import { gossipBench } from './gossip.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'paired.js')
@@ -336,13 +337,14 @@ async function main () {
   if (only == null || only === 'heal') await healBench(add)
   if (only == null || only === 'tasks') await tasksBench(add, { home, startDaemon, stop, api, events, allConnected, pct, median, fmt })
   if (only == null || only === 'flood') await floodBench(add, { home, startDaemon, stop, api, allConnected, pct, median, fmt })
+  if (only == null || only === 'gossip') await gossipBench(add, { home, startDaemon, stop })
 
   console.log('\n| what | figure | note |\n|---|---|---|')
   for (const [w, v, n] of rows) console.log(`| ${w} | ${v} | ${n} |`)
   console.log(`\nnode ${process.version}, ${new Date().toISOString()}`)
 }
 
-/** `npm run bench -- SECTION` runs one section: federation, mdns, presence, state, store, heal, tasks or flood */
+/** `npm run bench -- SECTION` runs one section: federation, mdns, presence, state, store, heal, tasks, flood or gossip */
 const only = process.argv[2]
 
 async function federationBench (add) {
