@@ -263,6 +263,7 @@ function startRawNode () {
 }
 
 export async function rawGossip (add, { rate = 1_000, seconds = 60 } = {}) {
+  const variant = process.env.GOSSIP_RAW_OUTBOX === '1' ? ' + outbox' : process.env.GOSSIP_RAW_MONITOR === 'keep' ? ' (monitor never aborts)' : ''
   const psk = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
   const nodes = [startRawNode(), startRawNode(), startRawNode()]
   try {
@@ -280,10 +281,11 @@ export async function rawGossip (add, { rate = 1_000, seconds = 60 } = {}) {
     const ends = await Promise.all(nodes.map(n => n.ask({ cmd: 'counts' })))
     for (let i = 0; i < nodes.length; i++) {
       const sentByOthers = runs.reduce((s, r, j) => j === i ? s : s + r.sent, 0)
-      add(`raw gossipsub node ${i}: published (scheduled ${fmt(rate)}/s, ${seconds} s, ${RAW_PAYLOAD_BYTES} B)`, `${fmt(runs[i].sent / runs[i].secs)}/s`, `${fmt(runs[i].sent)} messages`)
-      add(`raw gossipsub node ${i}: received from the two others`, `${fmt(runs[i].received / secs)}/s`,
+      add(`raw gossipsub${variant} node ${i}: published (scheduled ${fmt(rate)}/s, ${seconds} s, ${RAW_PAYLOAD_BYTES} B)`, `${fmt(runs[i].sent / runs[i].secs)}/s`,
+        `${fmt(runs[i].sent)} messages${process.env.GOSSIP_RAW_OUTBOX === '1' ? `; the outbox held back ${fmt(runs[i].deferred)}, dropped ${fmt(runs[i].dropped)}` : ''}`)
+      add(`raw gossipsub${variant} node ${i}: received from the two others`, `${fmt(runs[i].received / secs)}/s`,
         `${fmt((100 * runs[i].received) / sentByOthers, 1)} % when publishing stopped, ${fmt((100 * ends[i].received) / sentByOthers, 2)} % 5 s later`)
-      add(`raw gossipsub node ${i}: connections closed, CPU, RSS`, `${ends[i].closed}`, `${fmt((cpu1[i] - cpu0[i]) / secs)} % of a core, RSS peak ${fmt(ends[i].rssPeak)} MB`)
+      add(`raw gossipsub${variant} node ${i}: connections closed, CPU, RSS`, `${ends[i].closed}`, `${fmt((cpu1[i] - cpu0[i]) / secs)} % of a core, RSS peak ${fmt(ends[i].rssPeak)} MB`)
     }
     add('raw gossipsub: load average before → after', `${load0} → ${await loadAvg()}`)
   } finally {
@@ -300,6 +302,10 @@ async function rawNode () {
   ])
   // the daemon's pnet (@libp2p/pnet's WASM cipher runs out of memory on unpaced writes)
   const { teamNetwork } = await import('../dist/net/pnet.js')
+  const { GossipOutbox, gossipBacklog } = await import('../dist/node/gossip-outbox.js')
+  const { CONNECTION_PING_TIMEOUT_MS } = await import('../dist/node/constants.js')
+  const withOutbox = process.env.GOSSIP_RAW_OUTBOX === '1'
+  let outbox
   const topic = '/bench/gossip/1'
   let node
   let received = 0
@@ -316,8 +322,12 @@ async function rawNode () {
         streamMuxers: [yamux()],
         connectionProtector: teamNetwork({ key: Buffer.from(psk, 'hex') }),
         connectionGater: { denyDialMultiaddr: () => false },
-        // GOSSIP_RAW_MONITOR=keep: the stock monitor, but a failed ping does not close the connection
-        connectionMonitor: { abortConnectionOnPingFailure: process.env.GOSSIP_RAW_MONITOR !== 'keep' },
+        // GOSSIP_RAW_MONITOR=keep: the stock monitor, but a failed ping does not close the
+        // connection; GOSSIP_RAW_OUTBOX=1: the daemon's fixes (the outbox, a 30 s ping timeout)
+        connectionMonitor: {
+          abortConnectionOnPingFailure: process.env.GOSSIP_RAW_MONITOR !== 'keep',
+          ...(withOutbox ? { pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT_MS } } : {})
+        },
         services: {
           identify: identify(),
           ping: ping(),
@@ -335,6 +345,7 @@ async function rawNode () {
       })
       node.services.pubsub.addEventListener('message', evt => { if (evt.detail.topic === topic) received++ })
       node.services.pubsub.subscribe(topic)
+      if (withOutbox) outbox = new GossipOutbox({ publish: async data => await node.services.pubsub.publish(topic, data), backlog: gossipBacklog(node.services.pubsub, topic) })
       setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage.rss() / 1048576) }, 1_000).unref()
       return { addr: node.getMultiaddrs()[0].toString() }
     },
@@ -354,13 +365,15 @@ async function rawNode () {
       while (performance.now() - t0 < seconds * 1000) {
         const due = Math.floor(((performance.now() - t0) / 1000) * rate)
         while (sent < due) {
-          new DataView(payload.buffer).setUint32(0, index)
-          new DataView(payload.buffer).setUint32(4, sent++)
-          await node.services.pubsub.publish(topic, payload).catch(() => {})
+          const data = withOutbox ? new Uint8Array(RAW_PAYLOAD_BYTES) : payload
+          new DataView(data.buffer).setUint32(0, index)
+          new DataView(data.buffer).setUint32(4, sent++)
+          if (withOutbox) outbox.send(data)
+          else await node.services.pubsub.publish(topic, data).catch(() => {})
         }
         await sleep(5)
       }
-      return { sent, received, secs: (performance.now() - t0) / 1000 }
+      return { sent, received, secs: (performance.now() - t0) / 1000, dropped: outbox?.stats.dropped ?? 0, deferred: outbox?.stats.deferred ?? 0 }
     },
     async counts () {
       return { received, closed, rssPeak }
