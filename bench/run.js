@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { tasksBench } from './tasks.js'
 import { floodBench } from './flood.js'
 import { REFERENCE_KINDS, formatReferences, referenceOf, references } from './reference.js'
+import { gossipBench } from './gossip.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'paired.js')
@@ -332,7 +333,7 @@ async function storeBench (add) {
   add('store: ingest of remote 1,000-op batches (verify + apply)', `${fmt(r.ingest1000, 0)} ops/s`, `Ed25519 verify ${fmt(b.ed25519Verify, 0)}/s: ${fmt(r.ingest1000 / b.ed25519Verify, 1)}× one signature per op`)
 }
 
-const SECTIONS = ['reference', 'federation', 'mdns', 'presence', 'state', 'store', 'heal', 'tasks', 'flood']
+const SECTIONS = ['reference', 'federation', 'mdns', 'presence', 'state', 'store', 'heal', 'tasks', 'flood', 'gossip']
 
 /** `npm run bench -- SECTION` runs one section (`reference`: the references alone) */
 const only = process.argv[2]
@@ -364,6 +365,7 @@ async function main () {
   if (only == null || only === 'heal') await healBench(add)
   if (only == null || only === 'tasks') await tasksBench(add, { home, startDaemon, stop, api, events, allConnected, pct, median, fmt })
   if (only == null || only === 'flood') await floodBench(add, { home, startDaemon, stop, api, allConnected, pct, median, fmt })
+  if (only == null || only === 'gossip') await gossipBench(add, { home, startDaemon, stop })
 
   if (rows.length > 0) {
     console.log('| what | figure | note | reference (raw libp2p, same run) | ratio |\n|---|---|---|---|---|')

@@ -63,6 +63,14 @@ export const TCP_CONNECT_TIMEOUT_MS = 1_500
 
 /** libp2p's connection monitor pings each connection this often (its default: 10 s) */
 export const CONNECTION_PING_INTERVAL_MS = 60_000
+/**
+ * and gives up on a connection whose ping takes longer than this (its default: 5 s, or 1.2×
+ * the recent average if longer). A ping waits behind whatever the connection already holds
+ * to send: on a busy machine, under a burst of gossip, 5 s was reached and the monitor cut
+ * members off. The monitor only clears half-open connections (presence judges liveness
+ * from heartbeats in seconds), which can wait half a minute more.
+ */
+export const CONNECTION_PING_TIMEOUT_MS = 30_000
 
 /**
  * gossipsub sends IDONTWANT only for messages at least this large (its default is 512 B):

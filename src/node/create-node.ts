@@ -17,7 +17,7 @@ import type { ConnectionGater, Ed25519PrivateKey, Libp2p, PeerDiscovery, StreamM
 import type { Ping } from '@libp2p/ping'
 import { teamNetwork } from '../net/pnet.js'
 import {
-  BEHAVIOUR_PENALTY_DECAY, CONNECTION_PING_INTERVAL_MS, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, INBOUND_UPGRADE_TIMEOUT_MS,
+  BEHAVIOUR_PENALTY_DECAY, CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_TIMEOUT_MS, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, INBOUND_UPGRADE_TIMEOUT_MS,
   INVALID_MESSAGE_DECAY, MAX_CONNECTIONS, MAX_INCOMING_PENDING_CONNECTIONS, MDNS_SERVICE_TAG,
   INVALID_MESSAGE_WEIGHT, TCP_CONNECT_TIMEOUT_MS, dhtProtocol, presenceTopic, rosterTopic, stateTopic
 } from './constants.js'
@@ -105,8 +105,9 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
     // and a peer-store write per side). In a team of five that was ~0.35 % of a core per
     // idle daemon, the largest cost after heartbeats. Presence already judges every
     // member's liveness from heartbeats, and probes the silent ones; this monitor is kept
-    // only to clear connections left half-open, which can wait a minute.
-    connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS },
+    // only to clear connections left half-open, which can wait a minute; and a ping stuck
+    // behind a burst of gossip on a busy machine must not cut a member off (5 s by default)
+    connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS, pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT_MS } },
     // a dialer without the team key never finishes the pnet/Noise upgrade: let it go after
     // 2 s (libp2p's default is 10 s). Unproven connections have their own budget (the
     // session's UnprovenConnections, in the gater), so libp2p's limits sit far above it

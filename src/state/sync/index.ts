@@ -24,6 +24,7 @@ import { PeerLimiter, SYNC_LIMIT, type FloodListener } from '../../net/limits.js
 import type { VersionVector } from '../crdt/index.js'
 import { syncChannel, type SyncChannel } from './channel.js'
 import { pullFrames } from './pull.js'
+import { GossipOutbox, gossipBacklog } from '../../node/gossip-outbox.js'
 
 const log = logger('paired:sync')
 
@@ -123,14 +124,25 @@ export class StateSync {
     await this.init.node.unhandle(PROTOCOL_SYNC).catch(() => {})
   }
 
-  /** publish a batch this daemon just stored */
+  /**
+   * publish a batch this daemon just stored, through a bounded outbox: while a member's
+   * gossipsub stream is backed up, batches wait (the oldest dropped past its cap), and
+   * anti-entropy fetches whatever a member did not get (src/node/gossip-outbox.ts)
+   */
   async publish (batch: SyncBatch): Promise<void> {
     const data = new TextEncoder().encode(JSON.stringify(batch))
     if (data.byteLength > MAX_GOSSIP_BYTES) return // peers fetch it by anti-entropy
-    await this.init.node.services.pubsub.publish(stateTopic(this.init.teamId), data).catch(err => {
-      log('publish failed: %s', (err as Error).message)
+    const { pubsub } = this.init.node.services
+    const topic = stateTopic(this.init.teamId)
+    this.outbox ??= new GossipOutbox({
+      publish: async bytes => await pubsub.publish(topic, bytes).catch(err => { log('publish failed: %s', (err as Error).message) }),
+      backlog: gossipBacklog(pubsub, topic),
+      onDropped: n => { log('%d state batches left to anti-entropy: a member\'s gossip stream is backed up', n) }
     })
+    this.outbox.send(data)
   }
+
+  private outbox?: GossipOutbox
 
   private validate (from: string, data: Uint8Array): TopicValidatorResult {
     // a member's gossip can beat its hello on a new connection: not yet verified is not

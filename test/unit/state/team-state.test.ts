@@ -25,7 +25,10 @@ function quietNode (): PairedLibp2p {
         unsubscribe: () => {},
         addEventListener: () => {},
         removeEventListener: () => {},
-        publish: async () => ({ recipients: [] })
+        publish: async () => ({ recipients: [] }),
+        // what the state topic's outbox reads (src/node/gossip-outbox.ts)
+        streamsOutbound: new Map(),
+        getSubscribers: () => []
       }
     }
   } as unknown as PairedLibp2p
