@@ -116,7 +116,8 @@ describe('placement: the share rule', () => {
       for (let round = 0; round < 400; round++, now += 10) {
         // a peer's answer that its task ended comes 8 passes (80 ms) after the offer
         for (const h of holding.splice(0).filter(h => { if (h.until > round) return true; load.count(h.peer, 'echo', -1); return false })) holding.push(h)
-        for (;;) {
+        // a pass ends when nothing can be placed (or, if this daemon were never held back, after 300)
+        for (let k = 0; k < 300; k++) {
           const [peer] = place(req, load.candidates('echo'), { random }).chosen
           if (peer === undefined) break
           load.count(peer, 'echo', +1)
