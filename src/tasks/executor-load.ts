@@ -22,9 +22,9 @@ const PREFETCH_FRACTION = 1
 /**
  * the time constant (ms) of `recent`: long enough that shares hold over a run of short
  * tasks even on a machine so busy that only tens of them end per second, short enough that
- * a lead from a few minutes ago is forgotten. The share rule lets a machine lead by its
- * slots, so one that runs `slots / RECENT_DECAY_MS` tasks a second more than its share (a
- * faster machine, on tasks that last about that long or longer) is not held back.
+ * a lead from a few minutes ago is forgotten. The share rule lets a machine lead by a
+ * quarter of its slots, so one that runs `slots / 4 / RECENT_DECAY_MS` tasks a second more
+ * than its share (a faster machine, on long enough tasks) is not held back.
  */
 export const RECENT_DECAY_MS = 30_000
 

@@ -13,12 +13,15 @@
  * placed on each, decayed by the caller). A burst on idle machines then spreads in
  * proportion to their shares, and a machine that got less than its due so far catches up.
  *
- * A machine more than its own capacity ahead of its share is held back: it takes nothing
- * until the others catch up (their tasks finish, or the record of its lead decays). Without
- * that, the machine that hears soonest that a slot freed takes the most: this daemon
- * always, since a short task ends here before a peer's answer to an offer is even back.
- * The lead allowed is a full round of its slots, so work whose length, not the messaging,
- * sets how fast slots free (tasks longer than the decay's time constant) is not held back.
+ * A machine more than a quarter of its capacity ahead of its share is held back: it takes
+ * nothing until the others catch up (their tasks finish, or the record of its lead
+ * decays). Without that, the machine that hears soonest that a slot freed takes the most:
+ * this daemon always, since a short task ends here before a peer's answer to an offer is
+ * even back.
+ * The lead allowed is a quarter round of its slots: enough that a burst over idle machines
+ * is not held back, nor work whose length, not the messaging, sets how fast slots free (on
+ * a machine twice as fast as the rest, tasks as long as the decay's time constant, 30 s,
+ * or longer); shorter tasks on a faster machine are, the price of the spread.
  */
 import { FULL_SHARE_REPUTATION, MIN_QUALITY, PLACEMENT_WEIGHTS, PROBATION_FACTOR, SUSPECT_FACTOR, type Candidate } from './placement-types.js'
 
@@ -71,9 +74,9 @@ export function lead (s: Sharer, view: ShareView): number {
   return Math.max(0, s.recent) - (view.share.get(s.peerId) ?? 0) * view.total
 }
 
-/** whether `s` is held back: more than a full round of its slots ahead of its share */
+/** whether `s` is held back: more than a quarter round of its slots ahead of its share */
 export function isHeld (s: Sharer, view: ShareView): boolean {
-  return lead(s, view) > Math.max(1, s.capacity)
+  return lead(s, view) > Math.max(1, s.capacity / 4)
 }
 
 /** An index in [0, n) from `random`, whatever it returns. */

@@ -86,7 +86,7 @@ describe('placement: the share rule', () => {
     within(pass([self, member('a'), member('b')], 150, 9), { me: 50, a: 50, b: 50 }, 'with this daemon')
   })
 
-  it('holds back a member more than its slots ahead of its share, and says so; a member busy with others\' work is owed nothing', () => {
+  it('holds back a member more than a quarter of its slots ahead of its share, and says so; a member busy with others\' work is owed nothing', () => {
     const p = place(req, [
       member('me', { self: true, slots: 10, recent: 40 }),
       member('a', { slots: 10, running: 10, inflight: 10, recent: 15 })
