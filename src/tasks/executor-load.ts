@@ -120,12 +120,13 @@ export class ExecutorLoad {
       }
       // with `prefetch`, a peer gets a little more than its slots: the next task waits in its
       // queue and starts the moment a slot frees, instead of a round trip later (the executor
-      // still runs at most `slots` at once, and says no beyond its queue)
-      const slots = prefetch && c.slots > 0 ? c.slots + Math.max(1, Math.ceil(c.slots * PREFETCH_FRACTION)) : c.slots
+      // still runs at most `slots` at once, and says no beyond its queue); its share of the work
+      // stays that of its slots
+      const queueAhead = prefetch && c.slots > 0 ? Math.max(1, Math.ceil(c.slots * PREFETCH_FRACTION)) : 0
       return {
         ...c,
-        slots,
-        running: busy ? slots : seen.load + inflight,
+        ...(queueAhead > 0 ? { queueAhead } : {}),
+        running: busy ? c.slots + queueAhead : seen.load + inflight,
         queued: 0,
         inflight,
         recent,

@@ -23,6 +23,8 @@ export interface Candidate {
   queued: number
   /** tasks this coordinator has placed on it and not seen finish; heartbeats lag, so this counts when larger */
   inflight: number
+  /** tasks it takes beyond `slots` to queue ahead (when every slot is busy): free for the choice, no part of its share */
+  queueAhead?: number
   /** per-agent slot cap, when the agent declares one */
   agentSlots?: number
   /** this coordinator's inflight of this agent on it */

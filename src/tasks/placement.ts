@@ -94,8 +94,9 @@ function evaluate (c: Candidate): Eval {
   const used = Math.max(busy, inflight)
   // what other coordinators hold there; the rest, ours included, is what we may use
   let capacity = Math.max(0, slots - Math.max(0, busy - inflight))
-  let freeSlots = slots - used
-  let fraction = slots > 0 ? freeSlots / slots : 0
+  const room = slots > 0 ? slots + Math.max(0, finite(c.queueAhead, 0)) : 0
+  let freeSlots = room - used
+  let fraction = room > 0 ? freeSlots / room : 0
   let agentCapped = false
   if (c.agentSlots != null) {
     const agentFree = finite(c.agentSlots, 0) - finite(c.agentInflight, 0)

@@ -84,10 +84,11 @@ describe('ExecutorLoad', () => {
     heartbeat(peer('r', 3, 3))
     heartbeat(peer('none', 0, 0))
     heartbeat(peer('me', 2, 2, 0, true))
-    expect(seen('r', undefined, true)?.slots).toBe(6)
-    expect(seen('none', undefined, true)?.slots).toBe(0)
-    expect(seen('me', undefined, true)?.slots).toBe(2)
-    expect(seen('r')?.slots).toBe(3)
+    // its slots stay 3 (its share of the work is that of 3 slots), 3 more queue ahead
+    expect(seen('r', undefined, true)).toMatchObject({ slots: 3, queueAhead: 3 })
+    expect(seen('none', undefined, true)?.queueAhead).toBeUndefined()
+    expect(seen('me', undefined, true)?.queueAhead).toBeUndefined()
+    expect(seen('r')?.queueAhead).toBeUndefined()
   })
 
   it('remembers what it placed on each peer lately, fading with time; a declined offer does not count', () => {

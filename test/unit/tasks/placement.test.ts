@@ -112,6 +112,13 @@ describe('placement: slots and scores', () => {
     expect(p.ranked.map(s => s.peerId).sort()).toEqual(['hb', 'lag'])
   })
 
+  it('counts slots to queue ahead as free, but not towards the share', () => {
+    const p = place(req, [cand('a', { slots: 4, running: 4, inflight: 4, queueAhead: 4 }), cand('b', { slots: 4, running: 4, inflight: 4 })], { random: first })
+    expect(p.ranked.map(s => [s.peerId, s.freeSlots])).toEqual([['a', 4]])
+    expect(p.chosen).toEqual(['a'])
+    expect([...p.ranked, ...p.full].map(s => s.share)).toEqual([0.5, 0.5])
+  })
+
   it('caps free slots by the agent\'s own slot cap', () => {
     const p = place(req, [
       cand('a', { slots: 8, agentSlots: 2, agentInflight: 1 }),
