@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DECLINE_BACKOFF_MS } from '../../../src/tasks/constants.js'
-import { ExecutorLoad } from '../../../src/tasks/executor-load.js'
+import { ExecutorLoad, RECENT_DECAY_MS } from '../../../src/tasks/executor-load.js'
 import type { Slot } from '../../../src/tasks/lease-watch.js'
 import type { Candidate } from '../../../src/tasks/placement.js'
 
@@ -84,9 +84,40 @@ describe('ExecutorLoad', () => {
     heartbeat(peer('r', 3, 3))
     heartbeat(peer('none', 0, 0))
     heartbeat(peer('me', 2, 2, 0, true))
-    expect(seen('r', undefined, true)?.slots).toBe(6)
-    expect(seen('none', undefined, true)?.slots).toBe(0)
-    expect(seen('me', undefined, true)?.slots).toBe(2)
-    expect(seen('r')?.slots).toBe(3)
+    // its slots stay 3 (its share of the work is that of 3 slots), 3 more queue ahead
+    expect(seen('r', undefined, true)).toMatchObject({ slots: 3, queueAhead: 3 })
+    expect(seen('none', undefined, true)?.queueAhead).toBeUndefined()
+    expect(seen('me', undefined, true)?.queueAhead).toBeUndefined()
+    expect(seen('r')?.queueAhead).toBeUndefined()
+  })
+
+  it('remembers what it placed on each peer lately, fading with time; a declined offer does not count', () => {
+    heartbeat(peer('r', 4, 0))
+    heartbeat(peer('me', 4, 0, 0, true))
+    load.count('r', 'echo', +1)
+    load.count('r', 'echo', +1)
+    load.count('me', 'echo', +1)
+    expect(seen('r')?.recent).toBe(2)
+    expect(seen('me')?.recent).toBe(1)
+    // a release frees the slot, not the record of the placement
+    load.release('r', 'echo', { attempt: 1, accepted: true, expiresWall: 0 })
+    expect(seen('r')).toMatchObject({ inflight: 1, recent: 2 })
+    vi.advanceTimersByTime(RECENT_DECAY_MS)
+    expect(seen('r')?.recent).toBeCloseTo(2 / Math.E)
+    load.count('r', 'echo', +1)
+    load.declined('r')
+    expect(seen('r')?.recent).toBeCloseTo(2 / Math.E)
+    expect(seen('other')).toBeUndefined()
+  })
+
+  it('tells which of this daemon\'s exact counts are its own tasks, never more than the executor holds', () => {
+    heartbeat(peer('me', 4, 3, 0, true))
+    load.count('me', 'echo', +1)
+    expect(seen('me')).toMatchObject({ running: 3, inflight: 1 })
+    load.count('me', 'echo', +1)
+    load.count('me', 'echo', +1)
+    load.count('me', 'echo', +1)
+    // one ended on the executor and its result is not recorded yet: still 3 running, all ours
+    expect(seen('me')).toMatchObject({ running: 3, inflight: 3 })
   })
 })

@@ -7,7 +7,8 @@ const NAMES: Record<string, string> = { sub: 'bob', alice: 'alice', carol: 'caro
 const nameOf = (peer: string): string | undefined => NAMES[peer]
 /** what a placement made now says: alice would be chosen today */
 const aliceNow: Placement = {
-  ranked: [{ peerId: 'alice', score: 0.9, freeSlots: 2, parts: { slots: 0.5, load: 0.1, memory: 0.1, reputation: 0.1, rtt: 0.05, locality: 0.05 } }],
+  ranked: [{ peerId: 'alice', score: 0.9, freeSlots: 2, parts: { slots: 0.55, load: 0.1, memory: 0.1, reputation: 0.1, rtt: 0.05 }, share: 1, recent: 0 }],
+  held: [],
   full: [],
   refused: [],
   chosen: ['alice']
