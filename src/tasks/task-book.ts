@@ -121,7 +121,7 @@ export class TaskBook {
   }
 
   /** an executor's agent finished an attempt: its slot no longer counts (the result follows); true if it was one */
-  finished (peer: string, msg: TaskMessage & { t: 'finished' }): boolean {
+  finished (peer: string, msg: { taskId: string, attempt: number, others?: number }): boolean {
     const t = this.tracked.get(msg.taskId)
     const slot = t?.slots.get(peer)
     if (msg.others !== undefined) this.ctx.load.noteLoad(peer, msg.others)

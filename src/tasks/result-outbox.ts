@@ -1,0 +1,147 @@
+/**
+ * The executor's outbox: every lease and result it records goes through here, one durable
+ * write at a time. What arrives while a write is under way waits for the next one, so the
+ * attempts that finish close together share one receipt-signing call, one group commit and
+ * one `done` message per coordinator; and a noop task's lease and result land in the same
+ * atomic write instead of two group commits. A lease still waits at most one write, so a
+ * long task's lease replicates promptly.
+ *
+ * A write carries at most `MAX_RESULTS_PER_WRITE` results and about `MAX_WRITE_BYTES` of
+ * output, so the store signs it as one batch: `done` carries that batch, which a coordinator
+ * can only check whole.
+ */
+import { logger } from '@libp2p/logger'
+import type { OpBatch, OpDraft, TaskResultBody } from '../state/ops/index.js'
+import { taskDrafts } from '../state/ops/index.js'
+import type { Signer } from '../team/index.js'
+import type { TaskMessage } from './messages.js'
+import { signReceipts, type ReceiptBody } from './receipt.js'
+
+const log = logger('paired:tasks:executor')
+
+/** results in one write: with their leases, within the store's 1,000 ops of one signed batch */
+export const MAX_RESULTS_PER_WRITE = 400
+/** output bytes in one write, well under the 4 MiB of a batch and of a `done` message */
+export const MAX_WRITE_BYTES = 2 * 1024 * 1024
+/** what an op costs beyond its output, for the byte budget */
+const OP_OVERHEAD_BYTES = 2_048
+
+/** a finished attempt: its result op without the receipt, which is signed with the others of its write */
+export interface FinishedAttempt {
+  /** `${taskId}#${attempt}`: the key its lease is queued under */
+  key: string
+  coordinator: string
+  receipt: ReceiptBody
+  result: Omit<TaskResultBody, 'receipt'>
+  /** bytes of its replicated output */
+  bytes: number
+}
+
+export interface OutboxInit {
+  selfId: string
+  signer: Signer
+  /** durable, signed, replicated */
+  write: (drafts: OpDraft[]) => Promise<OpBatch[]>
+  report: (coordinator: string, msg: TaskMessage) => void
+  /** runs `fn` once the current turn of the event loop is done (`setImmediate`) */
+  defer?: (fn: () => void) => void
+}
+
+export class ResultOutbox {
+  /** leases not written yet, by attempt key (a renewal replaces the queued one) */
+  private readonly leases = new Map<string, OpDraft>()
+  private results: FinishedAttempt[] = []
+  private writing = false
+  private armed = false
+  private readonly defer: (fn: () => void) => void
+
+  constructor (private readonly init: OutboxInit) {
+    this.defer = init.defer ?? (fn => { setImmediate(fn) })
+  }
+
+  /** whether nothing waits to be written and no write is under way */
+  get idle (): boolean { return !this.writing && !this.armed && this.leases.size === 0 && this.results.length === 0 }
+
+  /** records a lease (or its renewal) in the next write */
+  lease (key: string, draft: OpDraft): void {
+    this.leases.set(key, draft)
+    this.arm()
+  }
+
+  /** records a finished attempt's result (with its lease, if that is not written yet) in the next write */
+  result (attempt: FinishedAttempt): void {
+    this.results.push(attempt)
+    this.arm()
+  }
+
+  private arm (): void {
+    if (this.armed || this.writing) return
+    this.armed = true
+    this.defer(() => {
+      this.armed = false
+      void this.flush()
+    })
+  }
+
+  private async flush (): Promise<void> {
+    if (this.writing) return
+    this.writing = true
+    try {
+      while (this.leases.size > 0 || this.results.length > 0) await this.writeSome()
+    } finally {
+      this.writing = false
+    }
+  }
+
+  /** one durable write: the results that fit, their leases, and the other queued leases */
+  private async writeSome (): Promise<void> {
+    let bytes = 0
+    let n = 0
+    while (n < this.results.length && n < MAX_RESULTS_PER_WRITE) {
+      const more = this.results[n].bytes + OP_OVERHEAD_BYTES
+      if (n > 0 && bytes + more > MAX_WRITE_BYTES) break
+      bytes += more
+      n++
+    }
+    const finished = this.results.slice(0, n)
+    this.results = this.results.slice(n)
+    const drafts: OpDraft[] = []
+    for (const f of finished) {
+      const lease = this.leases.get(f.key)
+      if (lease !== undefined) {
+        this.leases.delete(f.key)
+        drafts.push(lease)
+      }
+    }
+    // leases of attempts still running, unless the results already fill the write
+    if (n < MAX_RESULTS_PER_WRITE && bytes < MAX_WRITE_BYTES) {
+      for (const [key, lease] of this.leases) {
+        if (drafts.length + n >= 2 * MAX_RESULTS_PER_WRITE) break
+        this.leases.delete(key)
+        drafts.push(lease)
+      }
+    }
+    let receipts
+    try {
+      receipts = signReceipts(finished.map(f => f.receipt), this.init.signer)
+    } catch (err) {
+      // a body that cannot be signed is a bug here: its attempt lapses and runs again
+      log('receipts not signed: %s', (err as Error).message)
+      return
+    }
+    finished.forEach((f, i) => { drafts.push(taskDrafts.result({ ...f.result, receipt: receipts[i] })) })
+    if (drafts.length === 0) return
+    let batch: OpBatch | undefined
+    try {
+      [batch] = await this.init.write(drafts)
+    } catch (err) {
+      // not durable: say nothing; the leases lapse and the coordinators run the attempts again
+      log('%d results and %d leases not recorded: %s', n, drafts.length - n, (err as Error).message)
+      return
+    }
+    if (batch === undefined || finished.length === 0) return
+    const to = new Set<string>()
+    for (const f of finished) if (f.coordinator !== this.init.selfId) to.add(f.coordinator)
+    for (const coordinator of to) this.init.report(coordinator, { t: 'done', batch })
+  }
+}
