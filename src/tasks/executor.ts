@@ -85,7 +85,7 @@ export class Executor {
   constructor (private readonly init: ExecutorInit) {
     this.clock = init.clock ?? systemClock
     this.defer = init.defer ?? (fn => { setImmediate(fn) })
-    this.outbox = new ResultOutbox({ selfId: init.selfId, signer: init.signer, write: init.write, report: init.report, defer: this.defer })
+    this.outbox = new ResultOutbox({ selfId: init.selfId, signer: init.signer, write: init.write, report: init.report, defer: this.defer, beforeWrite: () => { this.sendFinishes() } })
   }
 
   get runningCount (): number { return this.running.size }
@@ -268,6 +268,7 @@ export class Executor {
   }
 
   private sendFinishes (): void {
+    if (this.finishes.size === 0) return
     const all = this.finishes
     this.finishes = new Map()
     for (const [coordinator, tasks] of all) {

@@ -43,6 +43,8 @@ export interface OutboxInit {
   /** durable, signed, replicated */
   write: (drafts: OpDraft[]) => Promise<OpBatch[]>
   report: (coordinator: string, msg: TaskMessage) => void
+  /** before each write: the executor sends its `finished` news first, so a slot frees before its result lands */
+  beforeWrite?: () => void
   /** runs `fn` once the current turn of the event loop is done (`setImmediate`) */
   defer?: (fn: () => void) => void
 }
@@ -131,6 +133,7 @@ export class ResultOutbox {
     }
     finished.forEach((f, i) => { drafts.push(taskDrafts.result({ ...f.result, receipt: receipts[i] })) })
     if (drafts.length === 0) return
+    this.init.beforeWrite?.()
     let batch: OpBatch | undefined
     try {
       [batch] = await this.init.write(drafts)

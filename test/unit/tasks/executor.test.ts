@@ -53,6 +53,10 @@ interface Rig {
   written: OpDraft[]
   /** a write fails while this is set */
   failWrites: boolean
+  /** durable writes made (each a group commit) */
+  writes: number
+  /** while set, a write waits for it to resolve */
+  hold?: Promise<void>
   paused?: string
   flush: () => Promise<void>
 }
@@ -66,7 +70,14 @@ function rig (options: { slots?: number, agents?: Agent[], init?: Partial<Execut
     reports: [],
     written: [],
     failWrites: false,
-    flush: async () => { for (let i = 0; i < 50; i++) await Promise.resolve() },
+    writes: 0,
+    // microtasks, and the turns of the event loop the outbox waits for (setImmediate)
+    flush: async () => {
+      for (let turn = 0; turn < 3; turn++) {
+        for (let i = 0; i < 50; i++) await Promise.resolve()
+        await new Promise(resolve => { setImmediate(resolve) })
+      }
+    },
     executor: undefined as unknown as Executor
   }
   r.executor = new Executor({
@@ -77,13 +88,14 @@ function rig (options: { slots?: number, agents?: Agent[], init?: Partial<Execut
     slots: () => options.slots ?? 1,
     paused: () => r.paused,
     write: async drafts => {
+      r.writes++
+      if (r.hold !== undefined) await r.hold
       if (r.failWrites) throw new Error('disk full')
       r.written.push(...drafts)
       return drafts.map((_, i) => ({ author: self.peerId, fromSeq: r.written.length + i, toSeq: r.written.length + i, ops: [], sig: 'sig' })) as OpBatch[]
     },
     report: (to, msg) => { r.reports.push({ to, msg }) },
     clock: r.clock,
-    defer: fn => { queueMicrotask(fn) },
     ...options.init
   })
   r.executor.start(LEASE_MS)
@@ -215,6 +227,62 @@ describe('finishing', () => {
     await r.flush()
     expect(sent(r)).toStrictEqual([])
     expect(drafts(r)).toStrictEqual(['task:lease a#1', 'task:result a#1'])
+  })
+})
+
+describe('results batched', () => {
+  it('attempts that end in one turn share one write with their leases, one finishes message and one done per coordinator', async () => {
+    const r = rig({ slots: 3 })
+    r.executor.offer(offerOf('a'))
+    r.executor.offer(offerOf('b'))
+    r.executor.offer(offerOf('c', { coordinator: 'c2' }))
+    for (const run of r.runs) run.end()
+    await r.flush()
+    expect(r.writes).toBe(1)
+    expect(drafts(r)).toStrictEqual(['task:lease a#1', 'task:lease b#1', 'task:lease c#1', 'task:result a#1', 'task:result b#1', 'task:result c#1'])
+    for (const d of r.written.filter(d => d.kind === 'task:result')) {
+      const body = d.body as TaskResultBody
+      expect(verifyReceipt(body.receipt, { executor: self.peerId, taskId: body.taskId, attempt: 1 }).ok).toBe(true)
+    }
+    expect(r.reports.map(x => `${x.to} ${x.msg.t}`)).toStrictEqual(['c1 finishes', 'c2 finished', 'c1 done', 'c2 done'])
+    expect(r.reports[0].msg).toStrictEqual({ t: 'finishes', tasks: [{ taskId: 'a', attempt: 1 }, { taskId: 'b', attempt: 1 }], others: 0 })
+    // one signed batch, the same for both coordinators
+    expect(r.reports[2].msg).toStrictEqual(r.reports[3].msg)
+  })
+
+  it('what ends while a write is under way waits for it, then goes in the next write together', async () => {
+    const r = rig({ slots: 3 })
+    r.executor.offer(offerOf('a'))
+    r.executor.offer(offerOf('b'))
+    r.executor.offer(offerOf('c'))
+    let release = (): void => {}
+    r.hold = new Promise(resolve => { release = resolve })
+    r.runs[0].end()
+    await r.flush()
+    expect(r.writes).toBe(1) // the three leases and a's result, held
+    r.runs[1].end()
+    r.runs[2].end()
+    await r.flush()
+    expect(r.writes).toBe(1)
+    expect(sent(r, 'done')).toStrictEqual([])
+    r.hold = undefined
+    release()
+    await r.flush()
+    expect(r.writes).toBe(2)
+    expect(drafts(r)).toStrictEqual(['task:lease a#1', 'task:lease b#1', 'task:lease c#1', 'task:result a#1', 'task:result b#1', 'task:result c#1'])
+    expect(sent(r, 'done')).toStrictEqual(['c1 done #', 'c1 done #'])
+  })
+
+  it('a long task\'s lease is written without waiting for its result', async () => {
+    const r = rig({ slots: 2 })
+    r.executor.offer(offerOf('long'))
+    await r.flush()
+    expect(drafts(r)).toStrictEqual(['task:lease long#1'])
+    r.executor.offer(offerOf('short'))
+    r.runs[1].end()
+    await r.flush()
+    expect(drafts(r)).toStrictEqual(['task:lease long#1', 'task:lease short#1', 'task:result short#1'])
+    expect(r.executor.runningCount).toBe(1)
   })
 })
 
