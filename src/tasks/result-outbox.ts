@@ -142,7 +142,9 @@ export class ResultOutbox {
       log('%d results and %d leases not recorded: %s', n, drafts.length - n, (err as Error).message)
       return
     }
-    if (batch === undefined || finished.length === 0) return
+    // a write that shared its group commit with another caller's comes back as part of a
+    // batch, which no one can verify: the coordinators get the whole batch by gossip instead
+    if (batch === undefined || finished.length === 0 || batch.ops.length !== batch.toSeq - batch.fromSeq + 1) return
     const to = new Set<string>()
     for (const f of finished) if (f.coordinator !== this.init.selfId) to.add(f.coordinator)
     for (const coordinator of to) this.init.report(coordinator, { t: 'done', batch })
