@@ -255,7 +255,7 @@ export class Executor {
       ...(outcome.exitCode === 0 || outcome.reason === undefined ? {} : { reason: outcome.reason }),
       ...(task.grant === undefined ? {} : { grant: task.grant })
     }
-    this.outbox.result({ key: k, coordinator: task.coordinator, receipt, result, bytes: small ? bytes : 0 })
+    this.outbox.result({ key: k, coordinator: task.coordinator, receipt, result, bytes: small ? bytes : 0, leaseMs: task.leaseMs })
   }
 
   /** the slot is free: the coordinator hears it with the others that ended this turn */
@@ -313,6 +313,11 @@ export class Executor {
       }
     }
     for (const d of drafts) this.outbox.lease(key(d.body.taskId, d.body.attempt), d)
+    // an attempt whose result is not durable yet is still held here: its coordinator waits for it
+    for (const f of this.outbox.pending()) {
+      const { taskId, attempt } = f.result
+      this.init.report(f.coordinator, { t: 'renew', taskId, attempt, expiresWall: now + f.leaseMs })
+    }
   }
 }
 

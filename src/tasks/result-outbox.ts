@@ -1,10 +1,13 @@
 /**
- * The executor's outbox: every lease and result it records goes through here, one durable
- * write at a time. What arrives while a write is under way waits for the next one, so the
- * attempts that finish close together share one receipt-signing call, one group commit and
- * one `done` message per coordinator; and a noop task's lease and result land in the same
- * atomic write instead of two group commits. A lease still waits at most one write, so a
- * long task's lease replicates promptly.
+ * The executor's outbox: every lease and result it records goes through here. What arrives
+ * in one turn of the event loop is written at its end in one durable write, so the attempts
+ * that finish close together share one receipt-signing call, one write and one `done`
+ * message per coordinator, and a noop task's lease and result land in the same atomic write
+ * instead of two group commits. Writes are not held back while an earlier one is under way:
+ * the group commit already queues them, and holding them here would make a result wait for
+ * two group commits on a busy store. A lease waits one turn, so a long task's lease
+ * replicates promptly. Until its result is durable, an attempt counts as held (`pending`):
+ * the executor keeps renewing it, so a slow disk does not make its coordinator run it again.
  *
  * A write carries at most `MAX_RESULTS_PER_WRITE` results and about `MAX_WRITE_BYTES` of
  * output, so the store signs it as one batch: `done` carries that batch, which a coordinator
@@ -35,6 +38,8 @@ export interface FinishedAttempt {
   result: Omit<TaskResultBody, 'receipt'>
   /** bytes of its replicated output */
   bytes: number
+  /** its lease, for renewals until the result is durable */
+  leaseMs: number
 }
 
 export interface OutboxInit {
@@ -53,7 +58,8 @@ export class ResultOutbox {
   /** leases not written yet, by attempt key (a renewal replaces the queued one) */
   private readonly leases = new Map<string, OpDraft>()
   private results: FinishedAttempt[] = []
-  private writing = false
+  /** finished attempts whose results are not durable yet, by key */
+  private readonly unwritten = new Map<string, FinishedAttempt>()
   private armed = false
   private readonly defer: (fn: () => void) => void
 
@@ -61,8 +67,8 @@ export class ResultOutbox {
     this.defer = init.defer ?? (fn => { setImmediate(fn) })
   }
 
-  /** whether nothing waits to be written and no write is under way */
-  get idle (): boolean { return !this.writing && !this.armed && this.leases.size === 0 && this.results.length === 0 }
+  /** finished attempts whose results are queued or being written */
+  pending (): Iterable<FinishedAttempt> { return this.unwritten.values() }
 
   /** records a lease (or its renewal) in the next write */
   lease (key: string, draft: OpDraft): void {
@@ -73,29 +79,20 @@ export class ResultOutbox {
   /** records a finished attempt's result (with its lease, if that is not written yet) in the next write */
   result (attempt: FinishedAttempt): void {
     this.results.push(attempt)
+    this.unwritten.set(attempt.key, attempt)
     this.arm()
   }
 
   private arm (): void {
-    if (this.armed || this.writing) return
+    if (this.armed) return
     this.armed = true
     this.defer(() => {
       this.armed = false
-      void this.flush()
+      while (this.leases.size > 0 || this.results.length > 0) void this.writeSome()
     })
   }
 
-  private async flush (): Promise<void> {
-    if (this.writing) return
-    this.writing = true
-    try {
-      while (this.leases.size > 0 || this.results.length > 0) await this.writeSome()
-    } finally {
-      this.writing = false
-    }
-  }
-
-  /** one durable write: the results that fit, their leases, and the other queued leases */
+  /** one durable write: the results that fit, their leases, and the other queued leases (taken at once, written in the background) */
   private async writeSome (): Promise<void> {
     let bytes = 0
     let n = 0
@@ -129,6 +126,7 @@ export class ResultOutbox {
     } catch (err) {
       // a body that cannot be signed is a bug here: its attempt lapses and runs again
       log('receipts not signed: %s', (err as Error).message)
+      for (const f of finished) this.unwritten.delete(f.key)
       return
     }
     finished.forEach((f, i) => { drafts.push(taskDrafts.result({ ...f.result, receipt: receipts[i] })) })
@@ -141,6 +139,8 @@ export class ResultOutbox {
       // not durable: say nothing; the leases lapse and the coordinators run the attempts again
       log('%d results and %d leases not recorded: %s', n, drafts.length - n, (err as Error).message)
       return
+    } finally {
+      for (const f of finished) this.unwritten.delete(f.key)
     }
     // a write that shared its group commit with another caller's comes back as part of a
     // batch, which no one can verify: the coordinators get the whole batch by gossip instead

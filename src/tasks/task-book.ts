@@ -172,6 +172,7 @@ export class TaskBook {
     if (record.replicas <= 1) {
       // the next attempt: the record shows it pending again at once
       const attempt = record.attempt + 1
+      log('task %s: attempt %d, because %s', t.taskId, attempt, why)
       t.record = { ...record, attempt }
       void this.writeFacts([taskDrafts.retry(t.taskId, attempt)])
     }

@@ -254,7 +254,7 @@ describe('results batched', () => {
     expect(r.reports[2].msg).toStrictEqual(r.reports[3].msg)
   })
 
-  it('what ends while a write is under way waits for it, then goes in the next write together', async () => {
+  it('what ends while a write is under way goes in the next turn\'s write, and until durable its attempt is renewed to its coordinator', async () => {
     const r = rig({ slots: 3 })
     r.executor.offer(offerOf('a'))
     r.executor.offer(offerOf('b'))
@@ -267,14 +267,21 @@ describe('results batched', () => {
     r.runs[1].end()
     r.runs[2].end()
     await r.flush()
-    expect(r.writes).toBe(1)
+    expect(r.writes).toBe(2) // b's and c's results together, not waiting for the first write
     expect(sent(r, 'done')).toStrictEqual([])
+    // nothing runs, but three results are not durable yet: their leases still hold
+    const before = r.reports.length
+    r.clock.advance(LEASE_MS / 3)
+    expect(r.reports.slice(before).map(x => `${x.msg.t} ${(x.msg as { taskId: string }).taskId}`)).toStrictEqual(['renew a', 'renew b', 'renew c'])
     r.hold = undefined
     release()
     await r.flush()
-    expect(r.writes).toBe(2)
     expect(drafts(r)).toStrictEqual(['task:lease a#1', 'task:lease b#1', 'task:lease c#1', 'task:result a#1', 'task:result b#1', 'task:result c#1'])
     expect(sent(r, 'done')).toStrictEqual(['c1 done #', 'c1 done #'])
+    // durable: no more renewals
+    const after = r.reports.length
+    r.clock.advance(LEASE_MS)
+    expect(r.reports.slice(after)).toStrictEqual([])
   })
 
   it('a write that comes back as part of a shared batch is not sent as done (no one could verify it): gossip brings it', async () => {
