@@ -18,7 +18,7 @@ import type { OpBatch, OpDraft, TaskResultBody } from '../state/ops/index.js'
 import { taskDrafts } from '../state/ops/index.js'
 import type { Signer } from '../team/index.js'
 import type { TaskMessage } from './messages.js'
-import { signReceipts, type ReceiptBody } from './receipt.js'
+import { signReceipts, type Receipt, type ReceiptBody } from './receipt.js'
 
 const log = logger('paired:tasks:executor')
 
@@ -88,8 +88,29 @@ export class ResultOutbox {
     this.armed = true
     this.defer(() => {
       this.armed = false
-      while (this.leases.size > 0 || this.results.length > 0) void this.writeSome()
+      while (this.leases.size > 0 || this.results.length > 0) {
+        this.writeSome().catch((err: Error) => { log('a write of results failed to start: %s', err.message) })
+      }
     })
+  }
+
+  /**
+   * the receipts of `finished`, in one signing call; if one body cannot be signed (a bug),
+   * the others are signed alone and only that attempt goes without a result (its lease lapses)
+   */
+  private sign (finished: FinishedAttempt[]): Array<Receipt | undefined> {
+    try {
+      return signReceipts(finished.map(f => f.receipt), this.init.signer)
+    } catch {
+      return finished.map(f => {
+        try {
+          return signReceipts([f.receipt], this.init.signer)[0]
+        } catch (err) {
+          log('receipt of %s not signed: %s', f.key, (err as Error).message)
+          return undefined
+        }
+      })
+    }
   }
 
   /** one durable write: the results that fit, their leases, and the other queued leases (taken at once, written in the background) */
@@ -104,6 +125,15 @@ export class ResultOutbox {
     }
     const finished = this.results.slice(0, n)
     this.results = this.results.slice(n)
+    try {
+      await this.writeFinished(finished, n, bytes)
+    } finally {
+      // durable, or lost: either way no longer renewed (a lost one lapses and runs again)
+      for (const f of finished) this.unwritten.delete(f.key)
+    }
+  }
+
+  private async writeFinished (finished: FinishedAttempt[], n: number, bytes: number): Promise<void> {
     const drafts: OpDraft[] = []
     for (const f of finished) {
       const lease = this.leases.get(f.key)
@@ -120,16 +150,11 @@ export class ResultOutbox {
         drafts.push(lease)
       }
     }
-    let receipts
-    try {
-      receipts = signReceipts(finished.map(f => f.receipt), this.init.signer)
-    } catch (err) {
-      // a body that cannot be signed is a bug here: its attempt lapses and runs again
-      log('receipts not signed: %s', (err as Error).message)
-      for (const f of finished) this.unwritten.delete(f.key)
-      return
-    }
-    finished.forEach((f, i) => { drafts.push(taskDrafts.result({ ...f.result, receipt: receipts[i] })) })
+    const receipts = this.sign(finished)
+    finished.forEach((f, i) => {
+      const receipt = receipts[i]
+      if (receipt !== undefined) drafts.push(taskDrafts.result({ ...f.result, receipt }))
+    })
     if (drafts.length === 0) return
     this.init.beforeWrite?.()
     let batch: OpBatch | undefined
@@ -139,8 +164,6 @@ export class ResultOutbox {
       // not durable: say nothing; the leases lapse and the coordinators run the attempts again
       log('%d results and %d leases not recorded: %s', n, drafts.length - n, (err as Error).message)
       return
-    } finally {
-      for (const f of finished) this.unwritten.delete(f.key)
     }
     // a write that shared its group commit with another caller's comes back as part of a
     // batch, which no one can verify: the coordinators get the whole batch by gossip instead
