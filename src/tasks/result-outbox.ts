@@ -3,11 +3,13 @@
  * in one turn of the event loop is written at its end in one durable write, so the attempts
  * that finish close together share one receipt-signing call, one write and one `done`
  * message per coordinator, and a noop task's lease and result land in the same atomic write
- * instead of two group commits. Writes are not held back while an earlier one is under way:
- * the group commit already queues them, and holding them here would make a result wait for
- * two group commits on a busy store. A lease waits one turn, so a long task's lease
- * replicates promptly. Until its result is durable, an attempt counts as held (`pending`):
- * the executor keeps renewing it, so a slow disk does not make its coordinator run it again.
+ * instead of two group commits. One write is under way at a time; what arrives meanwhile
+ * goes in the next. That keeps this executor's writes out of each other's group commits:
+ * a write that shares one comes back as part of a batch no coordinator can verify, and its
+ * `done` is lost (measured: the 8-slot task bench at half the rate). A lease waits at most
+ * one write, so a long task's lease replicates promptly. Until its result is durable, an
+ * attempt counts as held (`pending`): the executor keeps renewing it, so a slow disk (a
+ * write can take seconds on an overloaded machine) does not make its coordinator run it again.
  *
  * A write carries at most `MAX_RESULTS_PER_WRITE` results and about `MAX_WRITE_BYTES` of
  * output, so the store signs it as one batch: `done` carries that batch, which a coordinator
@@ -61,6 +63,7 @@ export class ResultOutbox {
   /** finished attempts whose results are not durable yet, by key */
   private readonly unwritten = new Map<string, FinishedAttempt>()
   private armed = false
+  private writing = false
   private readonly defer: (fn: () => void) => void
 
   constructor (private readonly init: OutboxInit) {
@@ -84,14 +87,24 @@ export class ResultOutbox {
   }
 
   private arm (): void {
-    if (this.armed) return
+    if (this.armed || this.writing) return
     this.armed = true
     this.defer(() => {
       this.armed = false
-      while (this.leases.size > 0 || this.results.length > 0) {
-        this.writeSome().catch((err: Error) => { log('a write of results failed to start: %s', err.message) })
-      }
+      void this.flush()
     })
+  }
+
+  private async flush (): Promise<void> {
+    if (this.writing) return
+    this.writing = true
+    try {
+      while (this.leases.size > 0 || this.results.length > 0) {
+        await this.writeSome().catch((err: Error) => { log('a write of results failed: %s', err.message) })
+      }
+    } finally {
+      this.writing = false
+    }
   }
 
   /**
@@ -113,7 +126,7 @@ export class ResultOutbox {
     }
   }
 
-  /** one durable write: the results that fit, their leases, and the other queued leases (taken at once, written in the background) */
+  /** one durable write: the results that fit, their leases, and the other queued leases */
   private async writeSome (): Promise<void> {
     let bytes = 0
     let n = 0

@@ -254,7 +254,7 @@ describe('results batched', () => {
     expect(r.reports[2].msg).toStrictEqual(r.reports[3].msg)
   })
 
-  it('what ends while a write is under way goes in the next turn\'s write, and until durable its attempt is renewed to its coordinator', async () => {
+  it('what ends while a write is under way goes in the next write, after it, and until durable its attempt is renewed to its coordinator', async () => {
     const r = rig({ slots: 3 })
     r.executor.offer(offerOf('a'))
     r.executor.offer(offerOf('b'))
@@ -267,7 +267,7 @@ describe('results batched', () => {
     r.runs[1].end()
     r.runs[2].end()
     await r.flush()
-    expect(r.writes).toBe(2) // b's and c's results together, not waiting for the first write
+    expect(r.writes).toBe(1) // b's and c's results wait: the executor's writes never share a group commit
     expect(sent(r, 'done')).toStrictEqual([])
     // nothing runs, but three results are not durable yet: their leases still hold
     const before = r.reports.length
@@ -276,6 +276,7 @@ describe('results batched', () => {
     r.hold = undefined
     release()
     await r.flush()
+    expect(r.writes).toBe(2)
     expect(drafts(r)).toStrictEqual(['task:lease a#1', 'task:lease b#1', 'task:lease c#1', 'task:result a#1', 'task:result b#1', 'task:result c#1'])
     expect(sent(r, 'done')).toStrictEqual(['c1 done #', 'c1 done #'])
     // durable: no more renewals
