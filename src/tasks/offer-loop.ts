@@ -108,25 +108,23 @@ export class OfferLoop {
     const attempt = record.attempt
     t.slots.set(peer, { attempt, accepted: false, expiresWall: clock.now() + OFFER_TIMEOUT_MS + init.leaseMs })
     load.count(peer, record.spec.agent, +1)
+    if (peer === init.selfId) {
+      // this daemon's executor answers at once, so the rest of the pass sees its slots taken
+      this.answer(t, peer, attempt, init.executor.offer(offerTasks([record], init.leaseMs, init.signer, peer)[0]))
+      return
+    }
     const list = this.outgoing.get(peer)
     if (list === undefined) this.outgoing.set(peer, [{ t, attempt }])
     else list.push({ t, attempt })
   }
 
-  /** sends this pass's offers: one message per executor (split past the message limits), this daemon's executor directly */
+  /** sends this pass's offers: one message per remote executor (split past the message limits) */
   private sendOffers (): void {
-    const { init } = this.ctx
     const all = this.outgoing
     if (all.size === 0) return
     this.outgoing = new Map()
-    const local = all.get(init.selfId)
-    all.delete(init.selfId)
     for (const [peer, offered] of all) {
       for (const part of split(offered)) this.sendTo(peer, part)
-    }
-    if (local !== undefined) {
-      const tasks = offerTasks(local.map(o => o.t.record), init.leaseMs, init.signer, init.selfId)
-      local.forEach((o, i) => { this.answer(o.t, init.selfId, o.attempt, init.executor.offer(tasks[i])) })
     }
   }
 
