@@ -1,6 +1,9 @@
 // The tasks section of `npm run bench`: three real daemons on 127.0.0.1. Reports
 // submit-to-start and submit-to-committed latency, noop tasks/s at concurrency 100, and
-// how long a killed executor's task takes to run again elsewhere. Asserts nothing.
+// how long a killed executor's task takes to run again elsewhere (A and B with 8 slots, C
+// with none); then the issue's setup (#14): three daemons with 50 slots each, noop tasks/s
+// one by one with 50 in flight and submitted in batches, with how many each executor ran.
+// Asserts nothing. PAIRED_BENCH_TASKS=classic or =issue runs only one of the two parts.
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -73,7 +76,7 @@ async function latency (lib, add, d, label, n) {
   add(`submit → committed (${label}), seen on the submitter's event stream`, `p50 ${lib.fmt(lib.median(toCommit), 1)} ms, p99 ${lib.fmt(lib.pct(toCommit, 99), 1)} ms`, 'includes the durable writes of create, lease and result')
 }
 
-async function throughput (lib, add, d, concurrency, seconds) {
+async function throughput (lib, add, d, concurrency, seconds, label = 'one submitter') {
   const f = await finals(lib, d)
   let done = 0
   const end = performance.now() + seconds * 1000
@@ -90,24 +93,33 @@ async function throughput (lib, add, d, concurrency, seconds) {
     f.close()
   }
   const secs = (performance.now() - t0) / 1000
-  add(`noop (echo) tasks/s, concurrency ${concurrency}, one submitter, ${seconds} s`, `${lib.fmt(done / secs, 0)} tasks/s`, `${done} tasks, each submitted and awaited until committed`)
+  add(`noop (echo) tasks/s, concurrency ${concurrency}, ${label}, ${seconds} s`, `${lib.fmt(done / secs, 0)} tasks/s`, `${done} tasks, each submitted and awaited until committed`)
 }
 
-async function batchThroughput (lib, add, d, count) {
+/** `names`: peer id → daemon name, to print how many tasks each executor ran */
+async function batchThroughput (lib, add, d, count, label = '', names) {
   const t0 = performance.now()
   const ids = []
   for (let i = 0; i < count; i += 1000) {
     const r = await lib.api(d, 'POST', '/api/v1/tasks/submit-many', { tasks: Array.from({ length: Math.min(1000, count - i) }, () => ({ agent: 'echo', input: null })) })
     ids.push(...r.tasks.map(t => t.taskId))
   }
+  let rows
   for (;;) {
-    const rows = await lib.api(d, 'GET', '/api/v1/tasks?state=succeeded&limit=10000')
+    rows = await lib.api(d, 'GET', `/api/v1/tasks?state=succeeded&limit=10000`)
     const ok = new Set(rows.map(r => r.taskId))
     if (ids.every(id => ok.has(id))) break
     await new Promise(resolve => setTimeout(resolve, 100))
   }
   const secs = (performance.now() - t0) / 1000
-  add(`noop tasks/s, ${count} submitted in batches of 1,000`, `${lib.fmt(count / secs, 0)} tasks/s`, `${lib.fmt(secs, 2)} s until all committed (polling the list every 100 ms)`)
+  add(`noop tasks/s, ${count} submitted in batches of 1,000${label}`, `${lib.fmt(count / secs, 0)} tasks/s`, `${lib.fmt(secs, 2)} s until all committed (polling the list every 100 ms)`)
+  if (names !== undefined) {
+    const mine = new Set(ids)
+    const ran = new Map()
+    for (const r of rows) if (mine.has(r.taskId)) ran.set(r.executor, (ran.get(r.executor) ?? 0) + 1)
+    const retried = rows.filter(r => mine.has(r.taskId) && r.attempt > 1).length
+    add(`  tasks each executor ran${label}`, [...names].map(([id, name]) => `${name} ${ran.get(id) ?? 0}`).join(', '), `the spread of the batch run; ${retried} needed more than one attempt`)
+  }
 }
 
 async function recovery (lib, add, coordinator, executors, trials) {
@@ -148,7 +160,36 @@ async function recovery (lib, add, coordinator, executors, trials) {
   add('kill -9 of the executor → the task committed on a survivor (1.5 s task)', `p50 ${lib.fmt(lib.median(toCommit) / 1000, 2)} s, max ${lib.fmt(Math.max(...toCommit) / 1000, 2)} s`, '')
 }
 
+/** the issue's setup: three daemons with 50 slots each, all submitting through A */
+async function issueBench (add, lib) {
+  const ds = []
+  for (const name of ['ia', 'ib', 'ic']) ds.push(await lib.startDaemon(await configured(lib, name, { slots: 50 }), name))
+  const [a, b] = ds
+  await formTeam(lib, ds)
+  const names = new Map()
+  for (const d of ds) {
+    d.peerId = (await lib.api(d, 'GET', '/api/v1/status')).peerId
+    names.set(d.peerId, d.name ?? d.peerId.slice(-6))
+  }
+  const label = ', three daemons × 50 slots'
+  // PAIRED_BENCH_TASKS_COUNT: tasks in each batch run (default 10,000)
+  const count = Number(process.env.PAIRED_BENCH_TASKS_COUNT ?? 10_000)
+  await throughput(lib, add, a, 50, 10, `one by one, 50 in flight${label}`)
+  await batchThroughput(lib, add, a, count, label, names)
+  // the same, submitted on two daemons at once
+  const t0 = performance.now()
+  await Promise.all([batchThroughput(lib, add, a, count / 2, `${label}, A's half of two submitters`, names), batchThroughput(lib, add, b, count / 2, `${label}, B's half of two submitters`)])
+  add(`noop tasks/s, ${count} submitted on A and B at once in batches of 1,000${label}`, `${lib.fmt(count / ((performance.now() - t0) / 1000), 0)} tasks/s`, '')
+  for (const d of ds) await lib.stop(d).catch(() => {})
+}
+
 export async function tasksBench (add, lib) {
+  const part = process.env.PAIRED_BENCH_TASKS
+  if (part !== 'issue') await classicBench(add, lib)
+  if (part !== 'classic') await issueBench(add, lib)
+}
+
+async function classicBench (add, lib) {
   const a = await lib.startDaemon(await configured(lib, 'ta', { slots: 8 }), 'ta')
   const b = await lib.startDaemon(await configured(lib, 'tb', { slots: 8 }), 'tb')
   const c = await lib.startDaemon(await configured(lib, 'tc', { slots: 0 }), 'tc')

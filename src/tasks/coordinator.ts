@@ -164,6 +164,13 @@ export class Coordinator {
       case 'finished':
         if (this.book.finished(peer, msg)) this.schedule()
         return
+      case 'finishes': {
+        let freed = false
+        for (const a of msg.tasks) if (this.book.finished(peer, a)) freed = true
+        if (msg.others !== undefined) this.load.noteLoad(peer, msg.others)
+        if (freed) this.schedule()
+        return
+      }
       case 'done':
         // the same signed batch gossip brings: ingesting it settles the task through observe();
         // only the executor's own batch (its signature is checked on ingest)

@@ -53,6 +53,15 @@ export class TaskDispatch {
         wire.send(peer, { t: 'reply', id: msg.id, ...reply, others: executor.othersFor(peer) }).catch(() => {})
         return
       }
+      case 'offers': {
+        // one pass of the coordinator's placement: one answer per attempt, in order
+        const answers = msg.tasks.map(task => {
+          const refusal = offerRefusal(task, peer, this.init)
+          return refusal === undefined ? executor.offer(task) : { accepted: false, reason: refusal }
+        })
+        wire.send(peer, { t: 'reply', id: msg.id, answers, others: executor.othersFor(peer) }).catch(() => {})
+        return
+      }
       case 'cancel':
         // only the coordinator of an attempt may stop it this way (anyone else: a cancel op)
         executor.cancel(msg.taskId, peer)

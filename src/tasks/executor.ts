@@ -2,11 +2,12 @@
  * The executor: runs the attempts this daemon accepted, at most `slots` at once, the rest
  * queued by priority lane. For each it records a lease (renewed while it runs), runs the
  * agent, signs a receipt, writes the result durably and only then reports `done` with the
- * signed batch, so a result the coordinator hears of is never lost by a crash.
+ * signed batch, so a result the coordinator hears of is never lost by a crash. Leases and
+ * results go through `result-outbox.ts`, which writes what finished close together at once;
+ * the `finished` news of one turn of the event loop goes to each coordinator in one message.
  */
-import { logger } from '@libp2p/logger'
 import { systemClock, type Clock, type Timer } from '../model/clock.js'
-import type { OpBatch, OpDraft } from '../state/ops/index.js'
+import type { OpBatch, OpDraft, TaskLeaseBody } from '../state/ops/index.js'
 import { taskDrafts } from '../state/ops/index.js'
 import type { TaskPriority } from '../state/crdt/index.js'
 import type { Signer } from '../team/index.js'
@@ -15,11 +16,10 @@ import { notServed } from './agents/index.js'
 import {
   MAX_LOGGED_TASKS, MAX_LOG_LINES, MAX_REPLICATED_OUTPUT_BYTES, QUEUE_PER_SLOT, RENEW_FRACTION, REPLICATE_LEASE_FRACTION
 } from './constants.js'
-import type { OfferTask, TaskMessage } from './messages.js'
+import { MAX_FINISHES_PER_MESSAGE, type OfferTask, type TaskMessage } from './messages.js'
 import { LaneQueue } from './queue.js'
-import { hashJson, signReceipt } from './receipt.js'
-
-const log = logger('paired:tasks:executor')
+import { hashJson } from './receipt.js'
+import { ResultOutbox } from './result-outbox.js'
 
 /** the agents this daemon serves, as the executor uses them (`AgentRegistry` in the daemon) */
 export interface ExecutorAgents {
@@ -48,6 +48,8 @@ export interface ExecutorInit {
   onLoad?: () => void
   /** wall time and timers; @default systemClock */
   clock?: Clock
+  /** runs `fn` once the current turn of the event loop is done. @default setImmediate */
+  defer?: (fn: () => void) => void
 }
 
 interface Job {
@@ -69,6 +71,12 @@ export class Executor {
   private readonly perAgent = new Map<string, number>()
   private readonly logs = new Map<string, { lines: string[], truncated: boolean }>()
   private readonly clock: Clock
+  private readonly outbox: ResultOutbox
+  /** attempts whose agents ended this turn, by coordinator, for one `finishes` message each */
+  private finishes = new Map<string, Array<{ taskId: string, attempt: number }>>()
+  /** the job `offer()` is starting: its reply carries `startedWall`, so no `started` message */
+  private offering?: Job
+  private readonly defer: (fn: () => void) => void
   private renewTimer?: Timer
   /** `stop()` waits on this: called once nothing runs */
   private onIdle?: () => void
@@ -76,6 +84,8 @@ export class Executor {
 
   constructor (private readonly init: ExecutorInit) {
     this.clock = init.clock ?? systemClock
+    this.defer = init.defer ?? (fn => { setImmediate(fn) })
+    this.outbox = new ResultOutbox({ selfId: init.selfId, signer: init.signer, write: init.write, report: init.report, defer: this.defer, beforeWrite: () => { this.sendFinishes() } })
   }
 
   get runningCount (): number { return this.running.size }
@@ -117,7 +127,12 @@ export class Executor {
     const job: Job = { task, priority: task.priority, controller: new AbortController() }
     this.queued.set(k, job)
     this.queue.push(job)
-    this.pump()
+    this.offering = job
+    try {
+      this.pump()
+    } finally {
+      this.offering = undefined
+    }
     return { accepted: true, ...(job.startedWall === undefined ? {} : { startedWall: job.startedWall }) }
   }
 
@@ -139,7 +154,7 @@ export class Executor {
     for (const job of this.queue.remove(mine)) {
       this.queued.delete(key(taskId, job.task.attempt))
       found = true
-      void this.finish(job, { exitCode: 130, output: '', outputHash: hashJson(''), reason: 'cancelled', error: 'cancelled', durationMs: 0 })
+      this.finish(job, { exitCode: 130, output: '', outputHash: hashJson(''), reason: 'cancelled', error: 'cancelled', durationMs: 0 })
     }
     for (const job of this.running.values()) {
       if (!mine(job)) continue
@@ -183,10 +198,10 @@ export class Executor {
     job.startedWall = this.clock.now()
     job.expiresWall = job.startedWall + task.leaseMs
     job.lastReplicated = job.startedWall
-    this.init.report(task.coordinator, { t: 'started', taskId: task.taskId, attempt: task.attempt, startedWall: job.startedWall })
-    // the lease replicates in the next group commit; the run does not wait for it
-    this.init.write([taskDrafts.lease({ taskId: task.taskId, attempt: task.attempt, expiresWall: job.expiresWall, startedWall: job.startedWall })])
-      .catch((err: Error) => { log('lease of %s not recorded: %s', task.taskId, err.message) })
+    if (job !== this.offering) this.init.report(task.coordinator, { t: 'started', taskId: task.taskId, attempt: task.attempt, startedWall: job.startedWall })
+    // the lease replicates in the next write of the outbox (with the result, if that is done
+    // by then); the run does not wait for it
+    this.outbox.lease(key(task.taskId, task.attempt), taskDrafts.lease({ taskId: task.taskId, attempt: task.attempt, expiresWall: job.expiresWall, startedWall: job.startedWall }))
     let outcome: AgentOutcome
     if (agent === undefined) {
       outcome = { exitCode: 127, output: '', outputHash: hashJson(''), reason: 'spawn', error: notServed(this.init.agents, task.agent).message, durationMs: 0 }
@@ -199,10 +214,10 @@ export class Executor {
         onStart: info => { job.pid = info.pid }
       })
     }
-    await this.finish(job, outcome)
+    this.finish(job, outcome)
   }
 
-  private async finish (job: Job, outcome: AgentOutcome): Promise<void> {
+  private finish (job: Job, outcome: AgentOutcome): void {
     const { task } = job
     const k = key(task.taskId, task.attempt)
     const endedWall = this.clock.now()
@@ -214,9 +229,9 @@ export class Executor {
       if (this.running.size === 0) this.onIdle?.()
     }
     if (!this.stopped) this.pump()
-    if (task.coordinator !== this.init.selfId) this.init.report(task.coordinator, { t: 'finished', taskId: task.taskId, attempt: task.attempt, others: this.othersFor(task.coordinator) })
-    const receipt = signReceipt({
-      v: 1,
+    if (task.coordinator !== this.init.selfId) this.noteFinished(task)
+    const receipt = {
+      v: 1 as const,
       teamId: this.init.teamId,
       taskId: task.taskId,
       attempt: task.attempt,
@@ -227,9 +242,10 @@ export class Executor {
       executor: this.init.selfId,
       startedWall: job.startedWall ?? endedWall,
       endedWall
-    }, this.init.signer)
-    const small = outputBytes(outcome.output) <= MAX_REPLICATED_OUTPUT_BYTES
-    const draft = taskDrafts.result({
+    }
+    const bytes = outputBytes(outcome.output)
+    const small = bytes <= MAX_REPLICATED_OUTPUT_BYTES
+    const result = {
       taskId: task.taskId,
       attempt: task.attempt,
       exitCode: outcome.exitCode,
@@ -237,15 +253,33 @@ export class Executor {
       ...(small ? { output: outcome.output } : {}),
       ...(outcome.error === undefined ? {} : { error: outcome.error.slice(0, 4096) }),
       ...(outcome.exitCode === 0 || outcome.reason === undefined ? {} : { reason: outcome.reason }),
-      receipt,
       ...(task.grant === undefined ? {} : { grant: task.grant })
-    })
-    try {
-      const [batch] = await this.init.write([draft])
-      this.init.report(task.coordinator, { t: 'done', taskId: task.taskId, attempt: task.attempt, batch })
-    } catch (err) {
-      // not durable: say nothing; the lease lapses and the coordinator runs it again
-      log('result of %s attempt %d not recorded: %s', task.taskId, task.attempt, (err as Error).message)
+    }
+    this.outbox.result({ key: k, coordinator: task.coordinator, receipt, result, bytes: small ? bytes : 0, leaseMs: task.leaseMs })
+  }
+
+  /** the slot is free: the coordinator hears it with the others that ended this turn */
+  private noteFinished (task: OfferTask): void {
+    const wasEmpty = this.finishes.size === 0
+    const list = this.finishes.get(task.coordinator)
+    if (list === undefined) this.finishes.set(task.coordinator, [{ taskId: task.taskId, attempt: task.attempt }])
+    else list.push({ taskId: task.taskId, attempt: task.attempt })
+    if (wasEmpty) this.defer(() => { this.sendFinishes() })
+  }
+
+  private sendFinishes (): void {
+    if (this.finishes.size === 0) return
+    const all = this.finishes
+    this.finishes = new Map()
+    for (const [coordinator, tasks] of all) {
+      const others = this.othersFor(coordinator)
+      if (tasks.length === 1) {
+        this.init.report(coordinator, { t: 'finished', ...tasks[0], others })
+        continue
+      }
+      for (let i = 0; i < tasks.length; i += MAX_FINISHES_PER_MESSAGE) {
+        this.init.report(coordinator, { t: 'finishes', tasks: tasks.slice(i, i + MAX_FINISHES_PER_MESSAGE), others })
+      }
     }
   }
 
@@ -268,7 +302,7 @@ export class Executor {
   /** tells each coordinator its leases still hold; re-replicates leases now and then */
   private renew (): void {
     const now = this.clock.now()
-    const drafts: OpDraft[] = []
+    const drafts: Array<OpDraft<TaskLeaseBody>> = []
     for (const job of this.running.values()) {
       const { task } = job
       job.expiresWall = now + task.leaseMs
@@ -278,7 +312,12 @@ export class Executor {
         drafts.push(taskDrafts.lease({ taskId: task.taskId, attempt: task.attempt, expiresWall: job.expiresWall, ...(job.startedWall === undefined ? {} : { startedWall: job.startedWall }) }))
       }
     }
-    if (drafts.length > 0) this.init.write(drafts).catch((err: Error) => { log('lease renewal not recorded: %s', err.message) })
+    for (const d of drafts) this.outbox.lease(key(d.body.taskId, d.body.attempt), d)
+    // an attempt whose result is not durable yet is still held here: its coordinator waits for it
+    for (const f of this.outbox.pending()) {
+      const { taskId, attempt } = f.result
+      this.init.report(f.coordinator, { t: 'renew', taskId, attempt, expiresWall: now + f.leaseMs })
+    }
   }
 }
 

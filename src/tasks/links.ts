@@ -139,8 +139,10 @@ export class TaskLinks {
           }
           if (msg.t === 'reply') {
             this.settle(peer, msg)
-          } else if ((msg.t === 'offer' || msg.t === 'logs') && !this.limiter.allow(peer)) {
-            await writer({ t: 'reply', id: msg.id, accepted: false, reason: 'rate limited: too many requests' })
+          } else if ((msg.t === 'offer' || msg.t === 'offers' || msg.t === 'logs') && !this.limiter.allow(peer)) {
+            // an `offers` counts once: it is one placement pass, and each attempt in it is checked like an `offer`
+            const reason = 'rate limited: too many requests'
+            await writer(msg.t === 'offers' ? { t: 'reply', id: msg.id, answers: msg.tasks.map(() => ({ accepted: false, reason })) } : { t: 'reply', id: msg.id, accepted: false, reason })
           } else {
             this.init.onMessage(peer, msg)
           }

@@ -6,15 +6,24 @@
 import type { Clock } from '../model/clock.js'
 import { taskDrafts } from '../state/ops/index.js'
 import { OFFER_TIMEOUT_MS } from './constants.js'
+import { MAX_OFFERS_PER_MESSAGE } from './messages.js'
 import type { CoordinatorInit } from './coordinator-init.js'
 import type { ExecutorLoad } from './executor-load.js'
-import { answerOf, offerTask, type OfferAnswer } from './offer.js'
+import { answersOf, offerTasks, type OfferAnswer } from './offer.js'
 import { place, type Placement } from './placement.js'
 import type { TaskBook } from './task-book.js'
 import { placementRequest, placementShape, wanted, type Tracked } from './tracked.js'
 
 /** a scan of the pending queue gives up after this many tasks in a row that cannot be placed */
 const MAX_UNPLACEABLE_SCAN = 64
+/** input bytes in one `offers` message, well under the 4 MiB of a task message */
+const MAX_OFFER_BYTES = 1024 * 1024
+
+/** an attempt offered in this pass, not sent yet */
+interface Offered {
+  t: Tracked
+  attempt: number
+}
 
 export interface OfferLoopInit {
   init: CoordinatorInit
@@ -26,6 +35,9 @@ export interface OfferLoopInit {
 }
 
 export class OfferLoop {
+  /** this pass's offers by executor: each gets them in one message, their grants in one signing call */
+  private outgoing = new Map<string, Offered[]>()
+
   constructor (private readonly ctx: OfferLoopInit) {}
 
   /** one placement pass: offers what can be placed now, keeps the rest in order with the reason it waits */
@@ -73,6 +85,7 @@ export class OfferLoop {
     const back = retry.filter(t => !t.inQueue && wanted(t) > 0)
     for (const t of back) t.inQueue = true
     book.pending.pushFront(back)
+    this.sendOffers()
   }
 
   /** stops `taskId` on `peer` (this daemon's executor directly, others by a `cancel` message) */
@@ -95,15 +108,37 @@ export class OfferLoop {
     const attempt = record.attempt
     t.slots.set(peer, { attempt, accepted: false, expiresWall: clock.now() + OFFER_TIMEOUT_MS + init.leaseMs })
     load.count(peer, record.spec.agent, +1)
-    const task = offerTask(record, init.leaseMs, init.signer, peer)
     if (peer === init.selfId) {
-      this.answer(t, peer, attempt, init.executor.offer(task))
+      // this daemon's executor answers at once, so the rest of the pass sees its slots taken
+      this.answer(t, peer, attempt, init.executor.offer(offerTasks([record], init.leaseMs, init.signer, peer)[0]))
       return
     }
-    const id = init.links.id()
-    init.links.request(peer, { t: 'offer', id, task }, OFFER_TIMEOUT_MS).then(
-      reply => { this.answer(t, peer, attempt, answerOf(reply)) },
-      (err: Error) => { this.answer(t, peer, attempt, { accepted: false, reason: err.message }) }
+    const list = this.outgoing.get(peer)
+    if (list === undefined) this.outgoing.set(peer, [{ t, attempt }])
+    else list.push({ t, attempt })
+  }
+
+  /** sends this pass's offers: one message per remote executor (split past the message limits) */
+  private sendOffers (): void {
+    const all = this.outgoing
+    if (all.size === 0) return
+    this.outgoing = new Map()
+    for (const [peer, offered] of all) {
+      for (const part of split(offered)) this.sendTo(peer, part)
+    }
+  }
+
+  private sendTo (peer: string, offered: Offered[]): void {
+    const { init } = this.ctx
+    const tasks = offerTasks(offered.map(o => o.t.record), init.leaseMs, init.signer, peer)
+    init.links.request(peer, { t: 'offers', id: init.links.id(), tasks }, OFFER_TIMEOUT_MS).then(
+      reply => {
+        const answers = answersOf(reply, offered.length)
+        offered.forEach((o, i) => { this.answer(o.t, peer, o.attempt, answers[i]) })
+      },
+      (err: Error) => {
+        for (const o of offered) this.answer(o.t, peer, o.attempt, { accepted: false, reason: err.message })
+      }
     )
   }
 
@@ -124,4 +159,24 @@ export class OfferLoop {
     book.enqueueIfNeeded(t)
     this.ctx.schedule()
   }
+}
+
+/** `offered` in runs that fit one `offers` message: at most `MAX_OFFERS_PER_MESSAGE` attempts and about `MAX_OFFER_BYTES` of input */
+function split (offered: Offered[]): Offered[][] {
+  const parts: Offered[][] = []
+  let part: Offered[] = []
+  let bytes = 0
+  for (const o of offered) {
+    const input = o.t.record.spec.input
+    const size = input === null || input === undefined ? 0 : JSON.stringify(input)?.length ?? 0
+    if (part.length > 0 && (part.length >= MAX_OFFERS_PER_MESSAGE || bytes + size > MAX_OFFER_BYTES)) {
+      parts.push(part)
+      part = []
+      bytes = 0
+    }
+    part.push(o)
+    bytes += size
+  }
+  if (part.length > 0) parts.push(part)
+  return parts
 }

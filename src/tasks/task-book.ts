@@ -121,7 +121,7 @@ export class TaskBook {
   }
 
   /** an executor's agent finished an attempt: its slot no longer counts (the result follows); true if it was one */
-  finished (peer: string, msg: TaskMessage & { t: 'finished' }): boolean {
+  finished (peer: string, msg: { taskId: string, attempt: number, others?: number }): boolean {
     const t = this.tracked.get(msg.taskId)
     const slot = t?.slots.get(peer)
     if (msg.others !== undefined) this.ctx.load.noteLoad(peer, msg.others)
@@ -172,6 +172,7 @@ export class TaskBook {
     if (record.replicas <= 1) {
       // the next attempt: the record shows it pending again at once
       const attempt = record.attempt + 1
+      log('task %s: attempt %d, because %s', t.taskId, attempt, why)
       t.record = { ...record, attempt }
       void this.writeFacts([taskDrafts.retry(t.taskId, attempt)])
     }

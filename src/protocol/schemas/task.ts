@@ -58,8 +58,24 @@ export type OfferTask = Static<typeof OfferTaskSchema>
 
 const closed = { additionalProperties: false } as const
 
+/** most attempts in one `offers` message (and answers in its `reply`) */
+export const MAX_OFFERS_PER_MESSAGE = 256
+/** most attempts one `finishes` message names */
+export const MAX_FINISHES_PER_MESSAGE = 1_000
+
+/** an executor's answer to one offered attempt */
+const OfferAnswerSchema = Type.Object({
+  accepted: Type.Boolean(),
+  reason: Type.Optional(Type.String({ maxLength: MAX_ERROR_TEXT_CHARS })),
+  startedWall: Type.Optional(WallSchema)
+}, closed)
+
+const AttemptRefSchema = Type.Object({ taskId: TaskIdSchema, attempt: CountSchema }, closed)
+
 export const TaskMessageSchemas = {
   offer: Type.Object({ t: Type.Literal('offer'), id: RequestIdSchema, task: OfferTaskSchema }, closed),
+  /** the attempts one placement pass gives one executor, answered by one `reply` with `answers` in the same order */
+  offers: Type.Object({ t: Type.Literal('offers'), id: RequestIdSchema, tasks: Type.Array(OfferTaskSchema, { minItems: 1, maxItems: MAX_OFFERS_PER_MESSAGE }) }, closed),
   cancel: Type.Object({ t: Type.Literal('cancel'), taskId: TaskIdSchema }, closed),
   logs: Type.Object({ t: Type.Literal('logs'), id: RequestIdSchema, taskId: TaskIdSchema }, closed),
   reply: Type.Object({ t: Type.Literal('reply'),
@@ -69,14 +85,20 @@ export const TaskMessageSchemas = {
     startedWall: Type.Optional(WallSchema),
     others: Type.Optional(NaturalSchema),
     lines: Type.Optional(LinesSchema),
-    truncated: Type.Optional(Type.Boolean())
+    truncated: Type.Optional(Type.Boolean()),
+    answers: Type.Optional(Type.Array(OfferAnswerSchema, { maxItems: MAX_OFFERS_PER_MESSAGE }))
   }, closed),
   started: Type.Object({ t: Type.Literal('started'), taskId: TaskIdSchema, attempt: CountSchema, startedWall: WallSchema }, closed),
   renew: Type.Object({ t: Type.Literal('renew'), taskId: TaskIdSchema, attempt: CountSchema, expiresWall: WallSchema }, closed),
   log: Type.Object({ t: Type.Literal('log'), taskId: TaskIdSchema, lines: LinesSchema }, closed),
   finished: Type.Object({ t: Type.Literal('finished'), taskId: TaskIdSchema, attempt: CountSchema, others: Type.Optional(NaturalSchema) }, closed),
-  /** `batch`: a signed op batch, verified by the store like any gossip */
-  done: Type.Object({ t: Type.Literal('done'), taskId: TaskIdSchema, attempt: CountSchema, batch: Type.Object({}, { additionalProperties: true }) }, closed)
+  /** the attempts whose agents ended in one turn of the executor's event loop */
+  finishes: Type.Object({ t: Type.Literal('finishes'), tasks: Type.Array(AttemptRefSchema, { minItems: 1, maxItems: MAX_FINISHES_PER_MESSAGE }), others: Type.Optional(NaturalSchema) }, closed),
+  /**
+   * `batch`: a signed op batch, verified by the store like any gossip; it holds the results
+   * (and leases) of every attempt written together, so `taskId`/`attempt` only name one of them
+   */
+  done: Type.Object({ t: Type.Literal('done'), taskId: Type.Optional(TaskIdSchema), attempt: Type.Optional(CountSchema), batch: Type.Object({}, { additionalProperties: true }) }, closed)
 }
 
 export const taskMessage = tagged('t', TaskMessageSchemas)

@@ -1,6 +1,6 @@
 /**
  * A coordinator wired to fakes, for its state-machine tests: a manual clock, task links that
- * record offers and cancels and answer when the test says, a local executor, a presence
+ * record offers (each `offers` message's attempts one by one) and cancels and answer when the test says, a local executor, a presence
  * view, a reputation book, and an in-memory store that applies the facts the coordinator
  * writes with the CRDT's own functions and hands the record back through `observe()`, as
  * the replicated store does. No network, no wall-clock timers.
@@ -34,6 +34,8 @@ export interface Harness {
   selfId: string
   /** offers to remote executors, in order */
   offers: SentOffer[]
+  /** the `offers` messages sent: to whom, with how many attempts */
+  batches: Array<{ peer: string, count: number }>
   /** messages sent with `links.send` (cancels) */
   sent: Array<{ peer: string, msg: TaskMessage }>
   /** offers to this daemon's own executor, and its cancels */
@@ -82,6 +84,7 @@ export function harness (options: HarnessOptions): Harness {
     clock,
     selfId,
     offers: [],
+    batches: [],
     sent: [],
     localOffers: [],
     localCancels: [],
@@ -152,12 +155,28 @@ export function harness (options: HarnessOptions): Harness {
       id: (() => { let n = 0; return () => n++ })(),
       send: async (peer, msg) => { h.sent.push({ peer, msg }) },
       request: async (peer, msg) => await new Promise((resolve, reject) => {
-        if (msg.t !== 'offer') throw new Error(`unexpected request ${msg.t}`)
-        h.offers.push({
-          peer,
-          task: msg.task,
-          reply: answer => { resolve({ t: 'reply', id: msg.id, ...answer }) },
-          fail: reason => { reject(new Error(reason)) }
+        if (msg.t !== 'offers') throw new Error(`unexpected request ${msg.t}`)
+        // one `offers` per executor per pass: its reply goes back once the test has answered every attempt in it
+        const answers: Array<Partial<OfferAnswer> & { accepted: boolean }> = []
+        let left = msg.tasks.length
+        h.batches.push({ peer, count: msg.tasks.length })
+        msg.tasks.forEach((task, i) => {
+          h.offers.push({
+            peer,
+            task,
+            reply: answer => {
+              answers[i] = answer
+              if (--left > 0) return
+              const others = answers.find(a => a.others !== undefined)?.others
+              resolve({
+                t: 'reply',
+                id: msg.id,
+                answers: answers.map(a => ({ accepted: a.accepted, ...(a.reason === undefined ? {} : { reason: a.reason }), ...(a.startedWall === undefined ? {} : { startedWall: a.startedWall }) })),
+                ...(others === undefined ? {} : { others })
+              })
+            },
+            fail: reason => { reject(new Error(reason)) }
+          })
         })
       })
     },

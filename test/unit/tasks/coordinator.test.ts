@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createTask, taskAdopt, taskCancel, taskLease, taskResult, type TaskRecord } from '../../../src/state/crdt/index.js'
 import { heir } from '../../../src/tasks/adoption.js'
+import { verifyGrant } from '../../../src/tasks/grant.js'
 import { COORDINATOR_TICK_MS, DECLINE_BACKOFF_MS, LEASE_GRACE_MS } from '../../../src/tasks/constants.js'
 import { makePeers, type TestPeer } from '../team/helpers.js'
 import { harness, kinds, LEASE_MS, type Harness } from './coordinator-harness.js'
@@ -31,6 +32,48 @@ async function submitted (h: Harness, record = taskOf(h.selfId)): Promise<TaskRe
 
 /** the one remote executor that is not `peer` */
 const other = (peer: string): string => peer === 'e1' ? 'e2' : 'e1'
+
+describe('offers batched per executor', () => {
+  it('one pass offers an executor every attempt it places there in one message, each with a grant that verifies', async () => {
+    const h = harness({ signer: a.signer, executors: { e1: 8 } })
+    await h.coordinator.start()
+    for (const id of ['t1', 't2', 't3', 't4', 't5']) {
+      const record = taskOf(h.selfId, id)
+      h.records.set(id, record)
+      h.coordinator.submit(record)
+    }
+    await h.flush()
+    expect(h.batches).toStrictEqual([{ peer: 'e1', count: 5 }])
+    for (const o of h.offers) expect(verifyGrant(o.task.grant, { taskId: o.task.taskId, attempt: 1, executor: 'e1' })).toStrictEqual({ ok: true })
+    // each answer counts for its own attempt: the declined one goes back to the queue
+    h.offers.forEach((o, i) => { o.reply(i === 2 ? { accepted: false, reason: 'busy' } : { accepted: true, startedWall: h.clock.now() }) })
+    await h.flush()
+    expect(h.coordinator.isExecutorOf('t1', 'e1')).toBe(true)
+    expect(h.coordinator.isExecutorOf('t3', 'e1')).toBe(false)
+    h.coordinator.stop()
+  })
+
+  it('a finishes message frees every slot it names at once', async () => {
+    const h = harness({ signer: a.signer, executors: { e1: 1 } })
+    await h.coordinator.start()
+    for (const id of ['t1', 't2', 't3', 't4']) {
+      const record = taskOf(h.selfId, id)
+      h.records.set(id, record)
+      h.coordinator.submit(record)
+    }
+    await h.flush()
+    const first = h.offers.length
+    expect(first).toBeGreaterThan(0)
+    expect(first).toBeLessThan(4)
+    for (const o of h.offers) o.reply({ accepted: true, startedWall: h.clock.now() })
+    await h.flush()
+    expect(h.offers).toHaveLength(first) // e1 is full
+    h.coordinator.onMessage('e1', { t: 'finishes', tasks: h.offers.map(o => ({ taskId: o.task.taskId, attempt: 1 })), others: 0 })
+    await h.flush()
+    expect(h.offers.length).toBeGreaterThan(first)
+    h.coordinator.stop()
+  })
+})
 
 describe('an offer refused', () => {
   it('goes to the next candidate at once, as the same attempt, and is no failure', async () => {

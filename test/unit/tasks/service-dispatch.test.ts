@@ -40,6 +40,20 @@ async function member (h: Harness, role: Role): Promise<Author> {
 }
 
 describe('TaskService: offers from other coordinators', () => {
+  it('an offers message gets one reply with an answer per attempt, in order, each checked on its own', async () => {
+    const h = await harness()
+    const coordinator = await member(h, 'member')
+    const stranger = await makeAuthor()
+    const tasks = [offer(coordinator, h.self.peerId), offer(coordinator, 'someone-else'), offer(stranger, h.self.peerId)]
+    h.wire.deliver(coordinator.peerId, { t: 'offers', id: 7, tasks })
+    const reply = h.wire.repliesTo(coordinator.peerId).find(r => r.id === 7) as { answers?: Array<{ accepted: boolean, reason?: string }>, others?: number }
+    expect(reply.others).toBe(0)
+    expect(reply.answers?.map(x => x.accepted)).toStrictEqual([false, false, false])
+    expect(reply.answers?.[0].reason).toBe(REACHED_EXECUTOR)
+    expect(reply.answers?.[1].reason).not.toBe(REACHED_EXECUTOR)
+    expect(reply.answers?.[2].reason).toBe('an offer must come from its coordinator')
+  })
+
   it('an offer passes to the executor from its coordinator, a member, with a grant for this daemon', async () => {
     const h = await harness()
     const coordinator = await member(h, 'member')

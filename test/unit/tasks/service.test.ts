@@ -88,12 +88,13 @@ describe('TaskService: submit', () => {
     const peer = await addPeer(h)
     const doc = await h.service.taskSubmit({ agent: 'echo' })
     await settle()
-    const offers = h.wire.requests.filter(r => r.msg.t === 'offer')
+    const offers = h.wire.requests.filter(r => r.msg.t === 'offers')
     expect(offers.map(o => o.peer)).toEqual([peer.peerId])
     const offer = offers[0].msg
-    if (offer.t !== 'offer') throw new Error('not an offer')
-    expect(offer.task).toMatchObject({ taskId: doc.taskId, attempt: 1, coordinator: h.self.peerId, submitter: h.self.peerId })
-    expect(offer.task.grant?.coordinator).toBe(h.self.peerId)
+    if (offer.t !== 'offers') throw new Error('not an offers message')
+    expect(offer.tasks).toHaveLength(1)
+    expect(offer.tasks[0]).toMatchObject({ taskId: doc.taskId, attempt: 1, coordinator: h.self.peerId, submitter: h.self.peerId })
+    expect(offer.tasks[0].grant?.coordinator).toBe(h.self.peerId)
     // offered, not yet answered: not waiting
     expect((await h.service.taskGet(doc.taskId)).waiting).toBeNull()
   })
