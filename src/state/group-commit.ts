@@ -9,6 +9,8 @@
  * sink the others; a group whose fsync fails fails its own callers only.
  */
 import type { OpBatch, OpDraft } from './ops/index.js'
+import { opHash } from './ops/encode.js'
+import { toBase64url } from '../team/canonical.js'
 import type { OpStore } from './store/index.js'
 
 /** most ops one group commit takes; the store splits them into signed batches of ≤ 1000 */
@@ -107,13 +109,30 @@ export class GroupCommit {
       return
     }
     this.init.committed(batches)
-    // hand each caller the ops that were its own, in order
+    if (group.length === 1) {
+      group[0].resolve(batches)
+      return
+    }
+    // hand each caller the batches holding its own ops, pruned to them: a pruned batch keeps
+    // the signed hash list, so the caller can pass it on (a `done`) and it still verifies
     const all = batches.flatMap(b => b.ops)
+    const hashes = new Map<OpBatch, string[]>()
     let at = 0
     for (const p of group) {
       const mine = all.slice(at, at + p.drafts.length)
       at += p.drafts.length
-      p.resolve([{ ...batches[0], ops: mine }])
+      if (mine.length === 0) { p.resolve([]); continue }
+      const lo = mine[0].seq
+      const hi = mine[mine.length - 1].seq
+      p.resolve(batches.filter(b => b.toSeq >= lo && b.fromSeq <= hi).map(b => {
+        if (b.fromSeq >= lo && b.toSeq <= hi) return b
+        let list = hashes.get(b)
+        if (list === undefined) {
+          list = b.hashes ?? b.ops.map(op => toBase64url(opHash(op)))
+          hashes.set(b, list)
+        }
+        return { ...b, ops: b.ops.filter(op => op.seq >= lo && op.seq <= hi), hashes: list }
+      }))
     }
   }
 

@@ -149,8 +149,8 @@ export class TeamState implements SyncStore {
 
   async kvSet (writes: KvWrite[]): Promise<KvEntryDoc[]> {
     const drafts = writes.map(w => kvSetDraft(w.key, w.value))
-    const [batch] = await this.write(drafts)
-    return batch.ops.map(op => entryDoc({ key: (op.body as { key: string }).key, value: (op.body as { value: unknown }).value, author: op.author, hlc: op.hlc }))
+    const batches = await this.write(drafts)
+    return batches.flatMap(b => b.ops).map(op => entryDoc({ key: (op.body as { key: string }).key, value: (op.body as { value: unknown }).value, author: op.author, hlc: op.hlc }))
   }
 
   async kvGet (key: string): Promise<KvEntryDoc> {

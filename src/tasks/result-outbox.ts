@@ -170,19 +170,23 @@ export class ResultOutbox {
     })
     if (drafts.length === 0) return
     this.init.beforeWrite?.()
-    let batch: OpBatch | undefined
+    let batches: OpBatch[]
     try {
-      [batch] = await this.init.write(drafts)
+      batches = await this.init.write(drafts)
     } catch (err) {
       // not durable: say nothing; the leases lapse and the coordinators run the attempts again
       log('%d results and %d leases not recorded: %s', n, drafts.length - n, (err as Error).message)
       return
     }
-    // a write that shared its group commit with another caller's comes back as part of a
-    // batch, which no one can verify: the coordinators get the whole batch by gossip instead
-    if (batch === undefined || finished.length === 0 || batch.ops.length !== batch.toSeq - batch.fromSeq + 1) return
+    // a write that shared its group commit with another caller's comes back pruned to its
+    // own ops: a coordinator could only hold those until the rest of the batch arrives by
+    // gossip, so only whole batches go out as `done`
+    if (finished.length === 0) return
     const to = new Set<string>()
     for (const f of finished) if (f.coordinator !== this.init.selfId) to.add(f.coordinator)
-    for (const coordinator of to) this.init.report(coordinator, { t: 'done', batch })
+    for (const batch of batches) {
+      if (batch.hashes !== undefined || batch.ops.length !== batch.toSeq - batch.fromSeq + 1) continue
+      for (const coordinator of to) this.init.report(coordinator, { t: 'done', batch })
+    }
   }
 }

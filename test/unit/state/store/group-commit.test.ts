@@ -4,10 +4,10 @@
  * at a time, so only the bad write fails.
  */
 import { describe, expect, it } from 'vitest'
-import { ValueTooLargeError, type OpBatch, type OpDraft } from '../../../../src/state/ops/index.js'
+import { ValueTooLargeError, verifyBatch, type OpBatch, type OpDraft } from '../../../../src/state/ops/index.js'
 import { GroupCommit } from '../../../../src/state/group-commit.js'
 import { makeAuthor } from '../ops/helpers.js'
-import { tempStore } from './helpers.js'
+import { TEAM, tempStore } from './helpers.js'
 
 const set = (key: string, value: unknown = 1): OpDraft => ({ kind: 'kv:set', body: { key, value } })
 
@@ -30,6 +30,22 @@ describe('group commit', () => {
     for await (const record of store.opsSince(author)) records.push(record)
     expect(records.map(r => [r.fromSeq, r.toSeq])).toEqual([[1, 1], [2, 4]])
     expect(await store.kvList()).toHaveLength(4)
+  })
+
+  it('each caller of a shared group gets a batch holding only its ops that still verifies (a pruned batch)', async () => {
+    const { commits, author } = await setup()
+    const first = commits.write([set('a')])
+    const rest = [commits.write([set('b'), set('c')]), commits.write([set('d')])]
+    const [, bc, d] = await Promise.all([first, ...rest])
+    for (const [answer, keys] of [[bc, ['b', 'c']], [d, ['d']]] as const) {
+      expect(answer).toHaveLength(1)
+      const [batch] = answer
+      expect(batch.ops.map(op => (op.body as { key: string }).key)).toEqual(keys)
+      expect([batch.fromSeq, batch.toSeq]).toEqual([2, 4])
+      expect(batch.hashes).toHaveLength(3)
+      expect(verifyBatch(batch, TEAM)).toBe(true)
+      expect(batch.author).toBe(author)
+    }
   })
 
   it('a failing group is retried one caller at a time: only the bad write fails', async () => {
