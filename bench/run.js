@@ -39,7 +39,9 @@ function startDaemon (h, name, { netns, mdns = false } = {}) {
   // the flags of bin/paired.js's shebang and `npm start`
   // PAIRED_BENCH_CPU_PROF=DIR: each daemon writes a V8 CPU profile there when it stops
   const prof = process.env.PAIRED_BENCH_CPU_PROF != null && process.env.PAIRED_BENCH_CPU_PROF !== '' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PAIRED_BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : []
-  const argv = [process.execPath, '--max-semi-space-size=1', '--no-memory-reducer', ...prof, BIN, 'daemon', '--home', h, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', ...(mdns ? [] : ['--no-mdns'])]
+  // PAIRED_BENCH_NODE_FLAGS='--max-semi-space-size=16': other V8 flags for the daemons (an A/B of the shipped ones)
+  const flags = process.env.PAIRED_BENCH_NODE_FLAGS != null && process.env.PAIRED_BENCH_NODE_FLAGS !== '' ? process.env.PAIRED_BENCH_NODE_FLAGS.split(' ') : ['--max-semi-space-size=1', '--no-memory-reducer']
+  const argv = [process.execPath, ...flags, ...prof, BIN, 'daemon', '--home', h, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', ...(mdns ? [] : ['--no-mdns'])]
   const full = netns != null ? ['ip', 'netns', 'exec', netns, ...argv] : argv
   const proc = spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
   procs.push(proc)
