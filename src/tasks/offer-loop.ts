@@ -14,6 +14,13 @@ import { place, type Placement } from './placement.js'
 import type { TaskBook } from './task-book.js'
 import { placementRequest, placementShape, wanted, type Tracked } from './tracked.js'
 
+/**
+ * how long (ms) a task waits for a member that is not ahead of its share before one that is
+ * takes it: longer than a short task's round trip to a peer (so a burst of them still
+ * spreads), short enough that a slot does not stand idle while work waits
+ */
+export const MAX_HOLD_MS = 500
+
 /** a scan of the pending queue gives up after this many tasks in a row that cannot be placed */
 const MAX_UNPLACEABLE_SCAN = 64
 /** input bytes in one `offers` message, well under the 4 MiB of a task message */
@@ -58,7 +65,15 @@ export class OfferLoop {
       const shape = placementShape(t)
       const known = shape === undefined ? undefined : noPlace.get(shape)
       let placement = known ?? place(placementRequest(t.record, t), load.candidates(spec.agent), { random: init.random })
-      if (known === undefined && placement.chosen.length === 0 && placement.full.length > 0) {
+      if (known === undefined && placement.chosen.length === 0 && placement.held.length > 0) {
+        // the share rule holds back a member with a free slot only for a while: a task longer
+        // than the round trip must not wait for the others' slots (nor queue behind their
+        // work) while one stands idle
+        t.heldSince ??= now
+        if (now - t.heldSince >= MAX_HOLD_MS) {
+          placement = place(placementRequest(t.record, t), load.candidates(spec.agent), { random: init.random, ignoreHold: true })
+        }
+      } else if (known === undefined && placement.chosen.length === 0 && placement.full.length > 0) {
         // every slot is taken: queue it at a peer, to start the moment one of its slots frees
         const ahead = place(placementRequest(t.record, t), load.candidates(spec.agent, true), { random: init.random })
         if (ahead.chosen.length > 0) placement = ahead
@@ -73,6 +88,7 @@ export class OfferLoop {
       }
       misses = 0
       t.waiting = undefined
+      t.heldSince = undefined
       if (init.adaptive === true && t.record.replicas <= 1 && t.slots.size === 0 && !this.trusted(placement.chosen[0])) {
         // an executor that has not earned trust yet: a second machine checks its output
         t.record = { ...t.record, replicas: 2 }

@@ -87,6 +87,11 @@ export interface PlacementOptions {
   random?: () => number
   /** only quoted in refusals: the status decides; @default 0.3 */
   quarantineThreshold?: number
+  /**
+   * members ahead of their share take the task too: it has waited long enough for the others
+   * (the coordinator sets this after `MAX_HOLD_MS`), so no slot stays idle while work waits
+   */
+  ignoreHold?: boolean
 }
 
 /** Weight of each score part; they sum to 1. Being this daemon earns nothing. */

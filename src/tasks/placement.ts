@@ -186,8 +186,9 @@ export function place (request: PlacementRequest, candidates: readonly Candidate
   for (const e of eligible) e.scored.share = view.share.get(e.scored.peerId) ?? 0
   const withSlot = eligible.filter(e => e.scored.freeSlots > 0)
   const busy = eligible.filter(e => e.scored.freeSlots <= 0)
-  const free = withSlot.filter(e => !isHeld(e.sharer, view))
-  const held = withSlot.filter(e => isHeld(e.sharer, view))
+  const holds = (e: Eval): boolean => options.ignoreHold !== true && isHeld(e.sharer, view)
+  const free = withSlot.filter(e => !holds(e))
+  const held = withSlot.filter(holds)
   for (const e of held) {
     const note = heldNote(e, view)
     e.scored.note = e.scored.note == null ? note : `${e.scored.note}; ${note}`

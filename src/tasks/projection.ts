@@ -87,13 +87,15 @@ export function isNews (before: TaskRecord | undefined, after: TaskRecord): bool
 
 /** The summaries of `records` (of one state, if asked), newest first, at most `limit`. */
 export async function taskList (records: AsyncIterable<TaskRecord>, filter: { state?: TaskStateName, limit?: number }): Promise<TaskSummaryDoc[]> {
-  const out: TaskSummaryDoc[] = []
+  const out: TaskRecord[] = []
   for await (const record of records) {
     if (filter.state !== undefined && record.state !== filter.state) continue
-    out.push(taskSummary(record))
+    out.push(record)
   }
-  out.sort((a, b) => b.createdWall - a.createdWall || (a.taskId < b.taskId ? -1 : 1))
-  return out.slice(0, filter.limit ?? DEFAULT_LIST_LIMIT)
+  // newest first by the creation clock: two tasks made in the same millisecond are ordered
+  // by its logical counter, not by their ids
+  out.sort((a, b) => b.spec.createdHlc.wall - a.spec.createdHlc.wall || b.spec.createdHlc.logical - a.spec.createdHlc.logical || (a.taskId < b.taskId ? -1 : 1))
+  return out.slice(0, filter.limit ?? DEFAULT_LIST_LIMIT).map(taskSummary)
 }
 
 /**

@@ -25,6 +25,8 @@ export interface Tracked {
   gaveUp: boolean
   notBefore: number
   inQueue: boolean
+  /** since when (wall ms) only members held back by the share rule had a free slot for it */
+  heldSince?: number
   waiting?: string
   placement?: Placement
 }

@@ -101,6 +101,15 @@ describe('placement: the share rule', () => {
     expect(q.held).toEqual([])
   })
 
+  it('a member held back takes the task when the caller says it has waited long enough (ignoreHold): no free slot stays idle', () => {
+    const members = [member('me', { self: true, slots: 10, recent: 40 }), member('a', { slots: 10, running: 10, inflight: 10, recent: 15 })]
+    expect(place(req, members).chosen).toEqual([])
+    const p = place(req, members, { ignoreHold: true })
+    expect(p.chosen).toEqual(['me'])
+    expect(p.held).toEqual([])
+    expect(p.waiting).toBeUndefined()
+  })
+
   it('with tasks that end here at once and on peers a few passes later, each member still runs a third (±15 %)', () => {
     for (const seed of [1, 2]) {
       const random = rng(seed)
