@@ -315,11 +315,9 @@ export async function floodBench (add, lib) {
 
 async function flooder () {
   await import('../dist/polyfill.js')
-  const { createHash } = await import('node:crypto')
-  const [{ noise }, { generateKeyPair }, { gossipsub }, { identify }, { ping }, { peerIdFromString }, { preSharedKey }, { tcp }, { yamux }, { lpStream }, { multiaddr }, { createLibp2p }] = await Promise.all([
-    import('@chainsafe/libp2p-noise'), import('@libp2p/crypto/keys'), import('@libp2p/gossipsub'), import('@libp2p/identify'),
-    import('@libp2p/ping'), import('@libp2p/peer-id'), import('@libp2p/pnet'), import('@libp2p/tcp'), import('@libp2p/yamux'),
-    import('@libp2p/utils'), import('@multiformats/multiaddr'), import('libp2p')
+  const [{ generateKeyPair }, { peerIdFromString }, { preSharedKey }, { lpStream }, { multiaddr }, { stockNode }] = await Promise.all([
+    import('@libp2p/crypto/keys'), import('@libp2p/peer-id'), import('@libp2p/pnet'), import('@libp2p/utils'),
+    import('@multiformats/multiaddr'), import('./stock-node.js')
   ])
   const { swarmKey } = await import('../dist/node/create-node.js')
   const { MAX_QUERY_MESSAGE_BYTES, MAX_TEAM_MESSAGE_BYTES, PROTOCOL_QUERY, PROTOCOL_TEAM } = await import('../dist/node/constants.js')
@@ -338,27 +336,13 @@ async function flooder () {
   async function join ({ token, target }) {
     const invite = decodeInvite(token)
     const privateKey = await generateKeyPair('Ed25519')
-    node = await createLibp2p({
+    node = await stockNode({
       privateKey,
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      connectionProtector: preSharedKey({ psk: swarmKey(invite.team.psk) }),
-      connectionGater: { denyDialMultiaddr: () => false },
+      protector: preSharedKey({ psk: swarmKey(invite.team.psk) }),
       // a flooder keeps its connection: the stock monitor (a ping every 10 s, abort when it
       // fails) closed it when X's own streams filled yamux's 1,000 per connection
       connectionMonitor: { enabled: false },
-      services: {
-        identify: identify(),
-        ping: ping(),
-        pubsub: gossipsub({
-          globalSignaturePolicy: 'StrictNoSign',
-          emitSelf: false,
-          allowPublishToZeroTopicPeers: false,
-          msgIdFn: msg => createHash('sha256').update(msg.topic).update(msg.data).digest()
-        })
-      }
+      gossip: { allowPublishToZeroTopicPeers: false }
     })
     const peerId = node.peerId.toString()
     cert = acceptInvite({ token: invite, signer: signerFromSeed(peerId, privateKey.raw.subarray(0, 32)), name: 'flooder', now: Date.now() })

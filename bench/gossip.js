@@ -295,11 +295,7 @@ export async function rawGossip (add, { rate = 1_000, seconds = 60 } = {}) {
 
 async function rawNode () {
   await import('../dist/polyfill.js')
-  const { createHash } = await import('node:crypto')
-  const [{ noise }, { gossipsub }, { identify }, { ping }, { tcp }, { yamux }, { multiaddr }, { createLibp2p }] = await Promise.all([
-    import('@chainsafe/libp2p-noise'), import('@libp2p/gossipsub'), import('@libp2p/identify'), import('@libp2p/ping'),
-    import('@libp2p/tcp'), import('@libp2p/yamux'), import('@multiformats/multiaddr'), import('libp2p')
-  ])
+  const [{ multiaddr }, { stockNode }] = await Promise.all([import('@multiformats/multiaddr'), import('./stock-node.js')])
   // the daemon's pnet (@libp2p/pnet's WASM cipher runs out of memory on unpaced writes)
   const { teamNetwork } = await import('../dist/net/pnet.js')
   const { GossipOutbox, gossipBacklog } = await import('../dist/node/gossip-outbox.js')
@@ -315,29 +311,15 @@ async function rawNode () {
   const handlers = {
     async start ({ psk, index: i }) {
       index = i
-      node = await createLibp2p({
-        addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-        transports: [tcp()],
-        connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
-        connectionProtector: teamNetwork({ key: Buffer.from(psk, 'hex') }),
-        connectionGater: { denyDialMultiaddr: () => false },
+      node = await stockNode({
+        protector: teamNetwork({ key: Buffer.from(psk, 'hex') }),
         // GOSSIP_RAW_MONITOR=keep: the stock monitor, but a failed ping does not close the
         // connection; GOSSIP_RAW_OUTBOX=1: the daemon's fixes (the outbox, a 30 s ping timeout)
         connectionMonitor: {
           abortConnectionOnPingFailure: process.env.GOSSIP_RAW_MONITOR !== 'keep',
           ...(withOutbox ? { pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT_MS } } : {})
         },
-        services: {
-          identify: identify(),
-          ping: ping(),
-          pubsub: gossipsub({
-            globalSignaturePolicy: 'StrictNoSign',
-            emitSelf: false,
-            allowPublishToZeroTopicPeers: true,
-            msgIdFn: msg => createHash('sha256').update(msg.topic).update(msg.data).digest()
-          })
-        }
+        gossip: { allowPublishToZeroTopicPeers: true }
       })
       node.addEventListener('connection:close', evt => {
         closed++

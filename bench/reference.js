@@ -229,37 +229,18 @@ export function formatReferences (r) {
 
 async function referenceNode () {
   await import('../dist/polyfill.js')
-  const { createHash } = await import('node:crypto')
-  const [{ noise }, { gossipsub }, { identify }, { ping }, { peerIdFromString }, { tcp }, { yamux }, { lpStream }, { multiaddr }, { createLibp2p }] = await Promise.all([
-    import('@chainsafe/libp2p-noise'), import('@libp2p/gossipsub'), import('@libp2p/identify'), import('@libp2p/ping'),
-    import('@libp2p/peer-id'), import('@libp2p/tcp'), import('@libp2p/yamux'), import('@libp2p/utils'),
-    import('@multiformats/multiaddr'), import('libp2p')
+  const [{ peerIdFromString }, { lpStream }, { multiaddr }, { stockNode }] = await Promise.all([
+    import('@libp2p/peer-id'), import('@libp2p/utils'), import('@multiformats/multiaddr'), import('./stock-node.js')
   ])
   const { teamNetwork } = await import('../dist/net/pnet.js')
   const { GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES } = await import('../dist/node/constants.js')
 
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionProtector: teamNetwork({ key: Buffer.from(process.env.PAIRED_REFERENCE_PSK, 'hex') }),
-    connectionGater: { denyDialMultiaddr: () => false },
+  const node = await stockNode({
+    protector: teamNetwork({ key: Buffer.from(process.env.PAIRED_REFERENCE_PSK, 'hex') }),
     // no pings of its own on the connections while it is measured
     connectionMonitor: { enabled: false },
-    services: {
-      identify: identify(),
-      ping: ping(),
-      // as src/node/create-node.ts has it, minus the team's topic scores
-      pubsub: gossipsub({
-        allowPublishToZeroTopicPeers: true,
-        emitSelf: false,
-        globalSignaturePolicy: 'StrictNoSign',
-        msgIdFn: msg => createHash('sha256').update(msg.topic).update(msg.data).digest(),
-        heartbeatInterval: GOSSIP_HEARTBEAT_MS,
-        idontwantMinDataSize: IDONTWANT_MIN_BYTES
-      })
-    }
+    // as src/node/create-node.ts has it, minus the team's topic scores
+    gossip: { allowPublishToZeroTopicPeers: true, heartbeatInterval: GOSSIP_HEARTBEAT_MS, idontwantMinDataSize: IDONTWANT_MIN_BYTES }
   })
 
   // (a) echo one frame, as a query is answered; (b) count bytes until the writer closes
