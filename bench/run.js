@@ -15,6 +15,7 @@ import { tasksBench } from './tasks.js'
 import { floodBench } from './flood.js'
 import { REFERENCE_KINDS, formatReferences, referenceOf, references } from './reference.js'
 import { gossipBench } from './gossip.js'
+import { membershipBench } from './membership.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'paired.js')
@@ -335,7 +336,7 @@ async function storeBench (add) {
   add('store: ingest of remote 1,000-op batches (verify + apply)', `${fmt(r.ingest1000, 0)} ops/s`, `Ed25519 verify ${fmt(b.ed25519Verify, 0)}/s: ${fmt(r.ingest1000 / b.ed25519Verify, 1)}× one signature per op`)
 }
 
-const SECTIONS = ['reference', 'federation', 'mdns', 'presence', 'state', 'store', 'heal', 'tasks', 'flood', 'gossip']
+const SECTIONS = ['reference', 'federation', 'mdns', 'presence', 'state', 'store', 'heal', 'tasks', 'flood', 'gossip', 'membership']
 
 /** `npm run bench -- SECTION` runs one section (`reference`: the references alone) */
 const only = process.argv[2]
@@ -368,6 +369,8 @@ async function main () {
   if (only == null || only === 'tasks') await tasksBench(add, { home, startDaemon, stop, api, events, allConnected, pct, median, fmt })
   if (only == null || only === 'flood') await floodBench(add, { home, startDaemon, stop, api, allConnected, pct, median, fmt })
   if (only == null || only === 'gossip') await gossipBench(add, { home, startDaemon, stop })
+  // its rows carry their own raw libp2p reference (N stock nodes of the same run); options after the name
+  if (only == null || only === 'membership') await membershipBench(process.argv.slice(3), { add: (...cells) => rows.push(cells) })
 
   if (rows.length > 0) {
     console.log('| what | figure | note | reference (raw libp2p, same run) | ratio |\n|---|---|---|---|---|')
