@@ -1,7 +1,7 @@
 /**
  * What the membership e2e tests check on every daemon: the roster each one lists.
  */
-import { eventually, type DaemonProcess } from './harness.js'
+import { apiGet, eventually, type DaemonProcess } from './harness.js'
 
 export interface MemberRow { peerId: string, name: string, connected: boolean, self: boolean }
 
@@ -38,4 +38,21 @@ export async function replicates (from: DaemonProcess, to: DaemonProcess, key: s
     const r = await to.cli(['kv', 'get', key, '--json'])
     return r.code === 0 ? true : undefined
   }, timeoutMs, 250)
+}
+
+/** the peer ids of the `peer <state> NAME ID (was ...)` lines in `log` (src/daemon/session-policy.ts) */
+export function presenceLineIds (log: string, state: 'suspect' | 'dead'): string[] {
+  return [...log.matchAll(new RegExp(`\\bpeer ${state} \\S* ?(\\S+)`, 'g'))].map(m => m[1])
+}
+
+/**
+ * the peers of `others` that `d` does not yet list as connected and alive (in `peers`) and
+ * connected (in `team/members`): empty once its view of the team is whole
+ */
+export async function notAliveOn (d: DaemonProcess, others: string[]): Promise<string[]> {
+  const peers = await apiGet<Array<{ peerId: string, connected: boolean, state: string }>>(d, 'peers')
+  const alive = new Set(peers.filter(p => p.connected && p.state === 'alive').map(p => p.peerId))
+  const members = await apiGet<MemberRow[]>(d, 'team/members')
+  const connected = new Set(members.filter(m => m.connected).map(m => m.peerId))
+  return others.filter(id => !(alive.has(id) && connected.has(id)))
 }
