@@ -262,9 +262,10 @@ describe('a pause of this process', () => {
     h.beat(b)
     h.keepBeating(b, INTERVAL)
     const deadAt = await until(h, a, 'dead', 30_000)
-    // without the pause: dead 3 s after suspicion; a stalled observer waits longer
+    // without the pause: dead 3 s after suspicion; a stalled observer waits longer (its
+    // probe timeout and suspicion timeout stretch with its health, which recovers by 1 per 5 s)
     expect(deadAt - resumed).toBeGreaterThan(4000)
-    expect(deadAt - resumed).toBeLessThan(10_000)
+    expect(deadAt - resumed).toBeLessThan(25_000)
     expect(h.stateOf(b)).toBe('alive')
   })
 })
@@ -292,15 +293,16 @@ describe('heartbeats received', () => {
     expect(h.stateOf(a)).toBe('alive')
   })
 
-  it('a replayed heartbeat is ignored and is no sign of life', async () => {
+  it('a replayed heartbeat is ignored and is no sign of life of its author (only of the member relaying it)', async () => {
     const { h, stopA } = await steadyTeam()
     stopA()
     h.beat(a, { seq: 1_000 })
     const seen = h.service.detector.lastSeen(a.peerId)
     await h.run(2000)
-    expect(h.beat(a, { seq: 1_000 })).toBe(TopicValidatorResult.Ignore)
-    expect(h.beat(a, { seq: 999 })).toBe(TopicValidatorResult.Ignore)
+    expect(h.beat(a, { seq: 1_000, from: b })).toBe(TopicValidatorResult.Ignore)
+    expect(h.beat(a, { seq: 999, from: b })).toBe(TopicValidatorResult.Ignore)
     expect(h.service.detector.lastSeen(a.peerId)).toBe(seen)
+    expect(h.service.detector.lastSeen(b.peerId)).toBe(h.clock.now())
   })
 
   it('from an unverified peer it is ignored; a non-member\'s is rejected; our own echo is ignored; none counts', async () => {
@@ -359,11 +361,12 @@ describe('stop', () => {
     expect(h.clock.pending).toBe(0)
   })
 
-  it('start() installs its topic validator and its three listeners', async () => {
+  it('start() installs its topic validator and its five listeners', async () => {
     const h = harness({ self, peers: [a, b] })
     expect(h.validatorInstalled()).toBe(false)
     await h.service.start()
     expect(h.validatorInstalled()).toBe(true)
-    expect(h.listeners()).toBe(3) // peer:disconnect, connection:open, subscription-change
+    // peer:disconnect, connection:open (stale connections, signs of life), subscription-change, gossipsub:message
+    expect(h.listeners()).toBe(5)
   })
 })
