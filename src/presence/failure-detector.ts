@@ -111,11 +111,14 @@ export class FailureDetector {
   private healthAt = 0
   /** the last time this node's own lag or load made it unhealthy */
   private unhealthyAt = -Infinity
+  /** the team's heartbeat interval as this node sees it: no peer is expected sooner */
+  private teamIntervalMs: number
   /** silence, in standard deviations past the mean, at which phi reaches the threshold */
   private readonly thresholdZ: number
 
   constructor (init: FailureDetectorInit = {}) {
     this.init = resolveInit(init)
+    this.teamIntervalMs = this.init.heartbeatIntervalMs
     this.thresholdZ = thresholdCrossing(this.init.phiThreshold)
   }
 
@@ -198,6 +201,15 @@ export class FailureDetector {
     if (rec == null || rec.state === 'left') return undefined
     rec.lastSignOfLife = Math.max(rec.lastSignOfLife, now)
     return this.toAlive(peer, rec, now)
+  }
+
+  /**
+   * The team's heartbeat interval changed (it grew or shrank): every peer will beat at it.
+   * A peer's first longer gap is judged against it, not against its window of shorter ones
+   * (the peer's own heartbeats announce it only once that gap is over).
+   */
+  setTeamInterval (ms: number): void {
+    if (ms > 0) this.teamIntervalMs = ms
   }
 
   /** This node's own timers or event loop ran `lagMs` late. */
@@ -318,7 +330,7 @@ export class FailureDetector {
   /** the normal model a peer's silence is judged against; a lagging observer allows longer pauses */
   private model (rec: PeerRecord, now: number): { mean: number, sd: number } {
     const pause = this.init.acceptablePauseMs * (1 + this.localHealth(now))
-    return { mean: rec.window.mean() + pause, sd: Math.max(rec.window.stdDev(), this.init.minStdDevMs) }
+    return { mean: Math.max(rec.window.mean(), this.teamIntervalMs) + pause, sd: Math.max(rec.window.stdDev(), this.init.minStdDevMs) }
   }
 
   private phiOf (rec: PeerRecord, now: number): number {

@@ -212,6 +212,7 @@ export class PresenceService {
     this.timer = undefined
     this.timerAt = Infinity
     if (lag > 0) this.detector.recordLocalLag(lag, now)
+    this.detector.setTeamInterval(this.intervalMs())
     this.load.sample(now)
     // libuv rounds timers to whole ms on its own clock: a beat due within the slack is due
     if (now + MIN_WAIT_MS >= this.nextBeatAt) {
