@@ -21,7 +21,10 @@ function killRun (seed: number, probe: 'fast-fail' | 'timeout' | 'none', interva
   // a vanished machine only fails the probe at its timeout
   const model: ProbeModel | undefined = probe === 'none'
     ? undefined
-    : (at) => ({ at: at + (probe === 'fast-fail' ? uniform(random, 2, 50) : DEFAULT_PROBE_TIMEOUT_MS), ok: false })
+    : (at) => probe === 'fast-fail'
+        ? { at: at + uniform(random, 2, 50), ok: 'refused' as const }
+        // a timeout is not a refusal: one confirmation
+        : { at: at + DEFAULT_PROBE_TIMEOUT_MS, ok: 'failed' as const }
   const probeResults = disconnect ? [{ at: killAt + uniform(random, 2, 50), ok: false }] : []
   const { deadAt } = simulate({ arrivals, probe: model, probeResults, endMs: killAt + 30_000, init: { heartbeatIntervalMs: intervalMs } })
   if (deadAt == null) throw new Error(`seed ${seed}: never declared dead`)
