@@ -194,13 +194,15 @@ export class FailureDetector {
   /**
    * `peer` sent something other than a heartbeat (gossip, a stream, a new connection): it
    * is alive. Refutes a suspicion, and moves phi's clock like a heartbeat, without a gap
-   * sample. A peer that left stays left (its last words may still be in flight).
+   * sample. It does not undo a refused probe or a `dead`, `left` (a killed peer's last
+   * messages may still be queued here after its port refused us; a member back from the
+   * dead gets probed over its new connection, and a heartbeat or that probe revives it).
    */
   recordSignOfLife (peer: string, now: number): Transition | undefined {
     const rec = this.peers.get(peer)
-    if (rec == null || rec.state === 'left') return undefined
+    if (rec == null || rec.state === 'left' || rec.state === 'dead') return undefined
     rec.lastSignOfLife = Math.max(rec.lastSignOfLife, now)
-    return this.toAlive(peer, rec, now)
+    return rec.probeFailed ? undefined : this.toAlive(peer, rec, now)
   }
 
   /**

@@ -360,6 +360,16 @@ describe('failure detector: load awareness (Lifeguard local health, signs of lif
     expect(fd.state('p')).toBe('left')
   })
 
+  it('traffic still queued from a peer whose port refused us undoes neither the refusal nor its death', () => {
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
+    for (let t = 1000; t <= 30_000; t += 1000) fd.recordHeartbeat('p', t)
+    expect(fd.recordProbe('p', 'refused', 30_100)?.to).toBe('suspect')
+    expect(fd.recordSignOfLife('p', 30_110)).toBeUndefined()
+    expect(fd.evaluate(30_600).map(t => t.to)).toEqual(['dead'])
+    expect(fd.recordSignOfLife('p', 30_700)).toBeUndefined()
+    expect(fd.state('p')).toBe('dead')
+  })
+
   it('a probe that failed while this node lagged is no evidence; one that failed otherwise is one confirmation', () => {
     const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
     const at = suspectAt(fd)
