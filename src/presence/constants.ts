@@ -63,3 +63,12 @@ export const DEFAULT_SUSPECT_RECHECK_MS = 250
 
 /** Recommended timeout for the shell's direct probe: longer than a 2 s stop-the-world pause (ms). */
 export const DEFAULT_PROBE_TIMEOUT_MS = 3000
+
+/** Event-loop utilization (busy share of the time, 0..1) from which this node counts itself saturated. */
+export const DEFAULT_SATURATED_UTILIZATION = 0.9
+
+/**
+ * Local health a saturated event loop raises this node to: suspicion timeouts ×5, phi's
+ * pause ×5 (2.5 s), and running suspicions restart while it stays saturated.
+ */
+export const DEFAULT_SATURATED_HEALTH = 4

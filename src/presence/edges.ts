@@ -18,6 +18,9 @@ export type PresenceValidator = (from: PeerId, msg: { data: Uint8Array }) => Top
 /** a peer's subscriptions changed (gossipsub's `subscription-change`) */
 export type SubscriptionChange = CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>
 
+/** gossipsub's `gossipsub:message`: a message on any topic, and the neighbour that handed it to us */
+export type GossipMessageEvent = CustomEvent<{ propagationSource: PeerId }>
+
 /** the gossipsub surface presence uses */
 export interface PresencePubsub {
   topicValidators: { set: (topic: string, validator: PresenceValidator) => unknown }
@@ -25,8 +28,10 @@ export interface PresencePubsub {
   /** resolves with the peers the message was actually handed to */
   publish: (topic: string, data: Uint8Array) => Promise<{ recipients: PeerId[] }>
   getSubscribers: (topic: string) => PeerId[]
-  addEventListener: (type: 'subscription-change', listener: (evt: SubscriptionChange) => void) => void
-  removeEventListener: (type: 'subscription-change', listener: (evt: SubscriptionChange) => void) => void
+  addEventListener: ((type: 'subscription-change', listener: (evt: SubscriptionChange) => void) => void) &
+  ((type: 'gossipsub:message', listener: (evt: GossipMessageEvent) => void) => void)
+  removeEventListener: ((type: 'subscription-change', listener: (evt: SubscriptionChange) => void) => void) &
+  ((type: 'gossipsub:message', listener: (evt: GossipMessageEvent) => void) => void)
 }
 
 /** the libp2p ping service: resolves (with the round trip) when `peer` answers */
@@ -36,8 +41,9 @@ export interface PresencePing {
 
 /**
  * The libp2p node as presence sees it: a `PairedLibp2p` is one. `connection:open` and
- * `getConnections` are for {@link StaleConnections}; `peer:disconnect` (a member's last
- * connection closed) makes presence probe that member at once.
+ * `getConnections` are for {@link StaleConnections} (and a new connection is a sign of
+ * life); `peer:disconnect` (a member's last connection closed) makes presence probe that
+ * member at once.
  */
 export type PresenceNode = StaleConnectionsComponents['node'] & {
   addEventListener: (type: 'peer:disconnect', listener: (evt: CustomEvent<PeerId>) => void) => void

@@ -16,7 +16,11 @@
  * - When a member's last connection closes, probe it at once and report that too: a refused
  *   probe of an alive peer makes it suspect, already confirmed.
  * - Suspicion gossip from other members goes to `recordSuspicionFrom`.
- * - Measure local timer lag (a timer that fires late) and report it with `recordLocalLag`.
+ * - Any other traffic a peer sends (gossip it relays, a connection it opens) goes to
+ *   `recordSignOfLife`: a peer that still talks is not dead, whatever its heartbeats do.
+ * - Measure local timer lag (a timer that fires late) and report it with `recordLocalLag`,
+ *   and the event loop's utilization with `recordLocalLoad`, so the detector knows when
+ *   this node is itself too slow to judge anyone.
  *
  * ## Why the defaults (3 s heartbeat; the figures in brackets are for 1 s)
  * - Suspect when phi ≥ 8 (P(a heartbeat this late) < 1e-8) against a normal model with
@@ -45,17 +49,34 @@
  *   timers run late (0..8) waits up to 9× longer before accusing anyone, and a lag over
  *   the threshold restarts running suspicions, since nothing could be observed meanwhile.
  *   Timeouts also scale with a peer's mean interval when the team's interval grows.
+ * - A whole box saturated (20 daemons joining on 2 cores, a build on every core) makes
+ *   every sender's heartbeat late at once, and every probe slow: a busy observer (loop
+ *   ≥ 90 % busy, or lagging) widens phi's pause by the same factor, ignores a probe that
+ *   timed out while it lagged, and restarts running suspicions while it stays so (all
+ *   but those a refused connection confirmed). Only a refusal (nothing listens where the
+ *   peer was: its process is gone) confirms fully; a probe that failed otherwise (a
+ *   timeout, a reset of a dial or a stream) counts as one confirmation, like a peer's.
+ * - A peer's window is seeded, and reseeded when it changes, with the interval its
+ *   heartbeats announce: a team that grows from 10 to 20 members moves every sender from
+ *   3 s to 5.85 s at once, and a window of 3 s gaps would find the first longer gap suspect.
  */
-import { InvalidArgumentError } from '../errors.js'
-import {
-  DEFAULT_ACCEPTABLE_PAUSE_MS, DEFAULT_HEARTBEAT_BASE_MS, DEFAULT_LEFT_GRACE_MS,
-  DEFAULT_LOCAL_HEALTH_DECAY_MS, DEFAULT_LOCAL_LAG_THRESHOLD_MS, DEFAULT_MAX_LOCAL_HEALTH,
-  DEFAULT_MIN_STD_DEV_MS, DEFAULT_PHI_THRESHOLD, DEFAULT_PHI_WINDOW,
-  DEFAULT_SUSPECT_RECHECK_MS, DEFAULT_SUSPICION_CONFIRMATIONS, DEFAULT_SUSPICION_MAX_MS, DEFAULT_SUSPICION_MIN_MS
-} from './constants.js'
-import { IntervalWindow, phiOf } from './phi.js'
+import { resolveInit, type FailureDetectorInit } from './detector-init.js'
+import { IntervalWindow, phiOf, thresholdCrossing } from './phi.js'
+
+export type { FailureDetectorInit } from './detector-init.js'
 
 export type PeerState = 'alive' | 'suspect' | 'dead' | 'left'
+
+/**
+ * How a probe ended: `ok` answered; `refused` the connection was refused (nothing listens
+ * where the peer was: its process is gone), full confirmation; `failed` anything else (a
+ * timeout, a reset, a closed stream), one confirmation unless this node lagged meanwhile.
+ * `true` and `false` stand for `ok` and `refused`.
+ */
+export type ProbeOutcome = 'ok' | 'refused' | 'failed'
+
+/** the confirmer a failed (not refused) probe counts as */
+const PROBE_CONFIRMER = '\u0000probe'
 
 /** A state change; `from` is undefined the first time a peer is seen. */
 export interface Transition {
@@ -65,61 +86,19 @@ export interface Transition {
   at: number
 }
 
-export interface FailureDetectorInit {
-  /** Expected heartbeat period; seeds a new peer's window and is the unit for timeout scaling. @default 3000 */
-  heartbeatIntervalMs?: number
-  /** @default 100 */
-  windowSize?: number
-  /** @default 8 */
-  phiThreshold?: number
-  /** @default 100 */
-  minStdDevMs?: number
-  /** @default 500 */
-  acceptablePauseMs?: number
-  /** Suspicion timeout with no confirmation. @default 3000 */
-  suspicionMaxMs?: number
-  /** Suspicion timeout when fully confirmed. @default 500 */
-  suspicionMinMs?: number
-  /** Confirmations that bring the timeout to its floor (Lifeguard K). @default 3 */
-  suspicionConfirmations?: number
-  /** @default 8 */
-  maxLocalHealth?: number
-  /** @default 200 */
-  localLagThresholdMs?: number
-  /** @default 5000 */
-  localHealthDecayMs?: number
-  /** @default 2000 */
-  leftGraceMs?: number
-  /** Longest wait {@link FailureDetector.nextCheck} allows while a peer is suspect. @default 250 */
-  suspectRecheckMs?: number
-}
-
-/**
- * The smallest y (in standard deviations) with phiOf(y, 0, 1) ≥ threshold, by bisection,
- * rounded up a hair, so that a check at that silence always finds phi at the threshold
- * whatever the rounding of `(elapsed − mean) / sd`.
- */
-function thresholdCrossing (threshold: number): number {
-  let lo = 0
-  let hi = 1
-  while (phiOf(hi, 0, 1) < threshold) hi *= 2
-  for (let i = 0; i < 60; i++) {
-    const mid = (lo + hi) / 2
-    if (phiOf(mid, 0, 1) >= threshold) hi = mid
-    else lo = mid
-  }
-  return hi * (1 + 1e-9)
-}
 
 interface PeerRecord {
   state: PeerState
   window: IntervalWindow
   /** last heartbeat since the peer was last alive; undefined after dead/left (no gap sample) */
   lastHeartbeat: number | undefined
-  /** last heartbeat or successful probe */
+  /** last heartbeat, successful probe or other traffic */
   lastSignOfLife: number
   suspectSince: number
+  /** a probe was refused: full confirmation */
   probeFailed: boolean
+  /** the heartbeat interval the peer announced last (its window was seeded with it) */
+  announcedMs: number
   /** confirmer → time it reported its suspicion */
   confirmations: Map<string, number>
   leftAt: number
@@ -130,45 +109,35 @@ export class FailureDetector {
   private readonly peers = new Map<string, PeerRecord>()
   private health = 0
   private healthAt = 0
+  /** the last time this node's own lag or load made it unhealthy */
+  private unhealthyAt = -Infinity
+  /** the team's heartbeat interval as this node sees it: no peer is expected sooner */
+  private teamIntervalMs: number
   /** silence, in standard deviations past the mean, at which phi reaches the threshold */
   private readonly thresholdZ: number
 
   constructor (init: FailureDetectorInit = {}) {
-    this.init = {
-      heartbeatIntervalMs: init.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_BASE_MS,
-      windowSize: init.windowSize ?? DEFAULT_PHI_WINDOW,
-      phiThreshold: init.phiThreshold ?? DEFAULT_PHI_THRESHOLD,
-      minStdDevMs: init.minStdDevMs ?? DEFAULT_MIN_STD_DEV_MS,
-      acceptablePauseMs: init.acceptablePauseMs ?? DEFAULT_ACCEPTABLE_PAUSE_MS,
-      suspicionMaxMs: init.suspicionMaxMs ?? DEFAULT_SUSPICION_MAX_MS,
-      suspicionMinMs: init.suspicionMinMs ?? DEFAULT_SUSPICION_MIN_MS,
-      suspicionConfirmations: init.suspicionConfirmations ?? DEFAULT_SUSPICION_CONFIRMATIONS,
-      maxLocalHealth: init.maxLocalHealth ?? DEFAULT_MAX_LOCAL_HEALTH,
-      localLagThresholdMs: init.localLagThresholdMs ?? DEFAULT_LOCAL_LAG_THRESHOLD_MS,
-      localHealthDecayMs: init.localHealthDecayMs ?? DEFAULT_LOCAL_HEALTH_DECAY_MS,
-      leftGraceMs: init.leftGraceMs ?? DEFAULT_LEFT_GRACE_MS,
-      suspectRecheckMs: init.suspectRecheckMs ?? DEFAULT_SUSPECT_RECHECK_MS
-    }
-    const i = this.init
-    if (!(i.heartbeatIntervalMs > 0) || !(i.windowSize >= 2) || !(i.phiThreshold > 0) || !(i.minStdDevMs > 0)) {
-      throw new InvalidArgumentError('failure detector: heartbeatIntervalMs, phiThreshold and minStdDevMs must be > 0, windowSize ≥ 2')
-    }
-    if (!(i.suspicionMinMs >= 0) || !(i.suspicionMaxMs >= i.suspicionMinMs) || !(i.suspicionConfirmations >= 0)) {
-      throw new InvalidArgumentError('failure detector: need 0 ≤ suspicionMinMs ≤ suspicionMaxMs and suspicionConfirmations ≥ 0')
-    }
-    if (!(i.suspectRecheckMs > 0)) throw new InvalidArgumentError('failure detector: suspectRecheckMs must be > 0')
-    this.thresholdZ = thresholdCrossing(i.phiThreshold)
+    this.init = resolveInit(init)
+    this.teamIntervalMs = this.init.heartbeatIntervalMs
+    this.thresholdZ = thresholdCrossing(this.init.phiThreshold)
   }
 
-  /** A heartbeat from `peer` arrived. Returns the transition it caused, if any. */
-  recordHeartbeat (peer: string, now: number): Transition | undefined {
+  /**
+   * A heartbeat from `peer` arrived, announcing `intervalMs` (its sender's period; default
+   * the detector's). Returns the transition it caused, if any.
+   */
+  recordHeartbeat (peer: string, now: number, intervalMs = this.init.heartbeatIntervalMs): Transition | undefined {
     const rec = this.peers.get(peer)
     if (rec == null) {
-      this.peers.set(peer, this.newRecord(now))
+      this.peers.set(peer, this.newRecord(now, intervalMs))
       return { peer, from: undefined, to: 'alive', at: now }
     }
     if (rec.state === 'left' && now - rec.leftAt < this.init.leftGraceMs) return undefined
-    if (rec.lastHeartbeat != null && now > rec.lastHeartbeat) rec.window.add(now - rec.lastHeartbeat)
+    // a new period makes the old gaps wrong both ways (a 3 s window finds 5.85 s suspect)
+    if (Math.abs(intervalMs - rec.announcedMs) > rec.announcedMs / 10) {
+      rec.window = new IntervalWindow(this.init.windowSize, intervalMs)
+      rec.announcedMs = intervalMs
+    } else if (rec.lastHeartbeat != null && now > rec.lastHeartbeat) rec.window.add(now - rec.lastHeartbeat)
     rec.lastHeartbeat = now
     rec.lastSignOfLife = Math.max(rec.lastSignOfLife, now)
     return this.toAlive(peer, rec, now)
@@ -181,10 +150,16 @@ export class FailureDetector {
    * sockets, so this is how kill -9 is detected in well under a second, independently of
    * the heartbeat interval. A heartbeat or a good probe still refutes it.
    */
-  recordProbe (peer: string, ok: boolean, now: number): Transition | undefined {
+  recordProbe (peer: string, result: boolean | ProbeOutcome, now: number, startedAt = now): Transition | undefined {
     const rec = this.peers.get(peer)
+    const outcome = result === true ? 'ok' : result === false ? 'refused' : result
     if (rec == null || rec.state === 'left') return undefined
-    if (!ok) {
+    if (outcome === 'failed') {
+      // a probe that failed while this node itself lagged tells about this node, not the peer
+      if (this.unhealthyAt < startedAt && rec.state !== 'dead') rec.confirmations.set(PROBE_CONFIRMER, now)
+      return undefined
+    }
+    if (outcome === 'refused') {
       if (rec.state === 'alive') {
         rec.suspectSince = now
         rec.probeFailed = true
@@ -216,15 +191,53 @@ export class FailureDetector {
     rec.confirmations.set(by, now)
   }
 
+  /**
+   * `peer` sent something other than a heartbeat (gossip, a stream, a new connection): it
+   * is alive. Refutes a suspicion, and moves phi's clock like a heartbeat, without a gap
+   * sample. It does not undo a refused probe or a `dead`, `left` (a killed peer's last
+   * messages may still be queued here after its port refused us; a member back from the
+   * dead gets probed over its new connection, and a heartbeat or that probe revives it).
+   */
+  recordSignOfLife (peer: string, now: number): Transition | undefined {
+    const rec = this.peers.get(peer)
+    if (rec == null || rec.state === 'left' || rec.state === 'dead') return undefined
+    rec.lastSignOfLife = Math.max(rec.lastSignOfLife, now)
+    return rec.probeFailed ? undefined : this.toAlive(peer, rec, now)
+  }
+
+  /**
+   * The team's heartbeat interval changed (it grew or shrank): every peer will beat at it.
+   * A peer's first longer gap is judged against it, not against its window of shorter ones
+   * (the peer's own heartbeats announce it only once that gap is over).
+   */
+  setTeamInterval (ms: number): void {
+    if (ms > 0) this.teamIntervalMs = ms
+  }
+
   /** This node's own timers or event loop ran `lagMs` late. */
   recordLocalLag (lagMs: number, now: number): void {
     if (!(lagMs >= this.init.localLagThresholdMs)) return
-    const raised = this.localHealth(now) + 1 + Math.floor(lagMs / 1000)
-    this.health = Math.min(this.init.maxLocalHealth, raised)
+    this.raiseHealth(this.localHealth(now) + 1 + Math.floor(lagMs / 1000), now)
+  }
+
+  /**
+   * This node's event loop was busy for `utilization` (0..1) of the time since the last
+   * report (`performance.eventLoopUtilization()`): saturated, it is as unhealthy as a
+   * stall of a few seconds, and stays so while it stays saturated.
+   */
+  recordLocalLoad (utilization: number, now: number): void {
+    if (!(utilization >= this.init.saturatedUtilization)) return
+    this.raiseHealth(Math.max(this.localHealth(now), this.init.saturatedHealth), now)
+  }
+
+  private raiseHealth (to: number, now: number): void {
+    this.health = Math.min(this.init.maxLocalHealth, to)
     this.healthAt = now
-    // while this node was stalled it could observe nothing: restart running suspicions
+    this.unhealthyAt = now
+    // while this node was stalled it could observe nothing: restart running suspicions,
+    // but for a refused probe, which no slowness of ours explains
     for (const rec of this.peers.values()) {
-      if (rec.state === 'suspect') rec.suspectSince = Math.max(rec.suspectSince, now)
+      if (rec.state === 'suspect' && !rec.probeFailed) rec.suspectSince = Math.max(rec.suspectSince, now)
     }
   }
 
@@ -266,7 +279,7 @@ export class FailureDetector {
     let next = Infinity
     for (const rec of this.peers.values()) {
       if (rec.state === 'alive') {
-        const { mean, sd } = this.model(rec)
+        const { mean, sd } = this.model(rec, now)
         next = Math.min(next, rec.lastSignOfLife + mean + this.thresholdZ * sd)
       } else if (rec.state === 'suspect') {
         // (+1 µs: `t − suspectSince` must not round below the timeout at t)
@@ -302,26 +315,28 @@ export class FailureDetector {
     return this.peers.delete(peer)
   }
 
-  private newRecord (now: number): PeerRecord {
+  private newRecord (now: number, intervalMs = this.init.heartbeatIntervalMs): PeerRecord {
     return {
       state: 'alive',
-      window: new IntervalWindow(this.init.windowSize, this.init.heartbeatIntervalMs),
+      window: new IntervalWindow(this.init.windowSize, intervalMs),
       lastHeartbeat: now,
       lastSignOfLife: now,
       suspectSince: 0,
       probeFailed: false,
+      announcedMs: intervalMs,
       confirmations: new Map(),
       leftAt: 0
     }
   }
 
-  /** the normal model a peer's silence is judged against */
-  private model (rec: PeerRecord): { mean: number, sd: number } {
-    return { mean: rec.window.mean() + this.init.acceptablePauseMs, sd: Math.max(rec.window.stdDev(), this.init.minStdDevMs) }
+  /** the normal model a peer's silence is judged against; a lagging observer allows longer pauses */
+  private model (rec: PeerRecord, now: number): { mean: number, sd: number } {
+    const pause = this.init.acceptablePauseMs * (1 + this.localHealth(now))
+    return { mean: Math.max(rec.window.mean(), this.teamIntervalMs) + pause, sd: Math.max(rec.window.stdDev(), this.init.minStdDevMs) }
   }
 
   private phiOf (rec: PeerRecord, now: number): number {
-    const { mean, sd } = this.model(rec)
+    const { mean, sd } = this.model(rec, now)
     return phiOf(now - rec.lastSignOfLife, mean, sd)
   }
 
@@ -335,6 +350,8 @@ export class FailureDetector {
     }
     const fraction = k <= 0 ? 1 : Math.min(1, Math.log(confirmed + 1) / Math.log(k + 1))
     const base = Math.max(min, max - (max - min) * fraction)
+    // a refused connection is the peer's doing, not ours: no slowness of ours stretches it
+    if (rec.probeFailed) return base
     const scale = Math.max(1, rec.window.mean() / this.init.heartbeatIntervalMs)
     return base * scale * (1 + this.localHealth(now))
   }

@@ -70,3 +70,20 @@ export function phiOf (elapsedMs: number, meanMs: number, sdMs: number): number 
   const z = y * (1.5976 + 0.070566 * y * y)
   return (z > 30 ? z : Math.log1p(Math.exp(z))) / Math.LN10
 }
+
+/**
+ * The smallest y (in standard deviations) with phiOf(y, 0, 1) ≥ threshold, by bisection,
+ * rounded up a hair, so that a check at that silence always finds phi at the threshold
+ * whatever the rounding of `(elapsed − mean) / sd`.
+ */
+export function thresholdCrossing (threshold: number): number {
+  let lo = 0
+  let hi = 1
+  while (phiOf(hi, 0, 1) < threshold) hi *= 2
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2
+    if (phiOf(mid, 0, 1) >= threshold) hi = mid
+    else lo = mid
+  }
+  return hi * (1 + 1e-9)
+}

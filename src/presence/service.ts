@@ -9,7 +9,6 @@
  * interval (no polling), relays a heartbeat only when its sender does not reach everyone
  * itself, and keeps members' public keys ready for verifying.
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto'
 import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
@@ -17,38 +16,24 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { presenceTopic } from '../node/constants.js'
 import { decodeFrame } from '../protocol/frames.js'
 import { MAX_DIRECT_TAGS, heartbeat, type HeartbeatShape } from '../protocol/schemas/gossip.js'
-import { canonicalJson, peerPublicKey, type Signer } from '../team/index.js'
+import type { Signer } from '../team/index.js'
 import type { Capacity, PowerInfo } from './capacity.js'
 import { DEFAULT_PROBE_TIMEOUT_MS } from './constants.js'
 import { hostMachine, monotonicClock, type PresenceMachine, type PresenceNode } from './edges.js'
 import type { Clock, Timer } from '../model/clock.js'
-import { FailureDetector, type PeerState, type Transition } from './failure-detector.js'
+import { FailureDetector, type PeerState, type ProbeOutcome, type Transition } from './failure-detector.js'
 import { heartbeatInterval } from './interval.js'
+import { LoadWatch, eventLoopMeter, type UtilizationMeter } from './load-watch.js'
+import { probeOutcome } from './probe-outcome.js'
+import { SignsOfLife } from './signs-of-life.js'
 import { needsRelay, peerTag } from './relay.js'
 import { StaleConnections } from './stale-connections.js'
+import { signHeartbeat, verifyHeartbeat, type Heartbeat } from './heartbeat.js'
+
+export { signHeartbeat, verifyHeartbeat, type Heartbeat } from './heartbeat.js'
 
 const log = logger('paired:presence')
 
-export interface Heartbeat {
-  v: 1
-  type: 'beat' | 'left'
-  peerId: string
-  /** strictly increasing per sender, also across restarts (it starts from the clock) */
-  seq: number
-  intervalMs: number
-  capacity?: Capacity
-  /** digest of the sender's replicated-state version vector: a difference means sync */
-  digest?: string
-  /**
-   * {@link peerTag}s of the members the sender's own publish reaches directly (its
-   * subscribers on the presence topic); absent in large teams and from older daemons.
-   * A receiver relays the heartbeat only to reach a member not in this list.
-   */
-  direct?: string[]
-  sig: string
-}
-
-const DOMAIN = 'paired/presence/v1\n'
 /**
  * The presence timer is armed for the next thing due (our next heartbeat, or the moment
  * the detector could change a peer's state: {@link FailureDetector.nextCheck}) instead of
@@ -74,50 +59,7 @@ const MAX_HEARTBEAT_BYTES = 16 * 1024
  * each; its schema's limit); beyond, it says nothing and every receiver relays it, as
  * gossipsub always does
  */
-/** public keys kept ready for verifying (a team's members; cleared if it ever grows past) */
-const MAX_CACHED_KEYS = 4096
-const ED25519_SIGNATURE_BYTES = 64
 const encoder = new TextEncoder()
-const keys = new Map<string, KeyObject>()
-
-/**
- * The public key a peer id embeds, as a `KeyObject`, cached. Building one is the dearest
- * step of a verification: ~80 µs (OpenSSL 3) when idle, and it was the top JavaScript
- * item of an idle daemon's profile; the verification itself is ~100 µs.
- */
-function keyOf (peerId: string): KeyObject | undefined {
-  let key = keys.get(peerId)
-  if (key == null) {
-    const raw = peerPublicKey(peerId)
-    if (raw == null) return undefined
-    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' })
-    if (keys.size >= MAX_CACHED_KEYS) keys.clear()
-    keys.set(peerId, key)
-  }
-  return key
-}
-
-function payload (hb: Omit<Heartbeat, 'sig'>): Uint8Array {
-  const { sig: _sig, ...body } = hb as Heartbeat
-  return encoder.encode(DOMAIN + canonicalJson(body))
-}
-
-export function signHeartbeat (body: Omit<Heartbeat, 'sig'>, signer: Signer): Heartbeat {
-  return { ...body, sig: Buffer.from(signer.sign(payload(body))).toString('base64url') }
-}
-
-export function verifyHeartbeat (value: unknown): value is Heartbeat {
-  if (!heartbeat.check(value)) return false
-  const key = keyOf(value.peerId)
-  if (key == null) return false
-  try {
-    const sig = Buffer.from(value.sig, 'base64url')
-    return sig.length === ED25519_SIGNATURE_BYTES && verify(null, payload(value as unknown as Heartbeat), key, sig)
-  } catch {
-    return false
-  }
-}
-
 export interface PresenceInit {
   /** the libp2p node (its gossipsub, ping, events and connections), or a test's fake */
   node: PresenceNode
@@ -140,6 +82,8 @@ export interface PresenceInit {
   clock?: Clock
   /** where this daemon's capacity is read from. @default {@link hostMachine} */
   machine?: PresenceMachine
+  /** this process's event-loop utilization between calls. @default {@link eventLoopMeter} */
+  meter?: UtilizationMeter
 }
 
 export class PresenceService {
@@ -150,6 +94,10 @@ export class PresenceService {
   private readonly lastSeq = new Map<string, number>()
   /** the probe in flight per peer (a token: a newer probe supersedes it) */
   private readonly probes = new Map<string, object>()
+  /** members suspect now: while any is, or a probe is out, this node's load is watched closely */
+  private readonly suspects = new Set<string>()
+  private readonly load: LoadWatch
+  private readonly signs: SignsOfLife
   private seq = Date.now() * 1000
   private topic = ''
   private readonly clock: Clock
@@ -178,6 +126,25 @@ export class PresenceService {
       // once, without waiting for gossipsub's streams and the member's next heartbeat
       onReturn: peer => { if (this.started) void this.probe(peer, { again: true }) }
     })
+    this.load = new LoadWatch({
+      clock: this.clock,
+      meter: init.meter ?? eventLoopMeter(),
+      onLag: (ms, now) => { this.detector.recordLocalLag(ms, now) },
+      onLoad: (utilization, now) => { this.detector.recordLocalLoad(utilization, now) }
+    })
+    this.signs = new SignsOfLife(init.node, this.clock.now, peer => { this.onSignOfLife(peer) })
+  }
+
+  /**
+   * `peer` sent us something (a stream, a message): it is alive, and a suspicion of it is
+   * refuted. Cheap: at most one detector update per member per 100 ms.
+   */
+  signOfLife (peer: string): void { this.signs.seen(peer) }
+
+  private onSignOfLife (peer: string): void {
+    if (!this.started || peer === this.init.signer.peerId || !this.init.isMember(peer)) return
+    const t = this.detector.recordSignOfLife(peer, this.clock.now())
+    if (t != null) this.transition(t)
   }
 
   intervalMs (): number {
@@ -198,6 +165,9 @@ export class PresenceService {
     node.addEventListener('peer:disconnect', this.onDisconnect)
     node.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     this.stale.start()
+    // after the stale connections' listener: a suspect back on a new connection first has
+    // its silent ones hung up, then counts as alive
+    this.signs.start()
     this.nextBeatAt = 0
     this.schedule()
   }
@@ -212,6 +182,8 @@ export class PresenceService {
     this.init.node.removeEventListener('peer:disconnect', this.onDisconnect)
     this.init.node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.stale.stop()
+    this.signs.stop()
+    this.load.watch(false)
     if (options.announce) {
       await this.publish('left')
       await new Promise<void>(resolve => { this.clock.setTimeout(resolve, options.waitMs ?? 100) })
@@ -240,6 +212,8 @@ export class PresenceService {
     this.timer = undefined
     this.timerAt = Infinity
     if (lag > 0) this.detector.recordLocalLag(lag, now)
+    this.detector.setTeamInterval(this.intervalMs())
+    this.load.sample(now)
     // libuv rounds timers to whole ms on its own clock: a beat due within the slack is due
     if (now + MIN_WAIT_MS >= this.nextBeatAt) {
       this.lastBeatAt = now
@@ -252,9 +226,13 @@ export class PresenceService {
   }
 
   private transition (t: Transition): void {
+    if (t.to === 'suspect') this.suspects.add(t.peer)
+    else this.suspects.delete(t.peer)
+    if (t.to === 'left') this.signs.forget(t.peer)
     this.stale.onTransition(t)
     this.init.onTransition(t)
     if (t.to === 'suspect') void this.probe(t.peer)
+    this.watchLoad()
     // a new suspect has a deadline of its own, maybe sooner than the armed timer
     this.schedule()
   }
@@ -265,35 +243,48 @@ export class PresenceService {
    * older probe still waiting on the connection that went silent no longer counts (its
    * failure would declare dead a member that just proved it is back).
    */
-  private async probe (peer: string, options: { again: boolean } = { again: false }): Promise<void> {
+  private async probe (peer: string, options: { again: boolean, retry?: boolean } = { again: false }): Promise<void> {
     const current = this.probes.get(peer)
     if (current != null && !options.again) return
     const mine = {}
     this.probes.set(peer, mine)
+    this.watchLoad()
     const startedAt = this.clock.now()
-    let ok = false
+    let outcome: ProbeOutcome | undefined = 'ok'
     const abort = new AbortController()
+    // a slow observer gives the answer as much longer as it gives everything else
     const timeout = this.clock.setTimeout(() => {
       abort.abort(new DOMException('the probe timed out', 'TimeoutError'))
-    }, DEFAULT_PROBE_TIMEOUT_MS).unref()
+    }, DEFAULT_PROBE_TIMEOUT_MS * (1 + this.detector.localHealth(startedAt))).unref()
     try {
       await this.init.node.services.ping.ping(peerIdFromString(peer), { signal: abort.signal })
-      ok = true
     } catch (err) {
-      log('probe of %s failed: %s', peer, (err as Error).message)
+      outcome = probeOutcome(err)
+      log('probe of %s failed (%s): %s', peer, outcome ?? 'no evidence', (err as Error).message)
     } finally {
       timeout.clear()
     }
     if (this.probes.get(peer) !== mine) return
     this.probes.delete(peer)
-    if (!this.started) return
+    this.watchLoad()
+    if (!this.started || outcome == null) return
     // a heartbeat arrived while the probe waited (a partition healed; the probe's stream
     // sat behind the silent connection's retransmissions): its failure is stale news, and
     // would make a member that just came back suspect again, already confirmed
-    if (!ok && (this.detector.lastSeen(peer) ?? -Infinity) >= startedAt) return
-    const t = this.detector.recordProbe(peer, ok, this.clock.now())
+    if (outcome !== 'ok' && (this.detector.lastSeen(peer) ?? -Infinity) >= startedAt) return
+    const t = this.detector.recordProbe(peer, outcome, this.clock.now(), startedAt)
     if (t != null) this.transition(t)
+    // the probe's stream died with the member's last connection (killed while suspect):
+    // one fresh dial tells a dead process (refused at once) from a live one
+    if (outcome === 'failed' && options.retry !== true && !this.connected(peer)) void this.probe(peer, { again: false, retry: true })
   }
+
+  private connected (peer: string): boolean {
+    return this.init.node.getConnections().some(c => c.remotePeer.toString() === peer)
+  }
+
+  /** sample this node's load every 100 ms while a verdict hangs on it */
+  private watchLoad (): void { this.load.watch(this.started && (this.suspects.size > 0 || this.probes.size > 0)) }
 
   /** a peer subscribed to the presence topic: let it hear from us soon (see {@link NEW_PEER_BEAT_DELAY_MS}) */
   private readonly onSubscriptionChange = (evt: CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
@@ -367,6 +358,8 @@ export class PresenceService {
     // is not misbehaving, so no penalty (a Reject costs the sender its mesh places for
     // minutes, and the team then pays for IHAVE gossip to it every heartbeat)
     if (!this.init.isVerified(from.toString())) return TopicValidatorResult.Ignore
+    // whatever it carries, a member handing us a heartbeat is itself alive
+    this.signOfLife(from.toString())
     if (msg.data.byteLength > MAX_HEARTBEAT_BYTES) return TopicValidatorResult.Reject
     let hb: HeartbeatShape
     try { hb = decodeFrame(this.topic, msg.data, heartbeat) } catch { return TopicValidatorResult.Reject }
@@ -386,7 +379,7 @@ export class PresenceService {
   private receive (hb: Heartbeat): void {
     this.lastSeq.set(hb.peerId, hb.seq)
     const now = this.clock.now()
-    const t = hb.type === 'left' ? this.detector.recordLeft(hb.peerId, now) : this.detector.recordHeartbeat(hb.peerId, now)
+    const t = hb.type === 'left' ? this.detector.recordLeft(hb.peerId, now) : this.detector.recordHeartbeat(hb.peerId, now, hb.intervalMs)
     if (hb.type === 'beat' && hb.capacity != null) this.capacities.set(hb.peerId, hb.capacity)
     if (hb.type === 'beat' && typeof hb.digest === 'string') this.init.onDigest?.(hb.peerId, hb.digest)
     if (t != null) this.transition(t)

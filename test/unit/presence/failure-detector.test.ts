@@ -21,7 +21,10 @@ function killRun (seed: number, probe: 'fast-fail' | 'timeout' | 'none', interva
   // a vanished machine only fails the probe at its timeout
   const model: ProbeModel | undefined = probe === 'none'
     ? undefined
-    : (at) => ({ at: at + (probe === 'fast-fail' ? uniform(random, 2, 50) : DEFAULT_PROBE_TIMEOUT_MS), ok: false })
+    : (at) => probe === 'fast-fail'
+        ? { at: at + uniform(random, 2, 50), ok: 'refused' as const }
+        // a timeout is not a refusal: one confirmation
+        : { at: at + DEFAULT_PROBE_TIMEOUT_MS, ok: 'failed' as const }
   const probeResults = disconnect ? [{ at: killAt + uniform(random, 2, 50), ok: false }] : []
   const { deadAt } = simulate({ arrivals, probe: model, probeResults, endMs: killAt + 30_000, init: { heartbeatIntervalMs: intervalMs } })
   if (deadAt == null) throw new Error(`seed ${seed}: never declared dead`)
@@ -308,5 +311,102 @@ describe('failure detector: nextCheck (when the shell must wake)', () => {
         expect(expected[k].at - t.at).toBeLessThanOrEqual(20)
       })
     }
+  })
+})
+
+describe('failure detector: load awareness (Lifeguard local health, signs of life)', () => {
+  /** a peer with 30 regular 1 s heartbeats ending at t = 30 s, then suspect at 32.5 s */
+  function suspectAt (fd: FailureDetector): number {
+    for (let t = 1000; t <= 30_000; t += 1000) fd.recordHeartbeat('p', t)
+    expect(fd.evaluate(32_500).map(t => t.to)).toEqual(['suspect'])
+    return 32_500
+  }
+
+  it('a saturated node declares no one dead while it stays saturated, and does once it recovers', () => {
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
+    let now = suspectAt(fd)
+    // 20 s of a loop ≥ 90 % busy, sampled every 100 ms: the unconfirmed 3 s timeout never runs out
+    for (const end = now + 20_000; now < end; now += 100) {
+      fd.recordLocalLoad(0.95, now)
+      expect(fd.evaluate(now)).toEqual([])
+    }
+    expect(fd.state('p')).toBe('suspect')
+    // a loop that is merely busy is not saturated
+    fd.recordLocalLoad(0.5, now)
+    let deadAt: number | undefined
+    for (; deadAt == null && now < 200_000; now += 100) deadAt = fd.evaluate(now).find(t => t.to === 'dead')?.at
+    expect(deadAt).toBeDefined()
+  })
+
+  it('saturation widens the silence phi allows before suspicion', () => {
+    const calm = new FailureDetector({ heartbeatIntervalMs: 1000 })
+    const busy = new FailureDetector({ heartbeatIntervalMs: 1000 })
+    for (let t = 1000; t <= 30_000; t += 1000) { calm.recordHeartbeat('p', t); busy.recordHeartbeat('p', t) }
+    busy.recordLocalLoad(1, 30_000)
+    expect(calm.nextCheck(30_000)).toBeLessThan(33_000)
+    expect(busy.nextCheck(30_000) - calm.nextCheck(30_000)).toBeGreaterThanOrEqual(1500)
+  })
+
+  it('any traffic refutes a suspicion and moves phi\'s clock; a peer that left stays left', () => {
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
+    const at = suspectAt(fd)
+    expect(fd.recordSignOfLife('p', at + 100)).toEqual({ peer: 'p', from: 'suspect', to: 'alive', at: at + 100 })
+    expect(fd.lastSeen('p')).toBe(at + 100)
+    expect(fd.evaluate(at + 1000)).toEqual([])
+    expect(fd.recordSignOfLife('p', at + 200)).toBeUndefined()
+    expect(fd.recordSignOfLife('unknown', at + 200)).toBeUndefined()
+    fd.recordLeft('p', at + 300)
+    expect(fd.recordSignOfLife('p', at + 10_000)).toBeUndefined()
+    expect(fd.state('p')).toBe('left')
+  })
+
+  it('traffic still queued from a peer whose port refused us undoes neither the refusal nor its death', () => {
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
+    for (let t = 1000; t <= 30_000; t += 1000) fd.recordHeartbeat('p', t)
+    expect(fd.recordProbe('p', 'refused', 30_100)?.to).toBe('suspect')
+    expect(fd.recordSignOfLife('p', 30_110)).toBeUndefined()
+    expect(fd.evaluate(30_600).map(t => t.to)).toEqual(['dead'])
+    expect(fd.recordSignOfLife('p', 30_700)).toBeUndefined()
+    expect(fd.state('p')).toBe('dead')
+  })
+
+  it('a probe that failed while this node lagged is no evidence; one that failed otherwise is one confirmation', () => {
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
+    const at = suspectAt(fd)
+    expect(fd.suspicionTimeout('p', at)).toBe(3000)
+    // the probe went out at `at`; this node stalled 300 ms meanwhile; it timed out at +3 s
+    fd.recordLocalLag(300, at + 1000)
+    fd.recordProbe('p', 'failed', at + 3000, at)
+    expect(fd.suspicionTimeout('p', at + 3000)).toBe(3000 * (1 + fd.localHealth(at + 3000)))
+    // after health recovered, a probe that fails (a timeout, a reset) is one confirmation, not a refusal
+    const later = at + 10_000
+    fd.recordProbe('p', 'failed', later + 3000, later)
+    expect(fd.suspicionTimeout('p', later + 3000)).toBeCloseTo(1750, 6)
+  })
+
+  it('a refused probe confirms fully, and no slowness of this node stretches it', () => {
+    const fd = new FailureDetector({ heartbeatIntervalMs: 1000 })
+    for (let t = 1000; t <= 30_000; t += 1000) fd.recordHeartbeat('p', t)
+    fd.recordLocalLoad(1, 30_100)
+    fd.recordLocalLag(2000, 30_150)
+    expect(fd.recordProbe('p', 'refused', 30_200, 30_190)?.to).toBe('suspect')
+    expect(fd.suspicionTimeout('p', 30_200)).toBe(500)
+    fd.recordLocalLoad(1, 30_500)
+    expect(fd.evaluate(30_700).map(t => t.to)).toEqual(['dead'])
+  })
+
+  it('a team that grew (longer interval, known from the roster and announced by the peer) finds no peer late', () => {
+    const fd = new FailureDetector({ heartbeatIntervalMs: 3000 })
+    let t = 0
+    for (; t <= 90_000; t += 3000) fd.recordHeartbeat('p', t, 3000)
+    // the team grew to 20: this node's roster says so, the peer now beats every 5.85 s, and says so too
+    t -= 3000
+    fd.setTeamInterval(5850)
+    for (let k = 0; k < 5; k++) {
+      t += 5850
+      expect(fd.evaluate(t - 1)).toEqual([])
+      fd.recordHeartbeat('p', t, 5850)
+    }
+    expect(fd.state('p')).toBe('alive')
   })
 })

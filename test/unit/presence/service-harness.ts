@@ -10,7 +10,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Clock } from '../../../src/model/clock.js'
 import type { Capacity, PowerInfo, ReadCapacityOptions } from '../../../src/presence/capacity.js'
-import type { PresenceNode, PresencePing, PresencePubsub, PresenceValidator, SubscriptionChange } from '../../../src/presence/edges.js'
+import type { GossipMessageEvent, PresenceNode, PresencePing, PresencePubsub, PresenceValidator, SubscriptionChange } from '../../../src/presence/edges.js'
 import type { PeerState, Transition } from '../../../src/presence/failure-detector.js'
 import { PresenceService, signHeartbeat, type Heartbeat, type PresenceInit } from '../../../src/presence/service.js'
 import { presenceTopic } from '../../../src/node/constants.js'
@@ -50,6 +50,8 @@ export interface Harness {
   /** digests reported by members' heartbeats */
   digests: Array<{ peer: string, digest: string }>
   powerReads: () => number
+  /** the event-loop utilization (0..1) the service reads at its next samples; 0 unless a test sets it */
+  utilization: number
   /** timers of the service that have fired (its wakeups) */
   wakeups: () => number
   /** listeners the service has on the node and on gossipsub now */
@@ -62,6 +64,8 @@ export interface Harness {
   beat: (peer: TestPeer, options?: { from?: TestPeer, type?: 'beat' | 'left', direct?: string[], digest?: string, seq?: number }) => TopicValidatorResult
   /** delivers raw heartbeat bytes as received from `from` */
   receive: (from: string, data: Uint8Array) => TopicValidatorResult
+  /** a gossip message on another topic, handed to us by `from` (gossipsub's `gossipsub:message`) */
+  gossip: (from: string) => void
   /** a peer subscribes to the presence topic (gossipsub's `subscription-change`) */
   subscribe: (peer: string) => void
   /** the last connection to `peer` closed */
@@ -113,6 +117,7 @@ export function harness (options: HarnessOptions): Harness {
   }
   const nodeListeners = new Map<string, Set<(evt: CustomEvent) => void>>()
   const subListeners = new Set<(evt: SubscriptionChange) => void>()
+  const msgListeners = new Set<(evt: GossipMessageEvent) => void>()
   const emit = (type: string, detail: unknown): void => {
     for (const l of [...(nodeListeners.get(type) ?? [])]) l(new CustomEvent(type, { detail }))
   }
@@ -132,8 +137,14 @@ export function harness (options: HarnessOptions): Harness {
       return { recipients: [...subscribers].map(p => peerIdFromString(p)) }
     },
     getSubscribers: () => [...subscribers].map(p => peerIdFromString(p)),
-    addEventListener: (_type, l) => { subListeners.add(l) },
-    removeEventListener: (_type, l) => { subListeners.delete(l) }
+    addEventListener: (type: string, l: (evt: never) => void) => {
+      if (type === 'gossipsub:message') msgListeners.add(l as (evt: GossipMessageEvent) => void)
+      else subListeners.add(l as (evt: SubscriptionChange) => void)
+    },
+    removeEventListener: (type: string, l: (evt: never) => void) => {
+      if (type === 'gossipsub:message') msgListeners.delete(l as (evt: GossipMessageEvent) => void)
+      else subListeners.delete(l as (evt: SubscriptionChange) => void)
+    }
   }
   const ping: PresencePing = {
     ping: async (peer, { signal }) => await new Promise((resolve, reject) => {
@@ -169,6 +180,7 @@ export function harness (options: HarnessOptions): Harness {
     digest: () => 'digest-self',
     onDigest: (peer, digest) => { digests.push({ peer, digest }) },
     clock: serviceClock,
+    meter: () => result.utilization,
     machine: {
       readPower: async (): Promise<PowerInfo> => { powerReads++; return { power: 'ac', batteryPercent: null } },
       readCapacity: async (o: ReadCapacityOptions): Promise<Capacity> => ({ ...CAPACITY, slots: o.slots, power: o.power?.power ?? 'unknown' })
@@ -196,7 +208,8 @@ export function harness (options: HarnessOptions): Harness {
   }
   const flush = async (): Promise<void> => { for (let i = 0; i < 50; i++) await Promise.resolve() }
 
-  return {
+  const result: Harness = {
+    utilization: 0,
     service,
     clock,
     self,
@@ -210,10 +223,14 @@ export function harness (options: HarnessOptions): Harness {
     digests,
     powerReads: () => powerReads,
     wakeups: () => wakeups,
-    listeners: () => subListeners.size + [...nodeListeners.values()].reduce((n, s) => n + s.size, 0),
+    listeners: () => subListeners.size + msgListeners.size + [...nodeListeners.values()].reduce((n, s) => n + s.size, 0),
     validatorInstalled: () => validator != null,
     beat,
     receive,
+    gossip: from => {
+      const evt = new CustomEvent('gossipsub:message', { detail: { propagationSource: peerIdFromString(from) } })
+      for (const l of [...msgListeners]) l(evt)
+    },
     subscribe: peer => {
       subscribers.add(peer)
       const evt = new CustomEvent('subscription-change', { detail: { subscriptions: [{ topic: TOPIC, subscribe: true }] } })
@@ -241,4 +258,5 @@ export function harness (options: HarnessOptions): Harness {
       return () => { timer.clear() }
     }
   }
+  return result
 }

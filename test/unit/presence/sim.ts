@@ -3,7 +3,7 @@
  * The peer's heartbeat arrival times are generated up front; probes are answered by a
  * model of the peer (killed, paused, throttled). No real timers.
  */
-import { FailureDetector, type FailureDetectorInit, type Transition } from '../../../src/presence/failure-detector.js'
+import { FailureDetector, type FailureDetectorInit, type ProbeOutcome, type Transition } from '../../../src/presence/failure-detector.js'
 
 export { rng } from '../../helpers/rng.js'
 
@@ -12,7 +12,7 @@ export function uniform (random: () => number, lo: number, hi: number): number {
 }
 
 /** What a probe sent at `sentAt` returns, and when; undefined = no probe is sent. */
-export type ProbeModel = (sentAt: number) => { at: number, ok: boolean } | undefined
+export type ProbeModel = (sentAt: number) => { at: number, ok: boolean | ProbeOutcome } | undefined
 
 export interface SimOptions {
   /** heartbeat arrival times at the observer, ascending */
@@ -22,7 +22,7 @@ export interface SimOptions {
    * probe results reported at fixed times, whatever the state: the shell probes a member
    * whose last connection closed (a killed process closes its sockets)
    */
-  probeResults?: Array<{ at: number, ok: boolean }>
+  probeResults?: Array<{ at: number, ok: boolean | ProbeOutcome }>
   endMs: number
   evaluateEveryMs?: number
   init?: FailureDetectorInit
@@ -41,7 +41,7 @@ export function simulate (options: SimOptions): SimResult {
   const fd = new FailureDetector(options.init)
   const step = options.evaluateEveryMs ?? 100
   const transitions: Transition[] = []
-  const probes: Array<{ at: number, ok: boolean }> = [...(options.probeResults ?? [])]
+  const probes: Array<{ at: number, ok: boolean | ProbeOutcome }> = [...(options.probeResults ?? [])]
   let next = 0
   let deadAt: number | undefined
   const note = (t: Transition | undefined): void => {
