@@ -68,6 +68,8 @@ interface Target {
   downSince?: number
   /** its last dial was refused (nothing listens there): no daemon to wait for */
   refused?: boolean
+  /** new addresses arrived while a dial was in flight: dial again as soon as it ends */
+  again?: boolean
 }
 
 /** whether a dial failed because the peer's host refused it (ECONNREFUSED) on every address */
@@ -155,6 +157,21 @@ export class Redialer {
     this.targets.delete(peer)
   }
 
+  /**
+   * new addresses for `peer` arrived (a hint with a certificate, identify): the backoff so
+   * far was earned by dials without them, so start over and dial at once, or as soon as
+   * the dial in flight (which may not use them) ends. A peer not wanted stays unwanted.
+   */
+  addressesArrived (peer: string): void {
+    const t = this.targets.get(peer)
+    if (t == null) return
+    t.failures = 0
+    t.refused = false
+    if (t.inFlight) t.again = true
+    else t.dueAt = 0
+    this.tickSoon()
+  }
+
   /** run a tick on the next turn of the event loop, once however often it is asked */
   private tickSoon (): void {
     if (this.scheduled || this.controller == null) return
@@ -230,6 +247,10 @@ export class Redialer {
     }).finally(() => {
       clearTimeout(timeout)
       t.inFlight = false
+      if (t.again === true) {
+        t.again = false
+        t.dueAt = 0
+      }
       this.arm()
     })
   }
