@@ -38,13 +38,16 @@ export class AddressHints {
     if (this.book.learn(peer, addrs) && !this.components.isConnected(peer)) this.components.redialer.addressesArrived(peer)
   }
 
-  /** addresses from an invite or `paired connect`: into the peer store, and the peers they name dialed (with backoff) until they connect */
-  async addKnown (node: PairedLibp2p, addrs: Multiaddr[]): Promise<void> {
+  /**
+   * addresses from an invite or `paired connect`: into the peer store, and the peers they
+   * name dialed (with backoff, short while `eager`: see the redialer) until they connect
+   */
+  async addKnown (node: PairedLibp2p, addrs: Multiaddr[], eager = false): Promise<void> {
     for (const addr of addrs) {
       const id = addressPeer(addr, this.components.selfId)
       if (id === undefined) continue
       await node.peerStore.merge(peerIdFromString(id), { multiaddrs: [addr] }).catch(() => {})
-      this.components.redialer.want(id, { soon: true })
+      this.components.redialer.want(id, { soon: true, eager })
     }
   }
 

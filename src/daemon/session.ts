@@ -312,8 +312,8 @@ export class TeamSession implements SessionServicesHost {
     return conn.remotePeer
   }
 
-  /** add addresses to the peer store and keep dialing that peer with backoff */
-  async addKnownAddresses (addrs: Multiaddr[]): Promise<void> { await this.hints.addKnown(this.requireNode(), addrs) }
+  /** add addresses to the peer store and keep dialing that peer with backoff (short while `joining` through it) */
+  async addKnownAddresses (addrs: Multiaddr[], joining = false): Promise<void> { await this.hints.addKnown(this.requireNode(), addrs, joining) }
 
   /** the round trip to `peer` (ms), kept as its RTT */
   async ping (peer: string, signal?: AbortSignal): Promise<number> {
