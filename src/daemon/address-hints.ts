@@ -32,6 +32,9 @@ export class AddressHints {
     return this.book.hints([selfId, ...[...members].filter(m => m !== selfId)])
   }
 
+  /** whether an address of `peer` is known here */
+  knows (peer: string): boolean { return this.book.get(peer).length > 0 }
+
   /** `peer`'s addresses as this daemon saw them (identify of a member, remembered ones) */
   learn (peer: string, addrs: Multiaddr[]): void {
     if (peer === this.components.selfId) return

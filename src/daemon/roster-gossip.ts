@@ -41,6 +41,12 @@ export interface RosterGossipComponents {
   /** connected, not yet verified, and still within the hello deadline */
   isPending: (peer: string) => boolean
   isConnected: (peer: string) => boolean
+  /**
+   * whether this daemon has an address for `peer`: a new member without one is dialed after
+   * the redialer's first delay, not at once, since it has this daemon's address from its
+   * welcome and is likely dialing it already (a dial without an address only asks the DHT)
+   */
+  knowsAddress?: (peer: string) => boolean
   /** `peer` no longer counts: forget that it passed the hello */
   unverify: (peer: string) => void
   /** a record merged here takes this daemon's own certificate out of the team */
@@ -193,7 +199,7 @@ export class RosterGossip {
 
   private memberAdded (c: MemberCertificate): void {
     this.components.emit({ type: 'team:member-added', data: { peerId: c.peerId, name: c.name, role: c.role } })
-    this.components.redialer.want(c.peerId, { soon: true })
+    this.components.redialer.want(c.peerId, { soon: this.components.knowsAddress?.(c.peerId) ?? true })
   }
 
   /**

@@ -71,6 +71,16 @@ export async function wireNode (node: PairedLibp2p, w: NodeWiring): Promise<void
   node.addEventListener('peer:identify', evt => { w.onIdentify(evt.detail.peerId.toString(), evt.detail.listenAddrs) })
 }
 
+/** whether `node` has an open connection to `peer` (false without a node, or for what is no peer id) */
+export function hasOpenConnection (node: PairedLibp2p | undefined, peer: string): boolean {
+  if (node == null) return false
+  try {
+    return node.getConnections(peerIdFromString(peer)).some(c => c.status === 'open')
+  } catch {
+    return false
+  }
+}
+
 /** gossipsub's score of `peer`, to 3 decimals (null without a node or a score record) */
 export function gossipScoreOf (node: PairedLibp2p | undefined, peer: string): number | null {
   // the class has both; the exported GossipSub interface declares neither

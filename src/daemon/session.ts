@@ -39,7 +39,7 @@ import { StandingWatch } from './standing-watch.js'
 import type { SessionInit } from './session-init.js'
 import { currentMembers, discoveryAction, helloPayload, isCurrentMember, pausedReason, presenceNotice } from './session-policy.js'
 import { newPresence, newState, newTasks, type SessionServicesHost } from './session-services.js'
-import { createSessionNode, gossipScoreOf, pingPeer, queryPeer, sendRekey, wireNode } from './session-node.js'
+import { createSessionNode, gossipScoreOf, hasOpenConnection, pingPeer, queryPeer, sendRekey, wireNode } from './session-node.js'
 
 export type { KnownPeer } from './known-peers.js'
 export type { HelloOutcome, SessionInit }
@@ -132,6 +132,7 @@ export class TeamSession implements SessionServicesHost {
       isVerified: peer => this.isVerified(peer),
       isPending: peer => this.helloPending(peer),
       isConnected: peer => this.isConnected(peer),
+      knowsAddress: peer => this.hints.knows(peer),
       unverify: peer => { this.membership.forget(peer) },
       onSelfCovered: () => { this.standing.check() },
       line: text => { init.line(text) },
@@ -261,15 +262,7 @@ export class TeamSession implements SessionServicesHost {
     void this.node?.hangUp(peerIdFromString(peer)).catch(() => {})
   }
 
-  isConnected (peer: string): boolean {
-    const node = this.node
-    if (node == null) return false
-    try {
-      return node.getConnections(peerIdFromString(peer)).some(c => c.status === 'open')
-    } catch {
-      return false
-    }
-  }
+  isConnected (peer: string): boolean { return hasOpenConnection(this.node, peer) }
 
   isVerified (peer: string): boolean { return this.membership.isVerified(peer) }
 
