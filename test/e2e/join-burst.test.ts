@@ -5,7 +5,14 @@
  * ends up listing every member connected, and a joiner leaves the hello knowing where the
  * members it was told about are, so it never has to dial one without an address.
  */
+import Type from 'typebox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAX_TEAM_MESSAGE_BYTES } from '../../src/node/constants.js'
+import { PROTOCOL_TEAM_HINTS } from '../../src/daemon/hello.js'
+import { jsonChannel } from '../../src/protocol/frames.js'
+import { validator } from '../../src/model/schema.js'
+import { acceptInvite, decodeInvite, type MemberCertificate } from '../../src/team/index.js'
+import { addrOf, createAttacker, sayHello, type Attacker } from './attacker.js'
 import { DaemonProcess, apiGet, apiPost } from './harness.js'
 import { peerIdOf, rostersAgree, type MemberRow } from './membership-helpers.js'
 
@@ -24,9 +31,20 @@ describe('a burst of joins', () => {
     await admin.json(['team', 'create', 'crew'])
   }, 120_000)
 
+  const strangers: Attacker[] = []
+
   afterAll(async () => {
+    await Promise.all(strangers.map(async x => { await x.stop().catch(() => {}) }))
     await Promise.all([...all, late].map(async d => { await d.cleanup() }))
   })
+
+  /** a stock libp2p node holding the team's key and a certificate from a fresh invite */
+  async function invitee (): Promise<{ x: Attacker, cert: MemberCertificate }> {
+    const invite = decodeInvite((await admin.json<{ token: string }>(['team', 'invite'])).token)
+    const x = await createAttacker({ psk: invite.team.psk })
+    strangers.push(x)
+    return { x, cert: acceptInvite({ token: invite, signer: x.signer, name: 'stranger', now: Date.now() }) }
+  }
 
   it('every daemon that joins at the same moment is admitted, and all end up connected to all', async () => {
     const tokens: string[] = []
@@ -50,4 +68,27 @@ describe('a burst of joins', () => {
     const ids = await Promise.all([...all, late].map(peerIdOf))
     await rostersAgree([...all, late], ids, 60_000)
   }, 120_000)
+
+  it('the welcome on /paired/team/1.1.0 names every member with its address; a 1.0.0 hello is still answered, without them', async () => {
+    const target = addrOf((await apiGet<{ addresses: string[] }>(admin, 'status')).addresses)
+    const members = await Promise.all([...all, late].map(async d => ({ id: await peerIdOf(d), addrs: (await apiGet<{ addresses: string[] }>(d, 'status')).addresses })))
+    const { x, cert } = await invitee()
+    const stream = await x.node.dialProtocol(target, PROTOCOL_TEAM_HINTS, { signal: AbortSignal.timeout(10_000) })
+    const ch = jsonChannel(stream, { protocol: PROTOCOL_TEAM_HINTS, maxBytes: MAX_TEAM_MESSAGE_BYTES, timeoutMs: 10_000 })
+    await ch.write({ type: 'hello', cert, roster: [cert], departures: [] })
+    const welcome = await ch.read(validator(Type.Unknown())) as { type: string, addrs?: Array<{ id: string, addrs: string[] }> }
+    await ch.write({ type: 'ack' })
+    await stream.close().catch(() => {})
+    expect(welcome.type).toBe('welcome')
+    const hinted = new Map((welcome.addrs ?? []).map(h => [h.id, h.addrs]))
+    for (const m of members) {
+      // the port each member listens on is among its hints
+      const ports = m.addrs.map(a => a.split('/tcp/')[1]?.split('/')[0])
+      expect(hinted.get(m.id)?.some(a => ports.includes(a.split('/tcp/')[1]))).toBe(true)
+    }
+    const old = await invitee()
+    const reply = await sayHello(old.x.node, target, old.cert)
+    expect(reply.ok).toBe(true)
+    expect(reply.reply).not.toHaveProperty('addrs')
+  }, 60_000)
 })
