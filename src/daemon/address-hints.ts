@@ -55,26 +55,17 @@ export class AddressHints {
   }
 
   /**
-   * takes the hints a hello carried (untrusted) for the peers `named` (those its certificates
-   * name): into the peer store, so the dials the roster merge starts next have addresses
+   * takes the hints a verified peer's hello carried (untrusted, but for no one's identity)
+   * for the peers `wanted` (the roster's): into the peer store, so the dials the roster
+   * merge starts next have addresses
    */
-  async apply (value: unknown, named: (peer: string) => boolean): Promise<void> {
+  async apply (value: unknown, wanted: (peer: string) => boolean): Promise<void> {
     const node = this.components.node()
     if (node == null || value == null) return
-    const hints = readHints(value, this.components.selfId, named)
+    const hints = readHints(value, this.components.selfId, wanted)
     await Promise.all([...hints].map(async ([peer, addrs]) => {
       await node.peerStore.merge(peerIdFromString(peer), { multiaddrs: addrs }).catch(() => {})
       this.learn(peer, addrs)
     }))
   }
-}
-
-/** the peer ids a hello's certificate and roster name (untrusted: only which hints to read) */
-export function namedPeers (cert: unknown, roster: unknown): Set<string> {
-  const ids = new Set<string>()
-  for (const c of [cert, ...(Array.isArray(roster) ? roster : [])]) {
-    const id = (c as { peerId?: unknown } | null)?.peerId
-    if (typeof id === 'string') ids.add(id)
-  }
-  return ids
 }

@@ -105,15 +105,18 @@ export class RosterGossip {
   /**
    * the hello admitted `cert`: adds it and the roster its holder sent (`certs`, untrusted),
    * then stores and publishes the roster if that changed it, and announces the members that
-   * are new here or came back (a rejoiner's newer certificate for a known peer id)
+   * are new here or came back (a rejoiner's newer certificate for a known peer id).
+   * `beforeDial` runs once the certificates are merged (and `cert` verified), before any
+   * member they brought is dialed
    */
-  async mergeHello (cert: MemberCertificate, certs: unknown, now: number): Promise<void> {
+  async mergeHello (cert: MemberCertificate, certs: unknown, now: number, beforeDial?: () => Promise<void>): Promise<void> {
     const { roster } = this.components
     const gone = this.departed()
     const before = new Map(roster.members().map(c => [c.peerId, c]))
     const result = roster.add(cert, now)
     const incoming = Array.isArray(certs) ? certs.slice(0, MAX_ROSTER_ENTRIES) as MemberCertificate[] : []
     const merged = roster.merge(incoming, now)
+    await beforeDial?.()
     if (result !== 'added' && !merged.changed) return
     await this.persistRoster()
     void this.publish(roster.toJSON())

@@ -31,7 +31,7 @@ import { answerRotation, type KeyRotation } from './rekey.js'
 import { Membership, type HelloOutcome } from './membership.js'
 import { checkAdmissible, checkPresented } from './admission.js'
 import { StatusQueries, toWire } from './status-query.js'
-import { AddressHints, namedPeers } from './address-hints.js'
+import { AddressHints } from './address-hints.js'
 import { RosterGossip } from './roster-gossip.js'
 import { knownPeers, rememberPeer } from './known-peers.js'
 import type { ShutOut } from './standing.js'
@@ -358,10 +358,8 @@ export class TeamSession implements SessionServicesHost {
     // departures first: a certificate its holder gave up, or an admin removed, admits nobody
     this.gossip.mergeDepartures(msg.departures, { spread: true })
     checkAdmissible(cert, peer, { roster: this.init.roster, departures: this.init.departures, now })
-    // addresses before the merge: the members it adds are dialed at once, and need them
-    const named = namedPeers(cert, msg.roster)
-    await this.hints.apply(msg.addrs, id => named.has(id))
-    await this.gossip.mergeHello(cert, msg.roster, now)
+    // the hints of a verified peer, for members: in the peer store before they are dialed
+    await this.gossip.mergeHello(cert, msg.roster, now, async () => { await this.hints.apply(msg.addrs, id => this.init.roster.get(id) != null) })
   }
 
   /** `peer` proved membership, the first time since it connected */

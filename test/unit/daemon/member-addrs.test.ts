@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AddressBook, MAX_ADDRS_PER_PEER, MAX_HINT_CHARS, dialableAddress, readHints } from '../../../src/daemon/member-addrs.js'
 import { MAX_HINT_PEERS } from '../../../src/protocol/schemas/team.js'
-import { namedPeers } from '../../../src/daemon/address-hints.js'
 
 const A = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
 const B = '12D3KooWRm3AETNFH3jxkYr4mXpEhsLU3pThsDbpXnPMWj5eP1dG'
@@ -51,11 +50,6 @@ describe('reading the hints a hello carried', () => {
     expect(readHints(entries, SELF, () => true).size).toBe(MAX_HINT_PEERS)
     expect(readHints({ id: A, addrs: ['/ip4/127.0.0.1/tcp/1'] }, SELF, () => true).size).toBe(0)
     expect(readHints(undefined, SELF, () => true).size).toBe(0)
-  })
-
-  it('names the peers of a hello\'s certificate and roster, whatever else they hold', () => {
-    expect([...namedPeers({ peerId: A }, [{ peerId: B }, 'junk', null, { peerId: 3 }])]).toEqual([A, B])
-    expect([...namedPeers(undefined, 'junk')]).toEqual([])
   })
 })
 

@@ -172,6 +172,19 @@ describe('roster gossip', () => {
     expect(h.published).toHaveLength(1)
   })
 
+  it('after a hello: runs what must precede the dials once the certificates are merged, and not for a certificate that does not verify', async () => {
+    const h = harness()
+    const a = member(peers[0])
+    const b = member(peers[1])
+    await h.gossip.mergeHello(a, [b], T0 + HOUR, async () => { h.seen.push(`before dial: ${h.roster.get(b.peerId) != null ? 'merged' : 'not merged'}`) })
+    expect(h.seen.filter(s => !s.startsWith('publish'))[0]).toBe('before dial: merged')
+    expect(h.seen.filter(s => s.startsWith('want'))).toHaveLength(2)
+    const forged = { ...member(peers[2]), role: 'admin' }
+    let ran = false
+    await expect(h.gossip.mergeHello(forged as MemberCertificate, [], T0 + HOUR, async () => { ran = true })).rejects.toThrow()
+    expect(ran).toBe(false)
+  })
+
   it('after a hello: adds the certificate and the roster sent, stores, publishes and announces', async () => {
     const h = harness()
     const a = member(peers[0])
