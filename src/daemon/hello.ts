@@ -5,24 +5,31 @@
  * side means both sides accepted. Either side may answer `refused` with an error instead.
  * This file runs the exchange; what "verify" means (certificate, roster merge) is the
  * session's, passed in (see `admission.ts` and `roster-gossip.ts`); who passed the hello
- * is `membership.ts`'s.
+ * is `membership.ts`'s. On `/paired/team/1.1.0` (tried first, the old id second) `hello`
+ * and `welcome` also carry address hints (`member-addrs.ts`); a 1.0.0 daemon answers only
+ * the old id and never sees them.
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import { MAX_TEAM_MESSAGE_BYTES, PROTOCOL_TEAM, STREAM_READ_TIMEOUT_MS } from '../node/constants.js'
 import { jsonChannel, type JsonChannel } from '../protocol/frames.js'
-import { helloAnswer, helloClose, helloOpen } from '../protocol/schemas/team.js'
+import { helloAnswer, helloAnswerHints, helloClose, helloOpen, helloOpenHints } from '../protocol/schemas/team.js'
+
+/** the hello whose `hello` and `welcome` may carry address hints */
+export const PROTOCOL_TEAM_HINTS = '/paired/team/1.1.0'
 
 export interface HelloMessage {
   type: 'hello' | 'welcome' | 'ack' | 'refused'
   cert?: unknown
   roster?: unknown
   departures?: unknown
+  /** address hints (`/paired/team/1.1.0` only) */
+  addrs?: unknown
   error?: { name: string, message: string }
 }
 
 export interface HelloHooks {
-  /** this daemon's side of the exchange */
-  payload: (type: 'hello' | 'welcome') => HelloMessage
+  /** this daemon's side of the exchange; `hints`: the other side reads address hints */
+  payload: (type: 'hello' | 'welcome', hints: boolean) => HelloMessage
   /** checks the other side's certificate and merges what it sent; throws to refuse */
   verify: (peer: string, msg: HelloMessage) => Promise<void>
   /**
@@ -46,8 +53,8 @@ function errorOf (value: { name?: string, message: string } | undefined): { name
   return value != null ? { name: String(value.name), message: value.message } : { name: 'Error', message: 'refused' }
 }
 
-function channel (stream: Stream): JsonChannel {
-  return jsonChannel(stream, { protocol: PROTOCOL_TEAM, maxBytes: MAX_TEAM_MESSAGE_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS })
+function channel (stream: Stream, hints: boolean): JsonChannel {
+  return jsonChannel(stream, { protocol: hints ? PROTOCOL_TEAM_HINTS : PROTOCOL_TEAM, maxBytes: MAX_TEAM_MESSAGE_BYTES, timeoutMs: STREAM_READ_TIMEOUT_MS })
 }
 
 /** the initiator's side, on a new stream of `connection` */
@@ -55,10 +62,12 @@ export async function initiateHello (connection: Connection, hooks: HelloHooks):
   const peer = connection.remotePeer.toString()
   let stream: Stream | undefined
   try {
-    stream = await connection.newStream(PROTOCOL_TEAM, { signal: AbortSignal.timeout(STREAM_READ_TIMEOUT_MS) })
-    const ch = channel(stream)
-    await ch.write(hooks.payload('hello'))
-    const reply = await ch.read(helloAnswer)
+    // multistream-select asks for each id in turn: a 1.1.0 peer costs no extra round trip
+    stream = await connection.newStream([PROTOCOL_TEAM_HINTS, PROTOCOL_TEAM], { signal: AbortSignal.timeout(STREAM_READ_TIMEOUT_MS) })
+    const hints = stream.protocol === PROTOCOL_TEAM_HINTS
+    const ch = channel(stream, hints)
+    await ch.write(hooks.payload('hello', hints))
+    const reply = await ch.read(hints ? helloAnswerHints : helloAnswer)
     if (reply.type === 'refused') {
       await stream.close().catch(() => {})
       return { status: 'refused-by-peer', error: errorOf(reply.error), records: reply.departures }
@@ -80,13 +89,13 @@ export async function initiateHello (connection: Connection, hooks: HelloHooks):
   }
 }
 
-/** the responder's side, on the stream the initiator opened */
-export async function answerHello (stream: Stream, connection: Connection, hooks: HelloHooks): Promise<HelloResult> {
+/** the responder's side, on the stream the initiator opened (`hints`: on `/paired/team/1.1.0`) */
+export async function answerHello (stream: Stream, connection: Connection, hooks: HelloHooks, hints = false): Promise<HelloResult> {
   const peer = connection.remotePeer.toString()
-  const ch = channel(stream)
+  const ch = channel(stream, hints)
   let msg: HelloMessage | undefined
   try {
-    msg = await ch.read(helloOpen)
+    msg = await ch.read(hints ? helloOpenHints : helloOpen)
     await hooks.verify(peer, msg)
   } catch (err) {
     const e = err as Error
@@ -96,7 +105,7 @@ export async function answerHello (stream: Stream, connection: Connection, hooks
     return { status: 'refused', error: e }
   }
   try {
-    await ch.write(hooks.payload('welcome'))
+    await ch.write(hooks.payload('welcome', hints))
     const final = await ch.read(helloClose)
     await stream.close().catch(() => {})
     if (final.type === 'ack') return { status: 'verified', msg }

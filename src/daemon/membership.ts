@@ -94,10 +94,10 @@ export class Membership {
     if (this.verified.delete(peer)) this.components.onLost(peer)
   }
 
-  /** the handler of the hello a peer starts (`/paired/team/1.0.0`) */
-  async onHello (stream: Stream, connection: Connection): Promise<void> {
+  /** the handler of the hello a peer starts (`/paired/team/1.0.0`, or 1.1.0 with `hints`) */
+  async onHello (stream: Stream, connection: Connection, hints = false): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const result = await answerHello(stream, connection, this.components)
+    const result = await answerHello(stream, connection, this.components, hints)
     switch (result.status) {
       case 'verified':
         this.markVerified(peer, (result.msg.cert as MemberCertificate).name)

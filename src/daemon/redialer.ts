@@ -32,6 +32,12 @@ export const FAST_REDIAL_MAX_MS = 500
 export const REDIAL_SLOWDOWN = 600
 /** a lost member is in its fast phase while gone for less than this (ms): 5 minutes */
 export const FAST_REDIAL_FOR_MS = FAST_REDIAL_MAX_MS * REDIAL_SLOWDOWN
+/**
+ * the longest wait between dials of a peer this daemon is joining through (its invite's
+ * addresses): a member swamped by a burst of joins closes some of their connections before
+ * their hello, and a joiner that backed off for a minute would wait long after it has room
+ */
+export const JOIN_REDIAL_MAX_MS = 1_000
 /** the timer never sleeps less than this (ms), so a rounding edge cannot spin */
 const MIN_WAIT_MS = 10
 
@@ -68,6 +74,10 @@ interface Target {
   downSince?: number
   /** its last dial was refused (nothing listens there): no daemon to wait for */
   refused?: boolean
+  /** new addresses arrived while a dial was in flight: dial again as soon as it ends */
+  again?: boolean
+  /** this daemon is joining the team through this peer: never back off past {@link JOIN_REDIAL_MAX_MS} until it is connected */
+  eager?: boolean
 }
 
 /** whether a dial failed because the peer's host refused it (ECONNREFUSED) on every address */
@@ -122,8 +132,8 @@ export class Redialer {
     this.targets.clear()
   }
 
-  /** keep this peer connected; `soon` dials at once even if it was backing off */
-  want (peer: string, options: { soon: boolean }): void {
+  /** keep this peer connected; `soon` dials at once even if it was backing off; `eager`: see {@link JOIN_REDIAL_MAX_MS} */
+  want (peer: string, options: { soon: boolean, eager?: boolean }): void {
     const now = Date.now()
     let t = this.targets.get(peer)
     if (t == null) {
@@ -133,6 +143,7 @@ export class Redialer {
       t.dueAt = Math.min(t.dueAt, now + (options.soon ? 0 : this.min))
     }
     if (t.member && t.downSince == null && !this.init.isConnected(peer)) t.downSince = now
+    if (options.eager === true) t.eager = true
     if (options.soon) this.tickSoon()
     else this.arm()
   }
@@ -147,12 +158,28 @@ export class Redialer {
     t.failures = 0
     t.member = true
     t.downSince = undefined
+    t.eager = false
     if (!t.inFlight) t.dueAt = Date.now() + this.max
     this.arm()
   }
 
   forget (peer: string): void {
     this.targets.delete(peer)
+  }
+
+  /**
+   * new addresses for `peer` arrived (a hint with a certificate, identify): the backoff so
+   * far was earned by dials without them, so start over and dial at once, or as soon as
+   * the dial in flight (which may not use them) ends. A peer not wanted stays unwanted.
+   */
+  addressesArrived (peer: string): void {
+    const t = this.targets.get(peer)
+    if (t == null) return
+    t.failures = 0
+    t.refused = false
+    if (t.inFlight) t.again = true
+    else t.dueAt = 0
+    this.tickSoon()
   }
 
   /** run a tick on the next turn of the event loop, once however often it is asked */
@@ -230,11 +257,16 @@ export class Redialer {
     }).finally(() => {
       clearTimeout(timeout)
       t.inFlight = false
+      if (t.again === true) {
+        t.again = false
+        t.dueAt = 0
+      }
       this.arm()
     })
   }
 
   private delay (peer: string, t: Target): number {
+    if (t.eager === true) return backoffDelay(t.failures, this.min, Math.min(this.max, JOIN_REDIAL_MAX_MS), Math.random())
     const presence = this.init.presence?.(peer)
     if (t.member && t.downSince != null && t.refused !== true && (presence === 'suspect' || presence === 'dead')) {
       return memberRedialDelay(t.failures, Date.now() - t.downSince, this.min, this.max, Math.random())

@@ -41,6 +41,12 @@ export interface RosterGossipComponents {
   /** connected, not yet verified, and still within the hello deadline */
   isPending: (peer: string) => boolean
   isConnected: (peer: string) => boolean
+  /**
+   * whether this daemon has an address for `peer`: a new member without one is dialed after
+   * the redialer's first delay, not at once, since it has this daemon's address from its
+   * welcome and is likely dialing it already (a dial without an address only asks the DHT)
+   */
+  knowsAddress?: (peer: string) => boolean
   /** `peer` no longer counts: forget that it passed the hello */
   unverify: (peer: string) => void
   /** a record merged here takes this daemon's own certificate out of the team */
@@ -99,15 +105,18 @@ export class RosterGossip {
   /**
    * the hello admitted `cert`: adds it and the roster its holder sent (`certs`, untrusted),
    * then stores and publishes the roster if that changed it, and announces the members that
-   * are new here or came back (a rejoiner's newer certificate for a known peer id)
+   * are new here or came back (a rejoiner's newer certificate for a known peer id).
+   * `beforeDial` runs once the certificates are merged (and `cert` verified), before any
+   * member they brought is dialed
    */
-  async mergeHello (cert: MemberCertificate, certs: unknown, now: number): Promise<void> {
+  async mergeHello (cert: MemberCertificate, certs: unknown, now: number, beforeDial?: () => Promise<void>): Promise<void> {
     const { roster } = this.components
     const gone = this.departed()
     const before = new Map(roster.members().map(c => [c.peerId, c]))
     const result = roster.add(cert, now)
     const incoming = Array.isArray(certs) ? certs.slice(0, MAX_ROSTER_ENTRIES) as MemberCertificate[] : []
     const merged = roster.merge(incoming, now)
+    await beforeDial?.()
     if (result !== 'added' && !merged.changed) return
     await this.persistRoster()
     void this.publish(roster.toJSON())
@@ -193,7 +202,7 @@ export class RosterGossip {
 
   private memberAdded (c: MemberCertificate): void {
     this.components.emit({ type: 'team:member-added', data: { peerId: c.peerId, name: c.name, role: c.role } })
-    this.components.redialer.want(c.peerId, { soon: true })
+    this.components.redialer.want(c.peerId, { soon: this.components.knowsAddress?.(c.peerId) ?? true })
   }
 
   /**

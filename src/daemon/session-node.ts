@@ -14,6 +14,7 @@ import { createPairedNode, type PairedLibp2p } from '../node/create-node.js'
 import { gossipReopener } from '../node/gossip-reopen.js'
 import { guardNode } from '../node/guard.js'
 import type { Membership } from './membership.js'
+import { PROTOCOL_TEAM_HINTS } from './hello.js'
 import type { StatusDoc } from '../model/docs.js'
 import { PROTOCOL_REKEY, sendRotation, type KeyRotation } from './rekey.js'
 import { askStatus, fromWire } from './status-query.js'
@@ -59,6 +60,7 @@ export async function wireNode (node: PairedLibp2p, w: NodeWiring): Promise<void
   w.unproven.watch(node)
   node.use(dhtProtocol(w.teamId), w.membership.gate.both)
   await node.handle(PROTOCOL_TEAM, async (stream, connection) => { await w.membership.onHello(stream, connection) })
+  await node.handle(PROTOCOL_TEAM_HINTS, async (stream, connection) => { await w.membership.onHello(stream, connection, true) })
   // streams past libp2p's cap (32 open per connection) are reset before the limiter sees
   // them, so a flood would take seconds to count as abuse; let the limiter see them all
   await node.handle(PROTOCOL_QUERY, async (stream, connection) => { await w.answerQuery(stream, connection) }, { maxInboundStreams: MAX_QUERY_STREAMS })
@@ -67,6 +69,16 @@ export async function wireNode (node: PairedLibp2p, w: NodeWiring): Promise<void
   node.addEventListener('connection:open', evt => { w.membership.onConnectionOpen(evt.detail) })
   node.addEventListener('peer:disconnect', evt => { w.membership.onDisconnect(evt.detail) })
   node.addEventListener('peer:identify', evt => { w.onIdentify(evt.detail.peerId.toString(), evt.detail.listenAddrs) })
+}
+
+/** whether `node` has an open connection to `peer` (false without a node, or for what is no peer id) */
+export function hasOpenConnection (node: PairedLibp2p | undefined, peer: string): boolean {
+  if (node == null) return false
+  try {
+    return node.getConnections(peerIdFromString(peer)).some(c => c.status === 'open')
+  } catch {
+    return false
+  }
 }
 
 /** gossipsub's score of `peer`, to 3 decimals (null without a node or a score record) */

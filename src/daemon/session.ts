@@ -31,14 +31,15 @@ import { answerRotation, type KeyRotation } from './rekey.js'
 import { Membership, type HelloOutcome } from './membership.js'
 import { checkAdmissible, checkPresented } from './admission.js'
 import { StatusQueries, toWire } from './status-query.js'
+import { AddressHints } from './address-hints.js'
 import { RosterGossip } from './roster-gossip.js'
 import { knownPeers, rememberPeer } from './known-peers.js'
 import type { ShutOut } from './standing.js'
 import { StandingWatch } from './standing-watch.js'
 import type { SessionInit } from './session-init.js'
-import { addressPeer, currentMembers, discoveryAction, helloPayload, isCurrentMember, pausedReason, presenceNotice } from './session-policy.js'
+import { currentMembers, discoveryAction, helloPayload, isCurrentMember, pausedReason, presenceNotice } from './session-policy.js'
 import { newPresence, newState, newTasks, type SessionServicesHost } from './session-services.js'
-import { createSessionNode, gossipScoreOf, pingPeer, queryPeer, sendRekey, wireNode } from './session-node.js'
+import { createSessionNode, gossipScoreOf, hasOpenConnection, pingPeer, queryPeer, sendRekey, wireNode } from './session-node.js'
 
 export type { KnownPeer } from './known-peers.js'
 export type { HelloOutcome, SessionInit }
@@ -59,6 +60,8 @@ export class TeamSession implements SessionServicesHost {
   private readonly redialer: Redialer
   private readonly membership: Membership
   private readonly gossip: RosterGossip
+  /** where members are, told in hellos so that nobody dials a member without an address */
+  private readonly hints: AddressHints
   /** peers cut off for abuse: the connection gater refuses them */
   private readonly coolOff = new CoolOff()
   /** whether an admin removed this daemon: it then dials nobody and takes no connection */
@@ -104,10 +107,11 @@ export class TeamSession implements SessionServicesHost {
       isConnected: peer => this.isConnected(peer),
       presence: peer => this.presence?.state(peer)
     })
+    this.hints = new AddressHints({ selfId: this.selfId, node: () => this.node, redialer: this.redialer, isConnected: peer => this.isConnected(peer) })
     this.membership = new Membership({
       node: () => this.node,
       isConnected: peer => this.isConnected(peer),
-      payload: type => this.helloPayload(type),
+      payload: (type, hints) => this.helloPayload(type, hints),
       verify: async (peer, msg) => { await this.verifyAndMerge(peer, msg) },
       onVerified: (peer, name) => { this.onVerified(peer, name) },
       onLost: peer => { this.onLost(peer) },
@@ -128,6 +132,7 @@ export class TeamSession implements SessionServicesHost {
       isVerified: peer => this.isVerified(peer),
       isPending: peer => this.helloPending(peer),
       isConnected: peer => this.isConnected(peer),
+      knowsAddress: peer => this.hints.knows(peer),
       unverify: peer => { this.membership.forget(peer) },
       onSelfCovered: () => { this.standing.check() },
       line: text => { init.line(text) },
@@ -196,6 +201,7 @@ export class TeamSession implements SessionServicesHost {
       // remembered peers of this team, then every member we know of
       for (const { peer, addrs } of await knownPeers(init.db, init.team.teamId)) {
         if (addrs.length > 0) await node.peerStore.merge(peerIdFromString(peer), { multiaddrs: addrs }).catch(() => {})
+        this.hints.learn(peer, addrs)
         this.redialer.want(peer, { soon: true })
       }
       for (const cert of this.currentMembers()) {
@@ -256,15 +262,7 @@ export class TeamSession implements SessionServicesHost {
     void this.node?.hangUp(peerIdFromString(peer)).catch(() => {})
   }
 
-  isConnected (peer: string): boolean {
-    const node = this.node
-    if (node == null) return false
-    try {
-      return node.getConnections(peerIdFromString(peer)).some(c => c.status === 'open')
-    } catch {
-      return false
-    }
-  }
+  isConnected (peer: string): boolean { return hasOpenConnection(this.node, peer) }
 
   isVerified (peer: string): boolean { return this.membership.isVerified(peer) }
 
@@ -307,16 +305,8 @@ export class TeamSession implements SessionServicesHost {
     return conn.remotePeer
   }
 
-  /** add addresses to the peer store and keep dialing that peer with backoff */
-  async addKnownAddresses (addrs: Multiaddr[]): Promise<void> {
-    const node = this.requireNode()
-    for (const addr of addrs) {
-      const id = addressPeer(addr, this.selfId)
-      if (id === undefined) continue
-      await node.peerStore.merge(peerIdFromString(id), { multiaddrs: [addr] }).catch(() => {})
-      this.redialer.want(id, { soon: true })
-    }
-  }
+  /** add addresses to the peer store and keep dialing that peer with backoff (short while `joining` through it) */
+  async addKnownAddresses (addrs: Multiaddr[], joining = false): Promise<void> { await this.hints.addKnown(this.requireNode(), addrs, joining) }
 
   /** the round trip to `peer` (ms), kept as its RTT */
   async ping (peer: string, signal?: AbortSignal): Promise<number> {
@@ -355,8 +345,9 @@ export class TeamSession implements SessionServicesHost {
 
   // --- membership: what the hello checks, and what follows it -----------------------------
 
-  private helloPayload (type: 'hello' | 'welcome'): HelloMessage {
-    return helloPayload(type, this.init.cert, this.init.roster, this.init.departures)
+  private helloPayload (type: 'hello' | 'welcome', hints: boolean): HelloMessage {
+    const msg = helloPayload(type, this.init.cert, this.init.roster, this.init.departures)
+    return hints ? { ...msg, addrs: this.hints.outgoing(this.currentMembers().map(c => c.peerId)) } : msg
   }
 
   /** verify a peer's certificate and merge its roster; throws to refuse */
@@ -367,7 +358,8 @@ export class TeamSession implements SessionServicesHost {
     // departures first: a certificate its holder gave up, or an admin removed, admits nobody
     this.gossip.mergeDepartures(msg.departures, { spread: true })
     checkAdmissible(cert, peer, { roster: this.init.roster, departures: this.init.departures, now })
-    await this.gossip.mergeHello(cert, msg.roster, now)
+    // the hints of a verified peer, for members: in the peer store before they are dialed
+    await this.gossip.mergeHello(cert, msg.roster, now, async () => { await this.hints.apply(msg.addrs, id => this.init.roster.get(id) != null) })
   }
 
   /** `peer` proved membership, the first time since it connected */
@@ -379,7 +371,7 @@ export class TeamSession implements SessionServicesHost {
     this.state?.pullFrom(peer)
     const node = this.node
     if (node != null) {
-      void node.peerStore.get(peerIdFromString(peer)).then(p => this.remember(peer, p.addresses.map(a => a.multiaddr))).catch(() => {})
+      void node.peerStore.get(peerIdFromString(peer)).then(async p => { await this.remember(peer, p.addresses.map(a => a.multiaddr)) }).catch(() => {})
       void this.ping(peer).catch(() => {})
     }
   }
@@ -393,6 +385,7 @@ export class TeamSession implements SessionServicesHost {
   }
 
   private async remember (peer: string, addrs: Multiaddr[]): Promise<void> {
+    this.hints.learn(peer, addrs)
     await rememberPeer(this.init.db, this.init.team.teamId, peer, addrs, this.init.roster.get(peer)?.name)
   }
 }

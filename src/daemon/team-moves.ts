@@ -21,8 +21,23 @@ import type { HelloOutcome, TeamSession } from './session.js'
 import { checkRejoin } from './standing.js'
 import type { TeamFile } from './team-file.js'
 
-/** how long `team join` waits for a member to admit us */
+/** how long `team join` waits for a sign of the team (a connection under its network key) */
 export const JOIN_TIMEOUT_MS = 20_000
+/**
+ * how long in all it waits while the team is reachable, a connection under its key opening
+ * at least every {@link JOIN_TIMEOUT_MS}: a member admitting a burst of joins is busy, and
+ * closes some joiners' connections before their hello; they are let in as it gets to them
+ */
+export const JOIN_MAX_WAIT_MS = 120_000
+
+/**
+ * What a join that is still waiting does at `now`, having started at `startedAt` and last
+ * reached the team (a connection opened) at `reachedAt` (undefined: never). Pure.
+ */
+export function joinWait (startedAt: number, reachedAt: number | undefined, now: number): 'wait' | 'unreachable' | 'busy' {
+  if (now - (reachedAt ?? startedAt) >= JOIN_TIMEOUT_MS) return reachedAt == null ? 'unreachable' : 'busy'
+  return now - startedAt >= JOIN_MAX_WAIT_MS ? 'busy' : 'wait'
+}
 
 function remoteError (error: { name: string, message: string }): Error {
   return Object.assign(new Error(error.message), { name: error.name })
@@ -133,10 +148,25 @@ export class TeamMoves {
   }
 
   private async awaitAdmission (session: TeamSession, addrs: string[], signal?: AbortSignal): Promise<{ ok: true } | { ok: false, error: Error }> {
+    const startedAt = Date.now()
+    let reachedAt: number | undefined
+    let told = false
+    const onOpen = (): void => { reachedAt = Date.now() }
+    const node = session.node
+    node?.addEventListener('connection:open', onOpen)
     return await new Promise(resolve => {
-      const timeout = setTimeout(() => {
-        finish({ ok: false, error: new PeerUnreachableError(`no member of the team answered within ${JOIN_TIMEOUT_MS / 1000} s (tried ${addrs.length > 0 ? addrs.join(', ') : 'mDNS discovery only'}); if an admin rotated the network key since the invite was made, ask for a new invite`) })
-      }, JOIN_TIMEOUT_MS)
+      const timeout = setInterval(() => {
+        const now = Date.now()
+        const verdict = joinWait(startedAt, reachedAt, now)
+        if (verdict === 'unreachable') {
+          finish({ ok: false, error: new PeerUnreachableError(`no member of the team answered within ${JOIN_TIMEOUT_MS / 1000} s (tried ${addrs.length > 0 ? addrs.join(', ') : 'mDNS discovery only'}); if an admin rotated the network key since the invite was made, ask for a new invite`) })
+        } else if (verdict === 'busy') {
+          finish({ ok: false, error: new PeerUnreachableError(`the team's members were reachable but none admitted this daemon within ${Math.round((now - startedAt) / 1000)} s: they are overloaded; try again later`) })
+        } else if (!told && reachedAt != null && now - startedAt >= JOIN_TIMEOUT_MS) {
+          told = true
+          this.host.line(`join: the team is reachable but busy admitting others; still waiting (up to ${JOIN_MAX_WAIT_MS / 1000} s)`)
+        }
+      }, 500)
       const onAbort = (): void => { finish({ ok: false, error: new Error('the join was cancelled') }) }
       signal?.addEventListener('abort', onAbort, { once: true })
       const off = session.onHelloOutcome((o: HelloOutcome) => {
@@ -146,13 +176,14 @@ export class TeamMoves {
       function finish (result: { ok: true } | { ok: false, error: Error }): void {
         if (done) return
         done = true
-        clearTimeout(timeout)
+        clearInterval(timeout)
+        node?.removeEventListener('connection:open', onOpen)
         signal?.removeEventListener('abort', onAbort)
         off()
         resolve(result)
       }
       const parsed = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
-      void session.addKnownAddresses(parsed)
+      void session.addKnownAddresses(parsed, true)
     })
   }
 

@@ -114,7 +114,11 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
     connectionManager: {
       inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
       maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS,
-      maxConnections: MAX_CONNECTIONS
+      maxConnections: MAX_CONNECTIONS,
+      // libp2p refuses a host's 6th inbound connection within a second: daemons sharing an
+      // address (a CI box, one NAT) that join or meet in a burst were refused for seconds.
+      // What one address may hold is the unproven budget's; this only paces its opening
+      inboundConnectionThreshold: 64
     },
     services: {
       identify: identify(),

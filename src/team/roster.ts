@@ -49,6 +49,8 @@ export class Roster {
   private readonly poolsOf = new Map<string, Set<string>>()
   /** peerId → current certificate (the view) */
   private readonly current = new Map<string, MemberCertificate>()
+  /** the JSON of held certificates, made once each */
+  private readonly heldJson = new WeakMap<MemberCertificate, string>()
 
   constructor (team: TeamKey) {
     if (typeof team?.publicKey !== 'string' || fromBase64url(team.publicKey, ED25519_PUBLIC_KEY_LENGTH) == null) {
@@ -64,6 +66,8 @@ export class Roster {
    * admitted `maxUses` other peers that all sort before it by (issuedAt, peerId).
    */
   add (cert: unknown, now: number): 'added' | 'exists' {
+    // every hello and roster message carries the whole roster: most of it is held already
+    if (this.holds(cert, now)) return 'exists'
     verifyCertificate(cert, this.team, now)
     const peerId = cert.peerId
     const grant = cert.grant
@@ -180,6 +184,25 @@ export class Roster {
     const all = [...this.signed.values()]
     for (const pool of this.pools.values()) all.push(...pool.holders.values())
     return all.sort((a, b) => compareStrings(a.peerId, b.peerId) || byVersion(a, b))
+  }
+
+  /**
+   * Whether `cert` is, field for field, a certificate this roster holds and that is still
+   * current at `now`: it was verified when it was added, so adding it again changes nothing
+   * and needs no signature check (three Ed25519 verifications for an invited member's).
+   */
+  private holds (cert: unknown, now: number): boolean {
+    if (cert == null || typeof cert !== 'object') return false
+    const { peerId, sig, grant } = cert as Partial<MemberCertificate>
+    if (typeof peerId !== 'string' || typeof sig !== 'string') return false
+    const held = grant === undefined ? this.signed.get(peerId) : typeof grant?.sig === 'string' ? this.pools.get(grant.sig)?.holders.get(peerId) : undefined
+    if (held == null || held.sig !== sig || !isCertificateCurrent(held, now)) return false
+    let json = this.heldJson.get(held)
+    if (json === undefined) {
+      json = JSON.stringify(held)
+      this.heldJson.set(held, json)
+    }
+    return json === JSON.stringify(cert)
   }
 
   /** A roster of `certs` (e.g. read from disk); entries that do not verify at `now` are skipped. */

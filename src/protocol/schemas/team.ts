@@ -3,6 +3,9 @@
  * certificate, roster and departure records; `ack` closes the exchange; `refused` says
  * why instead (with the signed records behind a removal). Certificates and records are
  * checked on their own signatures where they are merged; here only their outer shape.
+ * `/paired/team/1.1.0` is the same exchange whose `hello` and `welcome` may also carry
+ * `addrs`, address hints for the sender and the members it knows (a new protocol id
+ * rather than a new field, because a 1.0.0 daemon refuses any field it does not know).
  */
 import Type from 'typebox'
 import { validator, type Static } from '../../model/schema.js'
@@ -13,11 +16,31 @@ export const MAX_HELLO_RECORDS = 10_000
 
 const Records = Type.Array(Type.Unknown(), { maxItems: MAX_HELLO_RECORDS })
 const closed = { additionalProperties: false } as const
+
+/** members one hello carries address hints for: the roster's 2,000 and the sender */
+export const MAX_HINT_PEERS = 2_001
+/** addresses one hint may list (the receiver keeps the first few that are dialable) */
+export const MAX_HINT_ADDRS = 8
+/** characters of one address as text (an IPv6 address, a port and an Ed25519 peer id fit in ~110) */
+export const MAX_ADDR_CHARS = 256
+/** `{ id, addrs }`: where a member was last reached, as the sender knows it; a hint, never proof */
+const AddressHints = Type.Array(Type.Object({
+  id: PeerIdSchema,
+  addrs: Type.Array(Type.String({ maxLength: MAX_ADDR_CHARS }), { maxItems: MAX_HINT_ADDRS })
+}, closed), { maxItems: MAX_HINT_PEERS })
+
 const presented = (type: 'hello' | 'welcome') => Type.Object({
   type: Type.Literal(type),
   cert: AnyObjectSchema,
   roster: Type.Optional(Records),
   departures: Type.Optional(Records)
+}, closed)
+const presentedWithHints = (type: 'hello' | 'welcome') => Type.Object({
+  type: Type.Literal(type),
+  cert: AnyObjectSchema,
+  roster: Type.Optional(Records),
+  departures: Type.Optional(Records),
+  addrs: Type.Optional(AddressHints)
 }, closed)
 
 export const HelloSchemas = {
@@ -31,6 +54,10 @@ export const HelloSchemas = {
 export const helloOpen = tagged('type', { hello: HelloSchemas.hello })
 /** the responder's answer, as the initiator reads it */
 export const helloAnswer = tagged('type', { welcome: HelloSchemas.welcome, refused: HelloSchemas.refused })
+/** {@link helloOpen} on `/paired/team/1.1.0`: the hello may carry address hints */
+export const helloOpenHints = tagged('type', { hello: presentedWithHints('hello') })
+/** {@link helloAnswer} on `/paired/team/1.1.0`: the welcome may carry address hints */
+export const helloAnswerHints = tagged('type', { welcome: presentedWithHints('welcome'), refused: HelloSchemas.refused })
 /** the initiator's last word */
 export const helloClose = tagged('type', { ack: HelloSchemas.ack, refused: HelloSchemas.refused })
 

@@ -181,3 +181,76 @@ describe('a peer that connects but is never verified', () => {
     expect(attempts.length).toBeLessThan(15)
   })
 })
+
+describe('new addresses for a peer that backs off', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('dial it at once instead of after the backoff its address-less dials earned', async () => {
+    vi.useFakeTimers()
+    const attempts: number[] = []
+    let addressed = false
+    let up = false
+    const r = new Redialer({
+      minBackoffMs: 500,
+      maxBackoffMs: 60_000,
+      isConnected: () => up,
+      dial: async () => {
+        attempts.push(Date.now())
+        if (!addressed) throw new Error('no valid addresses')
+        up = true
+      }
+    })
+    r.start()
+    const t0 = Date.now()
+    r.want('peer-a', { soon: true })
+    // three failures: the next try is ~4 s away
+    await vi.advanceTimersByTimeAsync(1_000 + 2_400 + 100)
+    expect(attempts.length).toBeGreaterThanOrEqual(3)
+    const before = attempts.length
+    addressed = true
+    r.addressesArrived('peer-a')
+    await vi.advanceTimersByTimeAsync(50)
+    r.stop()
+    expect(attempts).toHaveLength(before + 1)
+    expect(attempts[before] - t0).toBeLessThan(3_600)
+    expect(up).toBe(true)
+  })
+
+  it('dial again as soon as a dial that was in flight when they came ends', async () => {
+    vi.useFakeTimers()
+    const attempts: number[] = []
+    let addressed = false
+    const r = new Redialer({
+      minBackoffMs: 500,
+      isConnected: () => false,
+      dial: async () => {
+        attempts.push(Date.now())
+        const had = addressed
+        await new Promise(resolve => setTimeout(resolve, 1_000))
+        if (!had) throw new Error('no valid addresses')
+      }
+    })
+    r.start()
+    r.want('peer-a', { soon: true })
+    await vi.advanceTimersByTimeAsync(100)
+    expect(attempts).toHaveLength(1)
+    addressed = true
+    r.addressesArrived('peer-a')
+    // the first dial ends at 1 s; without the reset the next would wait ~0.8–1.2 s more
+    await vi.advanceTimersByTimeAsync(1_000)
+    r.stop()
+    expect(attempts).toHaveLength(2)
+    expect(attempts[1] - attempts[0]).toBeLessThan(1_050)
+  })
+
+  it('leave a peer nobody wants alone', async () => {
+    vi.useFakeTimers()
+    const dial = vi.fn(async () => {})
+    const r = new Redialer({ isConnected: () => false, dial })
+    r.start()
+    r.addressesArrived('stranger')
+    await vi.advanceTimersByTimeAsync(5_000)
+    r.stop()
+    expect(dial).not.toHaveBeenCalled()
+  })
+})

@@ -30,7 +30,7 @@ function member (peer: TestPeer, now = T0): MemberCertificate {
 type Validator = (from: PeerId, msg: { data: Uint8Array }) => TopicValidatorResult
 
 /** a roster gossip over a stub node and store; `self` is the founder */
-function harness (opts: { verified?: string[], pending?: string[], recipients?: number, started?: boolean } = {}) {
+function harness (opts: { verified?: string[], pending?: string[], recipients?: number, started?: boolean, addressed?: string[] } = {}) {
   const topic = rosterTopic(t.team.teamId)
   const roster = new Roster(t.team)
   roster.add(t.founderCert, T0)
@@ -66,7 +66,8 @@ function harness (opts: { verified?: string[], pending?: string[], recipients?: 
     db,
     selfId: t.founder.peerId,
     node: () => opts.started === false ? undefined : node,
-    redialer: { want: peer => { seen.push(`want ${peer}`) }, forget: peer => { seen.push(`forget ${peer}`) } },
+    redialer: { want: (peer, o) => { seen.push(`want ${peer}${o.soon ? '' : ' later'}`) }, forget: peer => { seen.push(`forget ${peer}`) } },
+    ...(opts.addressed != null ? { knowsAddress: (peer: string) => opts.addressed?.includes(peer) === true } : {}),
     isVerified: peer => verified.has(peer),
     isPending: peer => opts.pending?.includes(peer) ?? false,
     isConnected: () => false,
@@ -85,6 +86,13 @@ function harness (opts: { verified?: string[], pending?: string[], recipients?: 
 }
 
 describe('roster gossip', () => {
+  it('dials a new member at once when it has an address for it, after the first delay when it has none', async () => {
+    const h = harness({ addressed: [peers[0].peerId] })
+    h.deliver(encode({ certs: [member(peers[0]), member(peers[1])] }))
+    await tick()
+    expect(h.seen.filter(s => s.startsWith('want'))).toEqual([`want ${peers[0].peerId}`, `want ${peers[1].peerId} later`].sort())
+  })
+
   it('takes gossip only from verified peers, and only when it parses', () => {
     const [a, b, c] = peers.map(p => p.peerId)
     const h = harness({ verified: [a], pending: [b] })
@@ -162,6 +170,19 @@ describe('roster gossip', () => {
     h.gossip.mergeDepartures([later])
     await tick()
     expect(h.published).toHaveLength(1)
+  })
+
+  it('after a hello: runs what must precede the dials once the certificates are merged, and not for a certificate that does not verify', async () => {
+    const h = harness()
+    const a = member(peers[0])
+    const b = member(peers[1])
+    await h.gossip.mergeHello(a, [b], T0 + HOUR, async () => { h.seen.push(`before dial: ${h.roster.get(b.peerId) != null ? 'merged' : 'not merged'}`) })
+    expect(h.seen.filter(s => !s.startsWith('publish'))[0]).toBe('before dial: merged')
+    expect(h.seen.filter(s => s.startsWith('want'))).toHaveLength(2)
+    const forged = { ...member(peers[2]), role: 'admin' }
+    let ran = false
+    await expect(h.gossip.mergeHello(forged as MemberCertificate, [], T0 + HOUR, async () => { ran = true })).rejects.toThrow()
+    expect(ran).toBe(false)
   })
 
   it('after a hello: adds the certificate and the roster sent, stores, publishes and announces', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { StatusDoc } from '../../../src/model/docs.js'
 import { taskMessage } from '../../../src/protocol/schemas/task.js'
-import { helloAnswer, helloClose, helloOpen } from '../../../src/protocol/schemas/team.js'
+import { MAX_HINT_ADDRS, helloAnswer, helloAnswerHints, helloClose, helloOpen, helloOpenHints } from '../../../src/protocol/schemas/team.js'
 import { queryReply, queryRequest } from '../../../src/protocol/schemas/query.js'
 import { WireStatusSchema, fromWire, toWire } from '../../../src/protocol/schemas/status.js'
 import { keyRotation, rekeyRequest } from '../../../src/protocol/schemas/rekey.js'
@@ -98,6 +98,19 @@ describe('the other protocols', () => {
     expect(helloAnswer.problem({ type: 'refused', error: { name: 'E', message: 'no' } })).toBeNull()
     expect(helloClose.problem({ type: 'ack' })).toBeNull()
     expect(helloClose.problem({ type: 'welcome', cert: {} })).toMatchObject({ field: 'type' })
+  })
+
+  it('hello 1.1.0: hello and welcome may carry address hints, bounded; 1.0.0 takes none (why 1.1.0 is a protocol id of its own)', () => {
+    const addrs = [{ id: PEER, addrs: ['/ip4/127.0.0.1/tcp/4001'] }]
+    expect(helloOpenHints.problem({ type: 'hello', cert: { peerId: PEER }, roster: [], departures: [], addrs })).toBeNull()
+    expect(helloAnswerHints.problem({ type: 'welcome', cert: { peerId: PEER }, addrs })).toBeNull()
+    expect(helloAnswerHints.problem({ type: 'refused', error: { name: 'E', message: 'no' } })).toBeNull()
+    expect(helloOpen.problem({ type: 'hello', cert: { peerId: PEER }, addrs })).not.toBeNull()
+    expect(helloAnswer.problem({ type: 'welcome', cert: { peerId: PEER }, addrs })).not.toBeNull()
+    const tooMany = Array.from({ length: MAX_HINT_ADDRS + 1 }, (_, i) => `/ip4/127.0.0.1/tcp/${i + 1}`)
+    expect(helloOpenHints.problem({ type: 'hello', cert: {}, addrs: [{ id: PEER, addrs: tooMany }] })).toMatchObject({ field: expect.stringContaining('addrs') })
+    expect(helloOpenHints.problem({ type: 'hello', cert: {}, addrs: [{ id: PEER, addrs: ['x'.repeat(300)] }] })).not.toBeNull()
+    expect(helloOpenHints.problem({ type: 'hello', cert: {}, addrs: [{ id: PEER }] })).not.toBeNull()
   })
 
   it('rekey: the rotation\'s fields', () => {

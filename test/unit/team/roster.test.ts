@@ -49,6 +49,20 @@ describe('Roster', () => {
     expect(roster.get(peers[2].peerId)).toBeUndefined()
   })
 
+  it('takes a held certificate again without a signature check, and still refuses one that differs in a field or expired', () => {
+    const roster = new Roster(t.team)
+    const invited = accept(makeInvite(3), peers[0], T0 + 1)
+    const signed = issue(peers[1], 'member', T0, NOW + HOUR)
+    expect(roster.merge([invited, signed], NOW).changed).toBe(true)
+    const again = [clone(invited), clone(signed)]
+    expect(roster.merge(again, NOW).changed).toBe(false)
+    // the same signature over other fields is no held certificate: verified, and refused
+    expect(() => roster.add({ ...clone(invited), name: 'mallory' }, NOW)).toThrow(InvalidCertificateError)
+    expect(() => roster.add({ ...clone(signed), role: 'admin' }, NOW)).toThrow(InvalidCertificateError)
+    expect(() => roster.add(clone(signed), NOW + 2 * HOUR)).toThrow(InvalidCertificateError)
+    expect(roster.get(peers[0].peerId)?.name).toBe('p')
+  })
+
   it('refuses invalid certificates and certificates of another team', () => {
     const roster = new Roster(t.team)
     expect(() => roster.add(other.founderCert, NOW)).toThrow(InvalidCertificateError)
