@@ -22,5 +22,15 @@ await build({
   logLevel: 'warn',
   // chunks stay two folders below the package root: src/model/version.ts reads
   // `../../package.json` relative to its own module
-  output: { dir: OUT, format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' }
+  output: {
+    dir: OUT,
+    format: 'esm',
+    entryFileNames: '[name].js',
+    chunkFileNames: '[name]-[hash].js',
+    // V8 keeps each module's source in memory for as long as the process runs: one
+    // character outside Latin-1 makes it a two-byte string (5.5 MB instead of 2.8), and
+    // JSDoc is most of the rest. License comments stay.
+    charset: 'ascii',
+    comments: { legal: true, annotation: true, jsdoc: false }
+  }
 })
