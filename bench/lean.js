@@ -89,8 +89,17 @@ try {
     await api(ds[0], 'POST', '/api/v1/team/create', { name: 'lean' })
     const t0 = performance.now()
     for (const d of ds.slice(1)) {
-      const { token } = await api(ds[0], 'POST', '/api/v1/team/invites', {})
-      await api(d, 'POST', '/api/v1/team/join', { token })
+      // a join that times out (a busy machine) is tried again, up to three times
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { token } = await api(ds[0], 'POST', '/api/v1/team/invites', {})
+          await api(d, 'POST', '/api/v1/team/join', { token })
+          break
+        } catch (err) {
+          if (attempt === 3) throw err
+          console.log(`join of ${d.name} failed (${err.message.slice(0, 80)}), again`)
+        }
+      }
     }
     for (;;) {
       const counts = await Promise.all(ds.map(async d => (await api(d, 'GET', '/api/v1/team/members')).length))
