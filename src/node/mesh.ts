@@ -9,10 +9,9 @@
  * goodbye from the silence of its direct heartbeats, within a second; in a team this small
  * that costs at most 19 connections and 19 copies of a heartbeat, and the redials after a
  * restart are as few. Above it, the all-to-all cost grows with n² across the team (each
- * heartbeat sent n−1 times and relayed again by every mesh peer), which on one busy
- * machine is what made 50 daemons lag: a publish goes to the mesh only (D peers, relayed
- * in about log_D(n) hops, milliseconds each), and each daemon keeps connections to
- * O(log n) members chosen so that both ends of each pick the same link.
+ * heartbeat sent n−1 times, every relay sent to a mesh of up to 12): the mesh's ceiling
+ * comes down, and each daemon is to keep connections to O(log n) members chosen so that
+ * both ends of each pick the same link (its publishes reach those, and relays the rest).
  */
 import { createHash } from 'node:crypto'
 
@@ -37,9 +36,13 @@ export interface MeshParams {
 const SMALL: MeshParams = { D: 6, Dlo: 4, Dhi: 12, Dout: 2, Dlazy: 6, floodPublish: true }
 /**
  * a large team: the same target degree, but a lower ceiling (inbound grafts otherwise let
- * meshes grow to 12 and every relay costs that many frames) and less lazy gossip
+ * meshes grow to 12, and a relayed message costs that many frames) and less lazy gossip.
+ * Flood publish stays: it reaches the members this daemon is connected to, which is what
+ * bounds the fan-out ({@link overlayNeighbours}); and while they are all of them, presence
+ * sends each heartbeat once per member with no relay (src/presence/service.ts, `direct`),
+ * where a mesh-only publish would be relayed by every receiver, ~n·D frames instead of n.
  */
-const LARGE: MeshParams = { D: 6, Dlo: 4, Dhi: 8, Dout: 2, Dlazy: 3, floodPublish: false }
+const LARGE: MeshParams = { D: 6, Dlo: 4, Dhi: 8, Dout: 2, Dlazy: 3, floodPublish: true }
 
 /** the gossip mesh of a team of `teamSize` members (this daemon included) */
 export function meshFor (teamSize: number): MeshParams {

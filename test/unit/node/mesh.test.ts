@@ -28,10 +28,10 @@ describe('meshFor: gossip fan-out by team size', () => {
     }
   })
 
-  it('above it publishes to the mesh only, with a lower ceiling, and keeps gossipsub\'s constraints', () => {
+  it('above it keeps flood publish (the connections bound it) with a lower mesh ceiling, within gossipsub\'s constraints', () => {
     for (const n of [FULL_TEAM_MAX + 1, 50, 10_000]) {
       const m = meshFor(n)
-      expect(m.floodPublish).toBe(false)
+      expect(m.floodPublish).toBe(true)
       expect(m.Dhi).toBeLessThan(12)
       // gossipsub requires Dout < Dlo <= D <= Dhi and Dout <= D / 2
       expect(m.Dout).toBeLessThan(m.Dlo)

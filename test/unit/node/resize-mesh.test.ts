@@ -22,20 +22,20 @@ describe('the gossip mesh of a node follows the team size', () => {
   const nodes: PairedLibp2p[] = []
   afterAll(async () => { await Promise.all(nodes.map(async n => { await n.stop() })) })
 
-  it('a small team floods; a large one publishes to a bounded mesh', async () => {
+  it('a large team has a lower mesh ceiling and less lazy gossip', async () => {
     const small = await unstarted()
     const large = await unstarted(50)
     nodes.push(small, large)
     expect(optsOf(small)).toMatchObject({ floodPublish: true, D: 6, Dhi: 12 })
-    expect(optsOf(large)).toMatchObject({ floodPublish: false, D: 6, Dhi: 8, Dlazy: 3 })
+    expect(optsOf(large)).toMatchObject({ floodPublish: true, D: 6, Dhi: 8, Dlazy: 3 })
   })
 
   it('resizeMesh changes a running fan-out both ways', async () => {
     const node = await unstarted(5)
     nodes.push(node)
     resizeMesh(node, 21)
-    expect(optsOf(node)).toMatchObject({ floodPublish: false, Dhi: 8 })
+    expect(optsOf(node)).toMatchObject({ Dhi: 8, Dlazy: 3 })
     resizeMesh(node, 20)
-    expect(optsOf(node)).toMatchObject({ floodPublish: true, Dhi: 12 })
+    expect(optsOf(node)).toMatchObject({ Dhi: 12, Dlazy: 6 })
   })
 })
