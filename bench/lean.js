@@ -80,6 +80,15 @@ async function connections (d) {
   return peers.filter(p => p.connected === true).length
 }
 
+// a run cut short (timeout, ^C) still stops its daemons
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const p of procs) p.kill('SIGKILL')
+    for (const h of homes) void rm(h, { recursive: true, force: true }).catch(() => {})
+    setTimeout(() => process.exit(130), 200)
+  })
+}
+
 try {
   for (let i = 0; i < N; i++) homes.push(await mkdtemp(join(tmpdir(), `paired-lean-${i}-`)))
   const ds = await Promise.all(homes.map((h, i) => start(h, `l${i}`)))
