@@ -27,6 +27,7 @@ import { chooseListen, pinnedListen, type ExplicitPorts } from './ports.js'
 import { connectAddress, connectedMembers, memberDocs, peerDetail, peerDocs, resolvePeer } from './peers.js'
 import { loadDepartures, loadRoster, newTeamFile } from './team-load.js'
 import { packageVersion } from '../model/version.js'
+import { resizeMesh } from '../node/create-node.js'
 
 export { JOIN_TIMEOUT_MS } from './team-moves.js'
 export { INVITE_OTHER_MEMBERS } from './invites.js'
@@ -217,18 +218,27 @@ export class Daemon implements DaemonControl, KvControl, TaskControl {
       db,
       agentVersion: `paired/${this.version}`,
       status: async () => await this.status(),
-      emit: e => { this.emit(e) },
+      emit: e => {
+        if (e.type === 'team:member-added' || e.type === 'team:member-left') this.resizeMesh(session)
+        this.emit(e)
+      },
       onRekey: async (rotation, from) => await this.moves.onRekey(rotation, from),
       hasListeners: () => this.listeners.size > 0,
       onShutOut: () => { if (this.session === session) void this.team().then(doc => { this.emit({ type: 'team:changed', data: doc }) }, () => {}) },
       line: t => { this.line(t) }
     })
     await session.start()
+    this.resizeMesh(session)
     this.session = session
     this.teamFile = file
     // later nodes (a new team, a new network key) bind the ports the first one got
     this.listen = pinnedListen(this.listen, session.node?.getMultiaddrs().map(a => a.toString()) ?? [])
     return session
+  }
+
+  /** the gossip mesh follows the team's size (src/node/mesh.ts): bounded fan-out in large teams */
+  private resizeMesh (session: TeamSession): void {
+    if (session.node != null) resizeMesh(session.node, session.currentMembers().length)
   }
 
   private emit (event: DaemonEvent): void {

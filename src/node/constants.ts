@@ -42,13 +42,21 @@ export function stateTopic (teamId: string): string {
 export const GOSSIP_HEARTBEAT_MS = 2_000
 
 /**
+ * gossipsub's score decay (and the purge of its delivery records) runs this often, on a
+ * timer of its own. Scores count only invalid messages, whose penalty fades over ~70 s:
+ * a decay step every 10 s fades it as fast (the factors are rescaled per step) and wakes
+ * an idle daemon 5× less often than a step per heartbeat did.
+ */
+export const GOSSIP_SCORE_DECAY_MS = 10_000
+
+/**
  * Gossip scoring on the team's topics: only invalid messages count (a relayer pays for
  * what it forwards), squared and slowly forgotten; quiet members are never penalised.
  * With the default thresholds (gossip -10, publish -50, graylist -80) one invalid
  * message costs -10, three graylist the sender; the penalty halves in about 70 s.
  */
 export const INVALID_MESSAGE_WEIGHT = -10
-/** per second; applied per score decay interval ({@link GOSSIP_HEARTBEAT_MS}) as `0.99^(interval/1 s)` */
+/** per second; applied per score decay interval ({@link GOSSIP_SCORE_DECAY_MS}) as `0.99^(interval/1 s)` */
 export const INVALID_MESSAGE_DECAY = 0.99
 /** gossipsub's default decay of its behaviour penalty (broken IWANT promises, early re-GRAFT), per second */
 export const BEHAVIOUR_PENALTY_DECAY = 0.2

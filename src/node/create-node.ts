@@ -17,13 +17,14 @@ import type { ConnectionGater, Ed25519PrivateKey, Libp2p, PeerDiscovery, StreamM
 import type { Ping } from '@libp2p/ping'
 import { teamNetwork } from '../net/pnet.js'
 import {
-  BEHAVIOUR_PENALTY_DECAY, CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_TIMEOUT_MS, GOSSIP_HEARTBEAT_MS, IDONTWANT_MIN_BYTES, INBOUND_UPGRADE_TIMEOUT_MS,
+  BEHAVIOUR_PENALTY_DECAY, CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_TIMEOUT_MS, GOSSIP_HEARTBEAT_MS, GOSSIP_SCORE_DECAY_MS, IDONTWANT_MIN_BYTES, INBOUND_UPGRADE_TIMEOUT_MS,
   INVALID_MESSAGE_DECAY, MAX_CONNECTIONS, MAX_INCOMING_PENDING_CONNECTIONS, MDNS_SERVICE_TAG,
   INVALID_MESSAGE_WEIGHT, TCP_CONNECT_TIMEOUT_MS, dhtProtocol, presenceTopic, rosterTopic, stateTopic
 } from './constants.js'
+import { meshFor, type MeshParams } from './mesh.js'
 
 /** a per-second decay factor, applied once per score decay interval instead */
-const perDecayInterval = (perSecond: number): number => perSecond ** (GOSSIP_HEARTBEAT_MS / 1000)
+const perDecayInterval = (perSecond: number): number => perSecond ** (GOSSIP_SCORE_DECAY_MS / 1000)
 
 export type PairedServices = {
   identify: Identify
@@ -44,6 +45,8 @@ export interface NodeInit {
   mdns: { enabled: boolean, intervalMs: number }
   gater?: ConnectionGater
   agentVersion: string
+  /** members of the team (this daemon included) when the node is made: sizes the gossip mesh ({@link meshFor}); default 1 */
+  teamSize?: number
 }
 
 function networkKey (pskHex: string): Uint8Array {
@@ -137,11 +140,12 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
         globalSignaturePolicy: 'StrictNoSign',
         msgIdFn: msg => createHash('sha256').update(msg.topic).update(msg.data).digest(),
         heartbeatInterval: GOSSIP_HEARTBEAT_MS,
-        // the score decays on a timer of its own, as slow as the heartbeat; its decay factors
-        // are rescaled so that penalties fade at the same rate per second as before
+        ...meshFor(init.teamSize ?? 1),
+        // the score decays on a timer of its own; its decay factors are rescaled so that
+        // penalties fade at the same rate per second whatever the interval
         scoreParams: {
           topics: teamTopicScores(init.teamId),
-          decayInterval: GOSSIP_HEARTBEAT_MS,
+          decayInterval: GOSSIP_SCORE_DECAY_MS,
           behaviourPenaltyDecay: perDecayInterval(BEHAVIOUR_PENALTY_DECAY)
         },
         // gossipsub 1.2 answers the first copy of every message of 512 bytes or more with an
@@ -155,6 +159,17 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
   })
   copyMiddlewareChains(node)
   return node
+}
+
+/**
+ * Resize the gossip mesh of a running node for a team of `teamSize` members (one joined or
+ * left): gossipsub reads these options at each heartbeat and publish. Throws if gossipsub's
+ * internals moved, so an upgrade cannot silently keep the old fan-out.
+ */
+export function resizeMesh (node: PairedLibp2p, teamSize: number): void {
+  const opts = (node.services.pubsub as unknown as { opts?: Partial<MeshParams> }).opts
+  if (opts == null || typeof opts.D !== 'number' || typeof opts.floodPublish !== 'boolean') throw new Error('gossipsub changed: no opts.D / opts.floodPublish to resize (see resizeMesh)')
+  Object.assign(opts, meshFor(teamSize))
 }
 
 /**

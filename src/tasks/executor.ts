@@ -92,8 +92,17 @@ export class Executor {
   get queuedCount (): number { return this.queued.size }
   agents (): string[] { return this.init.agents.names() }
 
+  private renewEveryMs = 0
+
   start (leaseMs: number): void {
-    this.renewTimer = this.clock.setInterval(() => { this.renew() }, Math.max(50, Math.floor(leaseMs * RENEW_FRACTION))).unref()
+    this.renewEveryMs = Math.max(50, Math.floor(leaseMs * RENEW_FRACTION))
+  }
+
+  /** the renewal timer runs only while something holds a lease: an idle daemon is not woken for it */
+  private armRenewal (): void {
+    if (this.renewTimer === undefined && this.renewEveryMs > 0 && !this.stopped) {
+      this.renewTimer = this.clock.setInterval(() => { this.renew() }, this.renewEveryMs).unref()
+    }
   }
 
   /** stops taking work and kills what runs (its leases lapse; coordinators move it elsewhere) */
@@ -186,6 +195,7 @@ export class Executor {
       const k = key(job.task.taskId, job.task.attempt)
       this.queued.delete(k)
       this.running.set(k, job)
+      this.armRenewal()
       this.perAgent.set(job.task.agent, (this.perAgent.get(job.task.agent) ?? 0) + 1)
       void this.run(job)
     }
@@ -314,9 +324,15 @@ export class Executor {
     }
     for (const d of drafts) this.outbox.lease(key(d.body.taskId, d.body.attempt), d)
     // an attempt whose result is not durable yet is still held here: its coordinator waits for it
+    let held = this.running.size
     for (const f of this.outbox.pending()) {
       const { taskId, attempt } = f.result
       this.init.report(f.coordinator, { t: 'renew', taskId, attempt, expiresWall: now + f.leaseMs })
+      held++
+    }
+    if (held === 0) {
+      this.renewTimer?.clear()
+      this.renewTimer = undefined
     }
   }
 }

@@ -197,6 +197,34 @@ describe('leases on the clock', () => {
   })
 })
 
+describe('an idle executor arms no timer', () => {
+  it('renews on a timer only while an attempt runs or its result is not durable yet', async () => {
+    const r = rig()
+    expect(r.clock.pending).toBe(0)
+    r.executor.offer(offerOf('a'))
+    await r.flush()
+    expect(r.clock.pending).toBe(1)
+    let release = (): void => {}
+    r.hold = new Promise(resolve => { release = resolve })
+    r.runs[0].end()
+    await r.flush()
+    // the result waits for its write: the lease is still renewed to the coordinator
+    r.clock.advance(LEASE_MS / 3)
+    expect(sent(r, 'renew')).toHaveLength(1)
+    expect(r.clock.pending).toBe(1)
+    r.hold = undefined
+    release()
+    await r.flush()
+    r.clock.advance(LEASE_MS / 3)
+    expect(r.clock.pending).toBe(0)
+    // and the next attempt arms it again
+    r.executor.offer(offerOf('b'))
+    await r.flush()
+    r.clock.advance(LEASE_MS / 3)
+    expect(r.reports.at(-1)?.msg).toMatchObject({ t: 'renew', taskId: 'b' })
+  })
+})
+
 describe('finishing', () => {
   it('frees the slot, tells the coordinator, writes the signed result, and only then reports done with the batch', async () => {
     const r = rig()
