@@ -36,6 +36,7 @@ export class Metrics {
   partitionDead = 0
   trueDead = 0
   slowFalseSuspicions = 0
+  slowFalseDead = 0
   suspicionsOfSlow = 0
   refutations = 0
 
@@ -94,10 +95,11 @@ export class Metrics {
     if (ofSlow) this.suspicionsOfSlow++
   }
 
-  declared (verdict: Verdict): void {
+  declared (verdict: Verdict, bySlow: boolean): void {
     if (verdict === 'false') this.falseDead++
-    else if (verdict === 'partition') this.partitionDead++
-    else this.trueDead++
+    if (verdict === 'false' && bySlow) this.slowFalseDead++
+    if (verdict === 'partition') this.partitionDead++
+    if (verdict === 'true') this.trueDead++
   }
 
   /** every up member (`up`) is listed (alive or suspect) by every counted node, and every up node is counted */

@@ -12,7 +12,7 @@
  * loop stalls for 0.1–1 s every 5 s or so (timers and messages wait, then timers run
  * first).
  */
-import { DEFAULT_SWIM, type SwimConfig } from './swim-node.js'
+import { DEFAULT_SWIM, type SwimConfig } from './swim-config.js'
 import type { NetworkConfig } from './network.js'
 import type { LoadConfig } from './load.js'
 

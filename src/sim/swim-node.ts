@@ -34,7 +34,7 @@
  * - Not modelled: signatures (the sim's nodes are honest), leaves, Lifeguard's nacks and
  *   buddy system.
  */
-import { FailureDetector, type FailureDetectorInit, type Transition } from '../presence/failure-detector.js'
+import { FailureDetector, type Transition } from '../presence/failure-detector.js'
 import { HlcClock } from '../state/crdt/hlc.js'
 import { lwwApply, lwwEmpty, type LwwMap } from '../state/crdt/lww-map.js'
 import {
@@ -43,44 +43,10 @@ import {
 } from './membership.js'
 import type { KvUpdate, Message, NodeIo, TimerKind } from './messages.js'
 import type { Rng } from './rng.js'
+import { SIM_EPOCH_MS, type SwimConfig } from './swim-config.js'
 
-export interface SwimConfig {
-  probeIntervalMs: number
-  probeTimeoutMs: number
-  indirectTimeoutMs: number
-  indirectProbes: number
-  gossipIntervalMs: number
-  gossipFanout: number
-  /** updates per ping or ack */
-  piggyback: number
-  /** updates per gossip message */
-  gossipUpdates: number
-  retransmitMult: number
-  syncIntervalMs: number
-  joinRetryMs: number
-  /** Lifeguard's local health: feed timer lag to the detector and re-arm late probe timeouts */
-  localHealth: boolean
-  detector: FailureDetectorInit
-}
+export { DEFAULT_SWIM, type SwimConfig } from './swim-config.js'
 
-export const DEFAULT_SWIM: SwimConfig = {
-  probeIntervalMs: 500,
-  probeTimeoutMs: 150,
-  indirectTimeoutMs: 300,
-  indirectProbes: 3,
-  gossipIntervalMs: 200,
-  gossipFanout: 3,
-  piggyback: 6,
-  gossipUpdates: 16,
-  retransmitMult: 4,
-  syncIntervalMs: 10_000,
-  joinRetryMs: 1000,
-  localHealth: true,
-  detector: { suspicionMaxMs: 4000, suspicionMinMs: 2000, suspicionConfirmations: 3 }
-}
-
-/** HLC wall time of virtual ms 0, so the clocks run on plausible epoch ms */
-export const SIM_EPOCH_MS = 1_800_000_000_000
 /** a new suspicion enters the detector as a peer silent this long: past any phi threshold */
 const SUSPICION_ENTRY_SILENCE_MS = 1e7
 /** a helper forgets relays it never got an ack for past this many */

@@ -149,7 +149,7 @@ export class World {
       timer: (at, kind, token) => this.q.push(at, { t: 'timer', node: i, kind, token, at }),
       viewChanged: (member, oldKey, newKey) => this.metrics.viewChanged(i, member, oldKey, newKey, this.now),
       accused: member => this.metrics.accused(this.verdict(i, member), this.slow[i] === 1, this.slow[member] === 1),
-      declared: (member, originators) => this.metrics.declared(this.declaredVerdict(i, member, originators)),
+      declared: (member, originators) => this.metrics.declared(this.declaredVerdict(i, member, originators), this.slow[i] === 1),
       refuted: () => this.metrics.refutations++
     }
   }
