@@ -2,7 +2,7 @@
  * The protocol timings of the simulated SWIM members (see `swim-node.ts` for the protocol).
  *
  * Why these: a probe every 500 ms with 150 ms + 300 ms timeouts (latency here is tens of
- * ms) finds a silent member within about a second; suspicion then lasts 2–4 s by
+ * ms) finds a silent member within about a second; suspicion then lasts 1.5–3.5 s by
  * Lifeguard's confirmations, long enough for a member stalled up to a second to hear of it
  * and refute through gossip in a team of 10,000, short enough for "dead everywhere"
  * within about 5 s. The daemon's own defaults (0.5–3 s) assume a failed probe means a
@@ -42,7 +42,7 @@ export const DEFAULT_SWIM: SwimConfig = {
   syncIntervalMs: 10_000,
   joinRetryMs: 1000,
   localHealth: true,
-  detector: { suspicionMaxMs: 4000, suspicionMinMs: 2000, suspicionConfirmations: 3 }
+  detector: { suspicionMaxMs: 3500, suspicionMinMs: 1500, suspicionConfirmations: 3 }
 }
 
 /** HLC wall time of virtual ms 0, so the clocks run on plausible epoch ms */
