@@ -20,8 +20,11 @@ export type TimerKind = 'probe' | 'probe-timeout' | 'gossip' | 'sync' | 'fd' | '
 /** what a node asks of its shell, and what it tells it for the figures */
 export interface NodeIo {
   send: (to: number, msg: Message) => void
-  /** fire `kind` at virtual time `at` (the shell may fire it late: a slow node) */
-  timer: (at: number, kind: TimerKind, token: number) => void
+  /**
+   * fire `kind` at virtual time `at` (the shell may fire it late: a slow node); `afterInput`:
+   * only after the messages already waiting, as `setImmediate` runs after Node's poll phase
+   */
+  timer: (at: number, kind: TimerKind, token: number, afterInput?: boolean) => void
   /** a view entry changed (for the convergence figures) */
   viewChanged: (member: number, oldKey: number, newKey: number) => void
   /** this node's own probe of `member` failed, so it raised a suspicion */

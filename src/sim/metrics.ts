@@ -35,6 +35,7 @@ export class Metrics {
   falseDead = 0
   partitionDead = 0
   trueDead = 0
+  /** raised or declared by a slow node against a member that is not slow */
   slowFalseSuspicions = 0
   slowFalseDead = 0
   suspicionsOfSlow = 0

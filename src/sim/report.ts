@@ -75,7 +75,7 @@ export function formatReport (r: SimReport): string {
     `  converged (every member lists every member, alive or suspect): ${ms(r.membership.convergedMs)} after the first join`,
     `failure detection: ${r.detection.kills} silent kills, per survivor ${pc(r.detection.perNodeMs)}`,
     `  dead on every survivor after: ${r.detection.everywhereMs.map(ms).join(', ')}`,
-    `false positives: ${r.falsePositives.dead} false dead (${r.falsePositives.deadBySlowNodes} declared by slow nodes), ${r.falsePositives.suspicions} false suspicions (refuted; ${r.falsePositives.bySlowNodes} raised by slow nodes, ${r.falsePositives.ofSlowNodes} of slow nodes), ${r.falsePositives.refutations} refutations`,
+    `false positives: ${r.falsePositives.dead} false dead (${r.falsePositives.deadBySlowNodes} of healthy members declared by slow nodes), ${r.falsePositives.suspicions} false suspicions (refuted; ${r.falsePositives.bySlowNodes} of healthy members raised by slow nodes, ${r.falsePositives.ofSlowNodes} of slow nodes), ${r.falsePositives.refutations} refutations`,
     `partition: ${r.partition.minority} members cut off for ${ms(r.partition.durationMs)} (${r.partition.deadAcrossPartition} dead declared across it)`,
     `  after the heal: membership ${ms(r.partition.membershipMs)}, LWW state ${ms(r.partition.stateMs)} (${r.partition.digests} distinct digest(s) over ${r.partition.keys} keys)`,
     `load: ${r.load.machines} machines × ${r.load.slots} slots, ${r.load.coordinators} coordinators, ${r.load.tasks} tasks, utilisation ${(r.load.utilisation * 100).toFixed(1)} %`,

@@ -30,7 +30,9 @@
  *   goes to `recordLocalLag`, which widens this node's suspicion timeouts and restarts its
  *   running ones. A probe timeout that fires late says nothing about the target (its ack
  *   may be waiting behind the stall), so it is re-armed, `× (1 + local health)`, instead of
- *   accusing anyone.
+ *   accusing anyone; a late suspicion check first reads the messages that waited (a
+ *   refutation may be among them), as a `setImmediate` would. `localHealth: false` turns
+ *   all three off, for comparison.
  * - Not modelled: signatures (the sim's nodes are honest), leaves, Lifeguard's nacks and
  *   buddy system.
  */
@@ -124,7 +126,10 @@ export class SwimNode {
       case 'probe-timeout': return this.probeTimeout(token, lag, now)
       case 'gossip': return this.gossipTick(now)
       case 'sync': return this.syncTick(now)
-      case 'fd': return this.fdTick(token, now)
+      case 'fd':
+        // a late check first reads what arrived meanwhile: a refutation may be waiting
+        if (this.cfg.localHealth && lag > 0) return this.io.timer(now, 'fd', token, true)
+        return this.fdTick(token, now)
       case 'join-retry': if (!this.joined) this.tryJoin(now); return
     }
   }

@@ -23,6 +23,8 @@ type Ev =
 /** deferred after a stall: timers run before messages, as in Node's event loop */
 const CLS_TIMER_AFTER_STALL = 0
 const CLS_MSG_AFTER_STALL = 2
+/** a `setImmediate`: after the messages that were waiting */
+const CLS_AFTER_INPUT = 3
 const SAMPLE_MS = 50
 
 export interface WorldResult {
@@ -146,10 +148,10 @@ export class World {
         if (d < 0) this.lost++
         else this.q.push(this.now + d, { t: 'msg', to, from: i, msg })
       },
-      timer: (at, kind, token) => this.q.push(at, { t: 'timer', node: i, kind, token, at }),
+      timer: (at, kind, token, afterInput) => this.q.push(at, { t: 'timer', node: i, kind, token, at }, afterInput === true ? CLS_AFTER_INPUT : 1),
       viewChanged: (member, oldKey, newKey) => this.metrics.viewChanged(i, member, oldKey, newKey, this.now),
-      accused: member => this.metrics.accused(this.verdict(i, member), this.slow[i] === 1, this.slow[member] === 1),
-      declared: (member, originators) => this.metrics.declared(this.declaredVerdict(i, member, originators), this.slow[i] === 1),
+      accused: member => this.metrics.accused(this.verdict(i, member), this.slow[i] === 1 && this.slow[member] === 0, this.slow[member] === 1),
+      declared: (member, originators) => this.metrics.declared(this.declaredVerdict(i, member, originators), this.slow[i] === 1 && this.slow[member] === 0),
       refuted: () => this.metrics.refutations++
     }
   }

@@ -68,6 +68,9 @@ describe('sim', () => {
       sc.stallMaxMs = 3000
       sc.stallGapMs = 4000
       sc.partitionFraction = 0
+      // enough loss that healthy members are suspected (and refute) now and then, so slow
+      // nodes hold suspicions of healthy members while they stall
+      sc.net.loss = 0.1
     }
     const on = simulate(scenario(stalls))
     const off = simulate(scenario(sc => {
