@@ -16,7 +16,8 @@ const HELP = `usage: npm run sim -- [options]
   --loss P             message loss, 0..1 (default 0.01)
   --latency MS         median one-way latency (default 10)
   --slow F             share of slow members (default 0.01)
-  --partition F        share cut off from 12 s to 22 s, 0 for none (default 0.01)
+  --partition F        share cut off from 12 s to 22 s, 0 for none (default 0.01, at most 20 members)
+  --partition-max N    cap on the members cut off, 0 for none (default 20)
   --machines N         machines in the load-balance run (default min(peers, 500))
   --no-local-health    switch Lifeguard's local health off (to compare)
 `
@@ -33,7 +34,7 @@ function main (): void {
     options: {
       peers: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, joiners: { type: 'string' },
       kills: { type: 'string' }, loss: { type: 'string' }, latency: { type: 'string' }, slow: { type: 'string' },
-      partition: { type: 'string' }, machines: { type: 'string' }, 'no-local-health': { type: 'boolean' }, help: { type: 'boolean' }
+      partition: { type: 'string' }, 'partition-max': { type: 'string' }, machines: { type: 'string' }, 'no-local-health': { type: 'boolean' }, help: { type: 'boolean' }
     }
   })
   if (values.help === true) {
@@ -49,6 +50,7 @@ function main (): void {
   sc.net.latencyMedianMs = num(values.latency, 'latency') ?? sc.net.latencyMedianMs
   sc.slowFraction = num(values.slow, 'slow') ?? sc.slowFraction
   sc.partitionFraction = num(values.partition, 'partition') ?? sc.partitionFraction
+  sc.partitionMax = num(values['partition-max'], 'partition-max') ?? sc.partitionMax
   sc.load.machines = num(values.machines, 'machines') ?? sc.load.machines
   if (values['no-local-health'] === true) sc.swim.localHealth = false
   const started = performance.now()

@@ -117,6 +117,8 @@ export class BroadcastQueue<T> {
         continue
       }
       let s = this.stacks[b]
+      // what the last take moved on sits on top: drop it before it piles up
+      while (s.length > 0 && stale(s[s.length - 1], b)) s.pop()
       if (s.length > 2 * this.live[b] + 16) s = this.stacks[b] = s.filter(q => !stale(q, b))
       for (let i = s.length - 1; i >= 0 && picked.length < max; i--) if (!stale(s[i], b)) picked.push(s[i])
     }

@@ -38,6 +38,9 @@ export class Metrics {
   /** raised or declared by a slow node against a member that is not slow */
   slowFalseSuspicions = 0
   slowFalseDead = 0
+  /** false dead declared after a partition healed (of these, of members that stall) */
+  falseDeadAfterHeal = 0
+  falseDeadOfSlow = 0
   suspicionsOfSlow = 0
   refutations = 0
 
@@ -96,8 +99,10 @@ export class Metrics {
     if (ofSlow) this.suspicionsOfSlow++
   }
 
-  declared (verdict: Verdict, bySlow: boolean): void {
+  declared (verdict: Verdict, bySlow: boolean, ofSlow: boolean, afterHeal: boolean): void {
     if (verdict === 'false') this.falseDead++
+    if (verdict === 'false' && afterHeal) this.falseDeadAfterHeal++
+    if (verdict === 'false' && ofSlow) this.falseDeadOfSlow++
     if (verdict === 'false' && bySlow) this.slowFalseDead++
     if (verdict === 'partition') this.partitionDead++
     if (verdict === 'true') this.trueDead++

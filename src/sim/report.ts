@@ -13,7 +13,7 @@ export interface SimReport {
   scenario: { joiners: number, kills: number, slowNodes: number, minority: number, loss: number, latencyMedianMs: number, latencySigma: number, localHealth: boolean }
   membership: { joinMs: Percentiles, convergedMs: number | null }
   detection: { kills: number, perNodeMs: Percentiles, everywhereMs: Array<number | null> }
-  falsePositives: { dead: number, deadBySlowNodes: number, suspicions: number, bySlowNodes: number, ofSlowNodes: number, refutations: number }
+  falsePositives: { dead: number, deadAfterHeal: number, deadOfSlowNodes: number, deadBySlowNodes: number, suspicions: number, bySlowNodes: number, ofSlowNodes: number, refutations: number }
   partition: { minority: number, durationMs: number, deadAcrossPartition: number, membershipMs: number | null, stateMs: number | null, digests: number, keys: number }
   load: LoadReport
   run: { virtualMs: number, events: number, messages: number, lost: number }
@@ -42,7 +42,7 @@ export function buildReport (sc: Scenario, w: WorldResult, load: LoadReport): Si
     },
     membership: { joinMs: percentiles(w.joinLatencyMs), convergedMs },
     detection: { kills: m.killedAt.size, perNodeMs: percentiles(m.detectionMs), everywhereMs: everywhere },
-    falsePositives: { dead: m.falseDead, deadBySlowNodes: m.slowFalseDead, suspicions: m.falseSuspicions, bySlowNodes: m.slowFalseSuspicions, ofSlowNodes: m.suspicionsOfSlow, refutations: m.refutations },
+    falsePositives: { dead: m.falseDead, deadAfterHeal: m.falseDeadAfterHeal, deadOfSlowNodes: m.falseDeadOfSlow, deadBySlowNodes: m.slowFalseDead, suspicions: m.falseSuspicions, bySlowNodes: m.slowFalseSuspicions, ofSlowNodes: m.suspicionsOfSlow, refutations: m.refutations },
     partition: {
       minority: w.minority,
       durationMs: w.minority > 0 ? sc.healAtMs - sc.partitionAtMs : 0,
@@ -75,7 +75,7 @@ export function formatReport (r: SimReport): string {
     `  converged (every member lists every member, alive or suspect): ${ms(r.membership.convergedMs)} after the first join`,
     `failure detection: ${r.detection.kills} silent kills, per survivor ${pc(r.detection.perNodeMs)}`,
     `  dead on every survivor after: ${r.detection.everywhereMs.map(ms).join(', ')}`,
-    `false positives: ${r.falsePositives.dead} false dead (${r.falsePositives.deadBySlowNodes} of healthy members declared by slow nodes), ${r.falsePositives.suspicions} false suspicions (refuted; ${r.falsePositives.bySlowNodes} of healthy members raised by slow nodes, ${r.falsePositives.ofSlowNodes} of slow nodes), ${r.falsePositives.refutations} refutations`,
+    `false positives: ${r.falsePositives.dead} false dead (${r.falsePositives.deadAfterHeal} after the heal, ${r.falsePositives.deadOfSlowNodes} of stalling members, ${r.falsePositives.deadBySlowNodes} of healthy members by stalling ones), ${r.falsePositives.suspicions} false suspicions (refuted; ${r.falsePositives.bySlowNodes} of healthy members raised by slow nodes, ${r.falsePositives.ofSlowNodes} of slow nodes), ${r.falsePositives.refutations} refutations`,
     `partition: ${r.partition.minority} members cut off for ${ms(r.partition.durationMs)} (${r.partition.deadAcrossPartition} dead declared across it)`,
     `  after the heal: membership ${ms(r.partition.membershipMs)}, LWW state ${ms(r.partition.stateMs)} (${r.partition.digests} distinct digest(s) over ${r.partition.keys} keys)`,
     `load: ${r.load.machines} machines × ${r.load.slots} slots, ${r.load.coordinators} coordinators, ${r.load.tasks} tasks, utilisation ${(r.load.utilisation * 100).toFixed(1)} %`,

@@ -6,7 +6,7 @@
  * daemon restarted with its roster does) settles for 1 s; then 1 % of the team joins at
  * once (each through one seed); at 6 s three members are killed silently (no connection
  * close, nothing sent); from 10 s members write to the replicated map; from 12 s to 22 s a
- * 1 % minority is cut off, both sides keep writing; at 22 s the partition heals and the
+ * 1 % minority (at most 20) is cut off, both sides keep writing; at 22 s the partition heals and the
  * writes stop, and the run ends once the team and the map have converged again (or at
  * `endMs`). Throughout: log-normal latency, 1 % loss, and 1 % slow members whose event
  * loop stalls for 0.1–1 s every 5 s or so (timers and messages wait, then timers run
@@ -32,6 +32,8 @@ export interface Scenario {
   stallMaxMs: number
   /** share of the team cut off; 0: no partition */
   partitionFraction: number
+  /** at most this many cut off (0: no cap): the heal's catch-up costs minority × team in messages */
+  partitionMax: number
   partitionAtMs: number
   healAtMs: number
   /** writes per second over the whole team, from `writeFromMs` until the heal */
@@ -59,6 +61,7 @@ export function defaultScenario (peers: number, seed = 1): Scenario {
     stallMinMs: 100,
     stallMaxMs: 1000,
     partitionFraction: 0.01,
+    partitionMax: 20,
     partitionAtMs: 12_000,
     healAtMs: 22_000,
     writesPerSec: 20,

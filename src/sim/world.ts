@@ -95,6 +95,7 @@ export class World {
     const order = this.rng.shuffle(Array.from({ length: initial }, (_, i) => i))
     const kills = order.splice(0, Math.min(sc.kills, Math.max(0, initial - 1)))
     this.minority = sc.partitionFraction > 0 ? Math.min(order.length - 1, Math.max(2, Math.round(sc.peers * sc.partitionFraction))) : 0
+    if (sc.partitionMax > 0) this.minority = Math.min(this.minority, sc.partitionMax)
     const cut = order.splice(0, Math.max(0, this.minority))
     const slow = order.splice(0, Math.round(sc.peers * sc.slowFraction))
     for (const s of slow) {
@@ -151,7 +152,8 @@ export class World {
       timer: (at, kind, token, afterInput) => this.q.push(at, { t: 'timer', node: i, kind, token, at }, afterInput === true ? CLS_AFTER_INPUT : 1),
       viewChanged: (member, oldKey, newKey) => this.metrics.viewChanged(i, member, oldKey, newKey, this.now),
       accused: member => this.metrics.accused(this.verdict(i, member), this.slow[i] === 1 && this.slow[member] === 0, this.slow[member] === 1),
-      declared: (member, originators) => this.metrics.declared(this.declaredVerdict(i, member, originators), this.slow[i] === 1 && this.slow[member] === 0),
+      declared: (member, originators) => this.metrics.declared(this.declaredVerdict(i, member, originators), this.slow[i] === 1 && this.slow[member] === 0,
+        this.slow[member] === 1, this.partitionedEver && !this.net.partitioned),
       refuted: () => this.metrics.refutations++
     }
   }
