@@ -2,6 +2,7 @@
  * The figures of one run, as plain JSON (no wall-clock values, so the same seed prints the
  * same bytes) and as text for a person.
  */
+import { heartbeatInterval } from '../presence/interval.js'
 import type { LoadReport } from './load.js'
 import { percentiles, round, type Percentiles } from './metrics.js'
 import type { Scenario } from './scenario.js'
@@ -10,7 +11,7 @@ import type { WorldResult } from './world.js'
 export interface SimReport {
   peers: number
   seed: number
-  scenario: { joiners: number, kills: number, slowNodes: number, minority: number, loss: number, latencyMedianMs: number, latencySigma: number, localHealth: boolean }
+  scenario: { joiners: number, kills: number, slowNodes: number, minority: number, loss: number, latencyMedianMs: number, latencySigma: number, localHealth: boolean, probeIntervalMs: number, daemonHeartbeatMs: number }
   membership: { joinMs: Percentiles, convergedMs: number | null }
   detection: { kills: number, perNodeMs: Percentiles, everywhereMs: Array<number | null> }
   falsePositives: { dead: number, deadAfterHeal: number, deadOfSlowNodes: number, deadBySlowNodes: number, suspicions: number, bySlowNodes: number, ofSlowNodes: number, refutations: number }
@@ -38,7 +39,10 @@ export function buildReport (sc: Scenario, w: WorldResult, load: LoadReport): Si
       loss: sc.net.loss,
       latencyMedianMs: sc.net.latencyMedianMs,
       latencySigma: sc.net.latencySigma,
-      localHealth: sc.swim.localHealth
+      localHealth: sc.swim.localHealth,
+      probeIntervalMs: sc.swim.probeIntervalMs,
+      // what the daemon's all-to-all heartbeats would need at this size, for comparison
+      daemonHeartbeatMs: heartbeatInterval(sc.peers)
     },
     membership: { joinMs: percentiles(w.joinLatencyMs), convergedMs },
     detection: { kills: m.killedAt.size, perNodeMs: percentiles(m.detectionMs), everywhereMs: everywhere },
@@ -71,6 +75,7 @@ export function formatReport (r: SimReport): string {
   const lines = [
     `paired sim: ${r.peers} peers, seed ${r.seed}`,
     `  network: latency median ${s.latencyMedianMs} ms (σ ${s.latencySigma}), loss ${s.loss * 100} %; ${s.slowNodes} slow nodes; local health ${s.localHealth ? 'on' : 'off'}`,
+    `  SWIM probe every ${ms(s.probeIntervalMs)} (the daemon's heartbeat interval at this size: ${ms(s.daemonHeartbeatMs)})`,
     `membership: ${s.joiners} concurrent joins, join ${pc(r.membership.joinMs)}`,
     `  converged (every member lists every member, alive or suspect): ${ms(r.membership.convergedMs)} after the first join`,
     `failure detection: ${r.detection.kills} silent kills, per survivor ${pc(r.detection.perNodeMs)}`,
