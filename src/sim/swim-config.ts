@@ -39,7 +39,7 @@ export const DEFAULT_SWIM: SwimConfig = {
   gossipIntervalMs: 200,
   gossipFanout: 3,
   piggyback: 6,
-  gossipUpdates: 16,
+  gossipUpdates: 32,
   retransmitMult: 4,
   syncIntervalMs: 10_000,
   joinRetryMs: 1000,
