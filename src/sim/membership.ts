@@ -24,11 +24,16 @@ export const keyOf = (incarnation: number, rank: number): number => incarnation 
 export const rankOf = (key: number): number => key & 3
 export const incarnationOf = (key: number): number => key >>> 2
 
-/** one membership update on the wire; `from` is who raised a suspicion (for Lifeguard's confirmations) */
+/**
+ * one membership update on the wire; `from` is who raised a suspicion (for Lifeguard's
+ * confirmations); `urgent`: a refutation of a suspicion someone is timing, which every
+ * queue sends before anything else
+ */
 export interface Update {
   member: number
   key: number
   from: number
+  urgent: boolean
 }
 
 export class View {
@@ -106,6 +111,15 @@ export class BroadcastQueue<T> {
     this.where.set(id, q)
   }
 
+  /** forget the queued item for `id`, if any */
+  delete (id: number | string): void {
+    const old = this.where.get(id)
+    if (old === undefined) return
+    old.dropped = true
+    this.live[old.transmits]--
+    this.where.delete(id)
+  }
+
   /** up to `max` items for one message; each counts as sent once more */
   take (max: number, limit: number): T[] {
     const out: T[] = []
@@ -142,6 +156,38 @@ export class BroadcastQueue<T> {
     }
     this.stacks[q.transmits].push(q)
     this.live[q.transmits]++
+  }
+}
+
+/**
+ * The membership updates a node has to pass on, in two lanes: urgent refutations first,
+ * then the rest. Without the first lane, a refutation racing a suspicion timeout waits
+ * behind whatever else is news (after a partition heals: thousands of stale suspicions and
+ * the answers to them, none of which anyone is timing).
+ */
+export class UpdateQueue {
+  private readonly urgent = new BroadcastQueue<Update>()
+  private readonly rest = new BroadcastQueue<Update>()
+
+  get size (): number {
+    return this.urgent.size + this.rest.size
+  }
+
+  put (u: Update): void {
+    if (u.urgent) {
+      this.rest.delete(u.member)
+      this.urgent.put(u.member, u)
+    } else {
+      this.urgent.delete(u.member)
+      this.rest.put(u.member, u)
+    }
+  }
+
+  take (max: number, limit: number): Update[] {
+    const first = this.urgent.take(max, limit)
+    if (first.length >= max) return first
+    const more = this.rest.take(max - first.length, limit)
+    return first.length === 0 ? more : first.concat(more)
   }
 }
 

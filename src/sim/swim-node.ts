@@ -16,10 +16,14 @@
  *   widened by this node's local health. When the detector says `dead`, this node declares
  *   the member dead. Alive with a higher incarnation (the member's refutation) ends it.
  * - Refutation: a node that hears itself suspected or dead at incarnation ≥ its own
- *   answers alive(incarnation + 1).
+ *   answers alive(incarnation + 1). Lifeguard's buddy system: a ping (direct or for a
+ *   ping-req) to a member the sender holds suspect carries that suspicion, so the member
+ *   refutes on its next turn and the ack brings the refutation back.
  * - Dissemination: updates ride on pings and acks, and every `gossipIntervalMs` a node
  *   with something queued sends it to `gossipFanout` random members; each update is sent
- *   at most λ·ceil(log10(n + 1)) times (`BroadcastQueue`). KV writes spread the same way.
+ *   at most λ·ceil(log10(n + 1)) times (`BroadcastQueue`). A refutation of a suspicion that
+ *   has an originator (a timer runs somewhere) goes in a lane sent before everything else
+ *   (`UpdateQueue`). KV writes spread the same way.
  * - Anti-entropy: every `syncIntervalMs` a push-pull of the whole state with a random
  *   member, dead ones included, which is how the two sides of a healed partition meet
  *   again (no one probes a member it holds dead).
@@ -33,14 +37,13 @@
  *   accusing anyone; a late suspicion check first reads the messages that waited (a
  *   refutation may be among them), as a `setImmediate` would. `localHealth: false` turns
  *   all three off, for comparison.
- * - Not modelled: signatures (the sim's nodes are honest), leaves, Lifeguard's nacks and
- *   buddy system.
+ * - Not modelled: signatures (the sim's nodes are honest), leaves, Lifeguard's nacks.
  */
 import { FailureDetector, type Transition } from '../presence/failure-detector.js'
 import { HlcClock } from '../state/crdt/hlc.js'
 import { lwwApply, lwwEmpty, type LwwMap } from '../state/crdt/lww-map.js'
 import {
-  BroadcastQueue, ProbeOrder, RANK_ALIVE, RANK_DEAD, RANK_SUSPECT, RANK_UNKNOWN, View,
+  BroadcastQueue, ProbeOrder, RANK_ALIVE, RANK_DEAD, RANK_SUSPECT, RANK_UNKNOWN, UpdateQueue, View,
   incarnationOf, keyOf, rankOf, retransmitLimit, type Update
 } from './membership.js'
 import type { KvUpdate, Message, NodeIo, TimerKind } from './messages.js'
@@ -67,7 +70,7 @@ export class SwimNode {
   private probe: Probe | undefined
   private readonly relays = new Map<number, { to: number, seq: number, target: number }>()
   private readonly order: ProbeOrder
-  private readonly updates = new BroadcastQueue<Update>()
+  private readonly updates = new UpdateQueue()
   private readonly kvUpdates = new BroadcastQueue<KvUpdate>()
   private readonly fd: FailureDetector
   /** originators of the current suspicion of each suspect member */
@@ -114,10 +117,6 @@ export class SwimNode {
     this.armGossip(now)
   }
 
-  localHealth (now: number): number {
-    return this.fd.localHealth(now)
-  }
-
   fire (kind: TimerKind, token: number, scheduledAt: number, now: number): void {
     const lag = now - scheduledAt
     if (this.cfg.localHealth) this.fd.recordLocalLag(lag, now)
@@ -148,7 +147,7 @@ export class SwimNode {
         const seq = ++this.seq
         this.relays.set(seq, { to: from, seq: msg.seq, target: msg.target })
         if (this.relays.size > MAX_RELAYS) this.relays.delete(this.relays.keys().next().value as number)
-        this.io.send(msg.target, { kind: 'ping', seq, updates: this.piggy() })
+        this.io.send(msg.target, { kind: 'ping', seq, updates: this.piggyTo(msg.target) })
         return
       }
       case 'gossip':
@@ -191,6 +190,17 @@ export class SwimNode {
     return this.updates.take(this.cfg.piggyback, this.limit())
   }
 
+  /**
+   * Lifeguard's buddy system: a ping to a member this node holds suspect carries the
+   * suspicion first, so the member refutes on its next turn and its ack brings the answer
+   */
+  private piggyTo (target: number): Update[] {
+    const out = this.piggy()
+    const cur = this.view.get(target)
+    if (rankOf(cur) === RANK_SUSPECT) out.unshift({ member: target, key: cur, from: this.suspecters.has(target) ? this.id : -1, urgent: false })
+    return out
+  }
+
   private syncMessage (reply: boolean): Message {
     const kv: KvUpdate[] = []
     for (const [key, entry] of this.kv) kv.push({ key, entry })
@@ -204,7 +214,7 @@ export class SwimNode {
     if (target < 0) return
     const seq = ++this.seq
     this.probe = { seq, target, indirect: false, done: false, timeoutMs: this.cfg.probeTimeoutMs }
-    this.io.send(target, { kind: 'ping', seq, updates: this.piggy() })
+    this.io.send(target, { kind: 'ping', seq, updates: this.piggyTo(target) })
     this.io.timer(now + this.cfg.probeTimeoutMs, 'probe-timeout', seq)
   }
 
@@ -231,7 +241,7 @@ export class SwimNode {
     const key = keyOf(incarnationOf(cur), RANK_SUSPECT)
     this.io.accused(p.target)
     this.merge(p.target, key, this.id, now)
-    this.io.send(p.target, { kind: 'gossip', updates: [{ member: p.target, key, from: this.id }], kv: [] })
+    this.io.send(p.target, { kind: 'gossip', updates: [{ member: p.target, key, from: this.id, urgent: false }], kv: [] })
   }
 
   private onAck (seq: number, subject: number, updates: Update[], now: number): void {
@@ -297,7 +307,7 @@ export class SwimNode {
   }
 
   private mergeUpdates (updates: Update[], now: number): void {
-    for (const u of updates) this.merge(u.member, u.key, u.from, now)
+    for (const u of updates) this.merge(u.member, u.key, u.from, now, u.urgent)
   }
 
   private mergeKv (updates: KvUpdate[], now: number): void {
@@ -315,30 +325,27 @@ export class SwimNode {
   }
 
   /** merge one membership entry learned from `from` (−1: from a push-pull, no originator) */
-  private merge (member: number, key: number, from: number, now: number): void {
-    if (member === this.id) return this.aboutMe(key, now)
+  private merge (member: number, key: number, from: number, now: number, urgent = false): void {
+    if (member === this.id) return this.aboutMe(key, from, now)
     const old = this.view.merge(member, key)
     if (old < 0) {
       if (key === this.view.get(member) && rankOf(key) === RANK_SUSPECT && from >= 0) this.confirm(member, from, now)
       return
     }
     this.io.viewChanged(member, old, key)
-    this.updates.put(member, { member, key, from })
+    this.updates.put({ member, key, from, urgent: urgent && rankOf(key) === RANK_ALIVE })
     this.armGossip(now)
     const peer = String(member)
     this.suspecters.delete(member)
-    if (rankOf(key) !== RANK_SUSPECT) {
-      this.fd.remove(peer)
-      return
-    }
     this.fd.remove(peer)
+    if (rankOf(key) !== RANK_SUSPECT) return
     // a suspicion with no originator (from a push-pull) is old news: it is passed on so the
     // member can refute it, but starts no timer; if the member is really gone, a probe finds it
     if (from < 0) return
     this.fd.recordHeartbeat(peer, now - SUSPICION_ENTRY_SILENCE_MS)
     this.suspecters.set(member, new Set())
     this.onTransitions(this.fd.evaluate(now), now)
-    if (from >= 0) this.confirm(member, from, now)
+    this.confirm(member, from, now)
     this.scheduleFd(now)
   }
 
@@ -348,18 +355,19 @@ export class SwimNode {
     seen.add(from)
     if (from !== this.id) this.fd.recordSuspicionFrom(String(member), String(from), now)
     // a new independent suspicion is news: pass it on, as memberlist does
-    this.updates.put(member, { member, key: this.view.get(member), from })
+    this.updates.put({ member, key: this.view.get(member), from, urgent: false })
     this.armGossip(now)
     this.scheduleFd(now)
   }
 
-  private aboutMe (key: number, now: number): void {
+  /** a suspicion with an originator has a timer running somewhere: its refutation is urgent */
+  private aboutMe (key: number, from: number, now: number): void {
     const rank = rankOf(key)
     if ((rank !== RANK_SUSPECT && rank !== RANK_DEAD) || incarnationOf(key) < this.incarnation) return
     this.incarnation = incarnationOf(key) + 1
     const mine = keyOf(this.incarnation, RANK_ALIVE)
     this.view.merge(this.id, mine)
-    this.updates.put(this.id, { member: this.id, key: mine, from: this.id })
+    this.updates.put({ member: this.id, key: mine, from: this.id, urgent: from >= 0 })
     this.armGossip(now)
     this.io.refuted()
   }

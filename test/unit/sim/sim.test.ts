@@ -61,6 +61,18 @@ describe('sim', () => {
     expect(r.partition.keys).toBeGreaterThan(10)
   })
 
+  it('declares no stalling member dead, in steady state or after a partition heals (buddy system, refutations first)', () => {
+    for (const seed of [1, 2, 3]) {
+      const r = simulate(scenario(sc => {
+        sc.seed = seed
+        sc.slowFraction = 0.1
+        sc.partitionFraction = 0.1
+      }))
+      expect(r.falsePositives.ofSlowNodes).toBeGreaterThan(0)
+      expect(r.falsePositives.dead).toBe(0)
+    }
+  })
+
   it('keeps a node whose timers fire late from declaring live members dead, by its local health', () => {
     const stalls = (sc: Scenario): void => {
       sc.slowFraction = 0.1
