@@ -23,6 +23,8 @@ export const RANK_DEAD = 3
 export const keyOf = (incarnation: number, rank: number): number => incarnation * 4 + rank
 export const rankOf = (key: number): number => key & 3
 export const incarnationOf = (key: number): number => key >>> 2
+/** listed as a member: alive or suspect (a suspect is in until declared dead) */
+export const isLive = (key: number): boolean => rankOf(key) === RANK_ALIVE || rankOf(key) === RANK_SUSPECT
 
 /**
  * one membership update on the wire; `from` is who raised a suspicion (for Lifeguard's
@@ -38,6 +40,12 @@ export interface Update {
 
 export class View {
   private readonly delta = new Map<number, number>()
+  /**
+   * every entry, once the delta holds a sixteenth of the team: after a partition heals,
+   * every member refutes and every view holds a newer entry for nearly every member, which
+   * costs a Map per node ten times what an Int32Array does, and lookups to match
+   */
+  private dense: Int32Array | undefined
   private alive: number
 
   constructor (private readonly base: Int32Array, baseAlive: number) {
@@ -45,6 +53,8 @@ export class View {
   }
 
   get (member: number): number {
+    const d = this.dense
+    if (d !== undefined) return d[member]
     return this.delta.get(member) ?? this.base[member]
   }
 
@@ -57,7 +67,13 @@ export class View {
   merge (member: number, key: number): number {
     const old = this.get(member)
     if (key <= old) return -1
-    this.delta.set(member, key)
+    const d = this.dense
+    if (d !== undefined) {
+      d[member] = key
+    } else {
+      this.delta.set(member, key)
+      if (this.delta.size > this.base.length >> 4) this.densify()
+    }
     const wasLive = rankOf(old) === RANK_ALIVE || rankOf(old) === RANK_SUSPECT
     const isLive = rankOf(key) === RANK_ALIVE || rankOf(key) === RANK_SUSPECT
     if (wasLive !== isLive) this.alive += isLive ? 1 : -1
@@ -66,18 +82,30 @@ export class View {
 
   /** the entries newer than the base, in member order (what a push-pull sends) */
   deltaEntries (): Array<[number, number]> {
-    return [...this.delta].sort((a, b) => a[0] - b[0])
-  }
-
-  /** members this view holds dead that the base did not (the base has no dead members) */
-  deadMembers (): number[] {
-    const out: number[] = []
-    for (const [member, key] of this.delta) if (rankOf(key) === RANK_DEAD) out.push(member)
+    const d = this.dense
+    if (d === undefined) return [...this.delta].sort((a, b) => a[0] - b[0])
+    const out: Array<[number, number]> = []
+    for (let m = 0; m < d.length; m++) if (d[m] !== this.base[m]) out.push([m, d[m]])
     return out
   }
 
-  get deltaSize (): number {
-    return this.delta.size
+  /** members this view holds dead that the base did not (the base has no dead members), in member order */
+  deadMembers (): number[] {
+    const out: number[] = []
+    const d = this.dense
+    if (d !== undefined) {
+      for (let m = 0; m < d.length; m++) if (rankOf(d[m]) === RANK_DEAD) out.push(m)
+      return out
+    }
+    for (const [member, key] of this.delta) if (rankOf(key) === RANK_DEAD) out.push(member)
+    return out.sort((a, b) => a - b)
+  }
+
+  private densify (): void {
+    const d = this.base.slice()
+    for (const [member, key] of this.delta) d[member] = key
+    this.dense = d
+    this.delta.clear()
   }
 }
 
@@ -87,8 +115,9 @@ interface Queued<T> { id: number | string, item: T, transmits: number, dropped: 
  * memberlist's transmit-limited queue: each update rides on up to `limit` outgoing messages
  * (λ·log N), fewest-sent first and newest first among equals, so a refutation overtakes
  * the suspicion it answers. A newer update for the same id replaces the queued one and
- * starts again from zero. One stack per transmit count, so a take costs what it takes;
- * an entry that moved on or was replaced is skipped, and swept when a stack is mostly such.
+ * starts again from zero. One stack per transmit count, so a take costs what it takes:
+ * it cuts what it took off the top; an entry replaced further down is skipped, and swept
+ * when a stack is mostly such.
  */
 export class BroadcastQueue<T> {
   private readonly stacks: Array<Array<Queued<T>>> = []
@@ -127,14 +156,15 @@ export class BroadcastQueue<T> {
     const picked: Array<Queued<T>> = []
     for (let b = 0; b < this.stacks.length && picked.length < max; b++) {
       if (this.live[b] === 0) {
-        this.stacks[b].length = 0
+        if (this.stacks[b].length > 0) this.stacks[b].length = 0
         continue
       }
       let s = this.stacks[b]
-      // what the last take moved on sits on top: drop it before it piles up
-      while (s.length > 0 && stale(s[s.length - 1], b)) s.pop()
       if (s.length > 2 * this.live[b] + 16) s = this.stacks[b] = s.filter(q => !stale(q, b))
-      for (let i = s.length - 1; i >= 0 && picked.length < max; i--) if (!stale(s[i], b)) picked.push(s[i])
+      let i = s.length - 1
+      for (; i >= 0 && picked.length < max; i--) if (!stale(s[i], b)) picked.push(s[i])
+      // all above where the scan stopped is taken or stale: cut it off, so no take rescans it
+      s.length = i + 1
     }
     for (const q of picked) {
       out.push(q.item)

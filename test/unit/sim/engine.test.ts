@@ -78,6 +78,24 @@ describe('sim membership lattice', () => {
     expect(v.deadMembers()).toEqual([1])
   })
 
+  it('reads the same before and after it turns dense', () => {
+    const rng = new Rng(12)
+    const n = 64
+    const base = new Int32Array(n).fill(keyOf(0, RANK_ALIVE))
+    const v = new View(base, n)
+    const ref = [...base]
+    for (let i = 0; i < 40; i++) {
+      const m = rng.int(n)
+      const k = keyOf(rng.int(3), 1 + rng.int(3))
+      v.merge(m, k)
+      ref[m] = Math.max(ref[m], k)
+      expect(Array.from({ length: n }, (_, j) => v.get(j))).toEqual(ref)
+      expect(v.deltaEntries()).toEqual(ref.flatMap((k, j) => k !== base[j] ? [[j, k]] : []))
+      expect(v.deadMembers()).toEqual(ref.flatMap((k, j) => rankOf(k) === RANK_DEAD ? [j] : []))
+      expect(v.liveCount).toBe(ref.filter(k => rankOf(k) !== RANK_DEAD).length)
+    }
+  })
+
   it('merges to the same view in any order', () => {
     const rng = new Rng(11)
     const updates = Array.from({ length: 200 }, () => [rng.int(5), keyOf(rng.int(3), 1 + rng.int(3))] as const)
