@@ -9,34 +9,29 @@
  *   random members to ping the target for it (ping-req) and relay the ack. No ack by the
  *   end of `indirectTimeoutMs` either: it suspects the target, tells the target directly
  *   (so it can refute at once) and gossips the suspicion.
- * - Suspicion: each suspect member enters this node's `FailureDetector` as a peer silent
- *   for long (so `evaluate` turns it `suspect` with no confirmation), and every further
- *   suspicion of the same incarnation from another originator goes to
- *   `recordSuspicionFrom`: Lifeguard's timeout `max − (max − min)·log(C+1)/log(K+1)`,
- *   widened by this node's local health. When the detector says `dead`, this node declares
- *   the member dead. Alive with a higher incarnation (the member's refutation) ends it.
+ * - Suspicion: a suspect member enters this node's `FailureDetector` as a peer silent for
+ *   long (so `evaluate` turns it `suspect`, unconfirmed); each further originator of the
+ *   same suspicion goes to `recordSuspicionFrom` (Lifeguard's timeout, widened by local
+ *   health). The detector's `dead` is this node's declaration; a refutation ends it.
  * - Refutation: a node that hears itself suspected or dead at incarnation ≥ its own
- *   answers alive(incarnation + 1). Lifeguard's buddy system: a ping (direct or for a
- *   ping-req) to a member the sender holds suspect carries that suspicion, so the member
- *   refutes on its next turn and the ack brings the refutation back.
+ *   answers alive(incarnation + 1). Buddy system (Lifeguard): a ping (direct or for a
+ *   ping-req) to a member the sender holds suspect carries the suspicion, so the member
+ *   refutes on its next turn and the ack brings the answer back.
  * - Dissemination: updates ride on pings and acks, and every `gossipIntervalMs` a node
- *   with something queued sends it to `gossipFanout` random members; each update is sent
- *   at most λ·ceil(log10(n + 1)) times (`BroadcastQueue`). A refutation of a suspicion that
- *   has an originator (a timer runs somewhere) goes in a lane sent before everything else
+ *   with something queued sends it to `gossipFanout` random members, each update at most
+ *   λ·ceil(log10(n + 1)) times; refutations of suspicions someone is timing go first
  *   (`UpdateQueue`). KV writes spread the same way.
  * - Anti-entropy: every `syncIntervalMs` a push-pull of the whole state with a random
- *   member, dead ones included, which is how the two sides of a healed partition meet
- *   again (no one probes a member it holds dead).
+ *   member, dead ones included: how the sides of a healed partition meet again. A death
+ *   learned there counts as a suspicion (memberlist's rule) that starts no timer and goes
+ *   only to the member, to refute: gossiped, the minority's stale view would flood the team.
  * - Joins: a joiner sends `join` to a seed, which adds it and answers with its full state
- *   (a push-pull); the seed's gossip then spreads the join. No answer in `joinRetryMs`: the
- *   next seed.
- * - Local health (Lifeguard): the shell fires timers late when the node stalls; the lag
- *   goes to `recordLocalLag`, which widens this node's suspicion timeouts and restarts its
- *   running ones. A probe timeout that fires late says nothing about the target (its ack
- *   may be waiting behind the stall), so it is re-armed, `× (1 + local health)`, instead of
- *   accusing anyone; a late suspicion check first reads the messages that waited (a
- *   refutation may be among them), as a `setImmediate` would. `localHealth: false` turns
- *   all three off, for comparison.
+ *   (a push-pull); gossip spreads the join. No answer in `joinRetryMs`: the next seed.
+ * - Local health (Lifeguard): timer lag goes to `recordLocalLag` (wider suspicion timeouts,
+ *   running ones restarted); a late probe timeout is re-armed `× (1 + local health)`
+ *   instead of accusing (the ack may be waiting behind the stall); a late suspicion check
+ *   first reads the messages that waited, as a `setImmediate` would. `localHealth: false`
+ *   turns all three off, for comparison.
  * - Not modelled: signatures (the sim's nodes are honest), leaves, Lifeguard's nacks.
  */
 import { FailureDetector, type Transition } from '../presence/failure-detector.js'
@@ -44,7 +39,7 @@ import { HlcClock } from '../state/crdt/hlc.js'
 import { lwwApply, lwwEmpty, type LwwMap } from '../state/crdt/lww-map.js'
 import {
   BroadcastQueue, ProbeOrder, RANK_ALIVE, RANK_DEAD, RANK_SUSPECT, RANK_UNKNOWN, UpdateQueue, View,
-  incarnationOf, keyOf, rankOf, retransmitLimit, type Update
+  incarnationOf, isLive, keyOf, rankOf, retransmitLimit, type Update
 } from './membership.js'
 import type { KvUpdate, Message, NodeIo, TimerKind } from './messages.js'
 import type { Rng } from './rng.js'
@@ -56,8 +51,6 @@ export { DEFAULT_SWIM, type SwimConfig } from './swim-config.js'
 const SUSPICION_ENTRY_SILENCE_MS = 1e7
 /** a helper forgets relays it never got an ack for past this many */
 const MAX_RELAYS = 32
-
-const isLive = (key: number): boolean => rankOf(key) === RANK_ALIVE || rankOf(key) === RANK_SUSPECT
 
 interface Probe { seq: number, target: number, indirect: boolean, done: boolean, timeoutMs: number }
 
@@ -333,7 +326,9 @@ export class SwimNode {
       return
     }
     this.io.viewChanged(member, old, key)
-    this.updates.put({ member, key, from, urgent: urgent && rankOf(key) === RANK_ALIVE })
+    // a push-pull's suspicion (stale, no timer anywhere) goes to the member only, to refute
+    if (from < 0 && rankOf(key) === RANK_SUSPECT) this.io.send(member, { kind: 'gossip', updates: [{ member, key, from, urgent: false }], kv: [] })
+    else this.updates.put({ member, key, from, urgent: urgent && rankOf(key) === RANK_ALIVE })
     this.armGossip(now)
     const peer = String(member)
     this.suspecters.delete(member)
@@ -346,7 +341,6 @@ export class SwimNode {
     this.suspecters.set(member, new Set())
     this.onTransitions(this.fd.evaluate(now), now)
     this.confirm(member, from, now)
-    this.scheduleFd(now)
   }
 
   private confirm (member: number, from: number, now: number): void {
@@ -360,16 +354,22 @@ export class SwimNode {
     this.scheduleFd(now)
   }
 
-  /** a suspicion with an originator has a timer running somewhere: its refutation is urgent */
+  /**
+   * A suspicion with an originator has a timer running somewhere: its refutation is urgent,
+   * even if an older one already answers it (that one may still be queued, or spent).
+   */
   private aboutMe (key: number, from: number, now: number): void {
     const rank = rankOf(key)
-    if ((rank !== RANK_SUSPECT && rank !== RANK_DEAD) || incarnationOf(key) < this.incarnation) return
-    this.incarnation = incarnationOf(key) + 1
+    const old = incarnationOf(key) < this.incarnation
+    if ((rank !== RANK_SUSPECT && rank !== RANK_DEAD) || (old && from < 0)) return
+    if (!old) {
+      this.incarnation = incarnationOf(key) + 1
+      this.io.refuted()
+    }
     const mine = keyOf(this.incarnation, RANK_ALIVE)
     this.view.merge(this.id, mine)
     this.updates.put({ member: this.id, key: mine, from: this.id, urgent: from >= 0 })
     this.armGossip(now)
-    this.io.refuted()
   }
 
   private scheduleFd (now: number): void {
