@@ -4,11 +4,12 @@
  * Why these: a probe every 500 ms with 150 ms + 300 ms timeouts (latency here is tens of
  * ms) finds a silent member within about a second; suspicion then lasts 1.5–3.5 s by
  * Lifeguard's confirmations, short enough for "dead everywhere" within 5 s at 10,000
- * members, long enough for a member stalled up to a second to refute through gossip in a
- * team of 1,000. At 10,000 the refutation's spread loses that race now and then, and
- * after a partition heals it queues behind the catch-up: the stalled member is declared
- * dead and refutes (rejoins) a moment later; the sim counts each such declaration. The daemon's own defaults (0.5–3 s) assume a failed probe means a
- * refused connection; here a failed probe is only silence.
+ * members, long enough for a member stalled up to a second to refute, even at 10,000 and
+ * after a partition heals, because its refutation jumps every queue (`UpdateQueue`) and
+ * the buddy system asks for it on the next ping. Suspicion timeouts that grow with
+ * log N (memberlist's 4·log10(N)·probe interval = 8 s at 10,000) were not needed, and
+ * would break the 5 s detection bound. The daemon's own defaults (0.5–3 s) assume a
+ * failed probe means a refused connection; here a failed probe is only silence.
  */
 import type { FailureDetectorInit } from '../presence/failure-detector.js'
 
