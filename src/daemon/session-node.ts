@@ -9,9 +9,10 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerFaults } from '../net/peer-faults.js'
 import type { UnprovenConnections } from '../net/unproven-connections.js'
-import { MAX_QUERY_STREAMS, PROTOCOL_QUERY, PROTOCOL_TEAM, dhtProtocol } from '../node/constants.js'
+import { MAX_QUERY_STREAMS, PROTOCOL_QUERY, PROTOCOL_TEAM, dhtProtocol, presenceTopic } from '../node/constants.js'
 import { createPairedNode, type PairedLibp2p } from '../node/create-node.js'
 import { gossipReopener } from '../node/gossip-reopen.js'
+import { watchGossip } from '../node/gossip-watch.js'
 import { guardNode } from '../node/guard.js'
 import type { Membership } from './membership.js'
 import { PROTOCOL_TEAM_HINTS } from './hello.js'
@@ -45,6 +46,9 @@ export interface NodeWiring {
   onDiscovery: (id: PeerId, multiaddrs: Multiaddr[]) => void
   /** identify told a peer's listen addresses */
   onIdentify: (peer: string, listenAddrs: Multiaddr[]) => void
+  /** a line for the daemon's log, and a member's name for it */
+  line?: (text: string) => void
+  nameOf?: (peer: string) => string
 }
 
 /** wires a node made by {@link createSessionNode}, before it starts */
@@ -57,6 +61,8 @@ export async function wireNode (node: PairedLibp2p, w: NodeWiring): Promise<void
     w.unproven.proven(peer)
     reopenGossip(peerIdFromString(peer))
   })
+  // and again, with backoff, for a member whose gossip stream did not open or went down
+  watchGossip(node, { isVerified: peer => w.membership.isVerified(peer), topic: presenceTopic(w.teamId), line: w.line, nameOf: w.nameOf })
   w.unproven.watch(node)
   node.use(dhtProtocol(w.teamId), w.membership.gate.both)
   await node.handle(PROTOCOL_TEAM, async (stream, connection) => { await w.membership.onHello(stream, connection) })

@@ -188,7 +188,9 @@ export class TeamSession implements SessionServicesHost {
         answerQuery: async (stream, connection) => { await this.queries.answer(stream, connection) },
         answerRekey: async (stream, connection) => { await this.onRekey(stream, connection) },
         onDiscovery: (id, multiaddrs) => { this.onDiscovery(node, id, multiaddrs) },
-        onIdentify: (peer, addrs) => { if (this.isVerified(peer)) void this.remember(peer, addrs) }
+        onIdentify: (peer, addrs) => { if (this.isVerified(peer)) void this.remember(peer, addrs) },
+        line: text => { init.line(text) },
+        nameOf: peer => init.roster.get(peer)?.name ?? ''
       })
       await node.start()
       this.presence = newPresence(node, init, this)

@@ -146,7 +146,13 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
         scoreParams: {
           topics: teamTopicScores(init.teamId),
           decayInterval: GOSSIP_SCORE_DECAY_MS,
-          behaviourPenaltyDecay: perDecayInterval(BEHAVIOUR_PENALTY_DECAY)
+          behaviourPenaltyDecay: perDecayInterval(BEHAVIOUR_PENALTY_DECAY),
+          // gossipsub scores peers sharing an IP down by (count − 10)² × 5: with 15 daemons on
+          // one machine, a CI box or behind one NAT every member fell below the publish and
+          // graylist thresholds (−405 each at 20), so no publish went to it and all it sent,
+          // subscriptions included, was dropped. The penalty prices Sybils by address; a
+          // member here proved its certificate before any gossip (the member gate)
+          IPColocationFactorWeight: 0
         },
         // gossipsub 1.2 answers the first copy of every message of 512 bytes or more with an
         // IDONTWANT to each other mesh peer. A heartbeat (~0.5 kB) then cost three control
