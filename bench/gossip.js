@@ -21,6 +21,7 @@ import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { readEvents } from './sse.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'paired.js')
@@ -106,26 +107,7 @@ async function client (d) {
     req.end(body != null ? JSON.stringify(body) : undefined)
   })
   /** the daemon's event stream; `onEvent(type, data)` until the returned close() */
-  const events = onEvent => new Promise((resolve, reject) => {
-    const req = request({ socketPath: join(d.home, 'api.sock'), path: '/api/v1/events', headers: { host: 'localhost', authorization: `Bearer ${token}` } }, res => {
-      // the daemon drops a subscriber that does not keep up: that ends this stream, not the bench
-      res.on('error', () => {})
-      let buf = ''
-      res.on('data', chunk => {
-        // one split per chunk: a chunk can hold thousands of events
-        const blocks = (buf + chunk).split('\n\n')
-        buf = blocks.pop()
-        for (const block of blocks) {
-          const type = /^event: (.*)$/m.exec(block)?.[1]
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (type != null && data != null) onEvent(type, JSON.parse(data))
-        }
-      })
-      resolve(() => req.destroy())
-    })
-    req.on('error', err => { if (err.code !== 'ECONNRESET') reject(err) })
-    req.end()
-  })
+  const events = onEvent => readEvents({ socketPath: join(d.home, 'api.sock'), token, onEvent })
   return { call, events, close: () => agent.destroy() }
 }
 

@@ -19,6 +19,7 @@ import { request } from 'node:http'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { readEvents } from './sse.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -146,25 +147,7 @@ class Daemon {
   /** server-sent events: `onEvent(type, data)` until the returned function is called */
   async events (onEvent) {
     this.token ??= (await readFile(join(this.home, 'api.token'), 'utf8')).trim()
-    return await new Promise((resolve, reject) => {
-      const req = request({ socketPath: join(this.home, 'api.sock'), path: '/api/v1/events', headers: { host: 'localhost', authorization: `Bearer ${this.token}` } }, res => {
-        let buf = ''
-        res.on('data', chunk => {
-          buf += chunk
-          let i
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i)
-            buf = buf.slice(i + 2)
-            const type = /^event: (.*)$/m.exec(block)?.[1]
-            const data = /^data: (.*)$/m.exec(block)?.[1]
-            if (type != null && data != null) onEvent(type, JSON.parse(data))
-          }
-        })
-        resolve(() => req.destroy())
-      })
-      req.on('error', err => { if (err.code !== 'ECONNRESET') reject(err) })
-      req.end()
-    })
+    return await readEvents({ socketPath: join(this.home, 'api.sock'), token: this.token, onEvent })
   }
 }
 

@@ -15,6 +15,7 @@ import { tasksBench } from './tasks.js'
 import { floodBench } from './flood.js'
 import { REFERENCE_KINDS, formatReferences, referenceOf, references } from './reference.js'
 import { gossipBench } from './gossip.js'
+import { readEvents } from './sse.js'
 import { membershipBench } from './membership.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -203,25 +204,7 @@ async function presenceBench (add) {
 /** server-sent events of a daemon: calls onEvent(type, data) until stopped */
 async function events (d, onEvent) {
   const token = (await readFile(join(d.home, 'api.token'), 'utf8')).trim()
-  return await new Promise((resolve, reject) => {
-    const req = request({ socketPath: join(d.home, 'api.sock'), path: '/api/v1/events', headers: { host: 'localhost', authorization: `Bearer ${token}` } }, res => {
-      let buf = ''
-      res.on('data', chunk => {
-        buf += chunk
-        let i
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i)
-          buf = buf.slice(i + 2)
-          const type = /^event: (.*)$/m.exec(block)?.[1]
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (type != null && data != null) onEvent(type, JSON.parse(data))
-        }
-      })
-      resolve(() => req.destroy())
-    })
-    req.on('error', err => { if (err.code !== 'ECONNRESET') reject(err) })
-    req.end()
-  })
+  return await readEvents({ socketPath: join(d.home, 'api.sock'), token, onEvent })
 }
 
 function loRxBytes () {
