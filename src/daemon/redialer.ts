@@ -61,6 +61,8 @@ export interface RedialerInit {
   dialTimeoutMs?: number
   /** dials in flight at once (a dial waiting on a dropped SYN costs a socket, no CPU); @default 16 */
   concurrency?: number
+  /** the jitter source, a number in [0, 1) per call; @default Math.random */
+  random?: () => number
 }
 
 interface Target {
@@ -107,12 +109,14 @@ export class Redialer {
   private timerAt = Infinity
   private controller?: AbortController
   private readonly min: number
+  private readonly random: () => number
   private readonly max: number
   private scheduled = false
   private readonly concurrency: number
 
   constructor (private readonly init: RedialerInit) {
     this.min = init.minBackoffMs ?? 500
+    this.random = init.random ?? Math.random
     this.max = init.maxBackoffMs ?? 60_000
     this.concurrency = init.concurrency ?? 16
   }
@@ -266,11 +270,11 @@ export class Redialer {
   }
 
   private delay (peer: string, t: Target): number {
-    if (t.eager === true) return backoffDelay(t.failures, this.min, Math.min(this.max, JOIN_REDIAL_MAX_MS), Math.random())
+    if (t.eager === true) return backoffDelay(t.failures, this.min, Math.min(this.max, JOIN_REDIAL_MAX_MS), this.random())
     const presence = this.init.presence?.(peer)
     if (t.member && t.downSince != null && t.refused !== true && (presence === 'suspect' || presence === 'dead')) {
-      return memberRedialDelay(t.failures, Date.now() - t.downSince, this.min, this.max, Math.random())
+      return memberRedialDelay(t.failures, Date.now() - t.downSince, this.min, this.max, this.random())
     }
-    return backoffDelay(t.failures, this.min, this.max, Math.random())
+    return backoffDelay(t.failures, this.min, this.max, this.random())
   }
 }

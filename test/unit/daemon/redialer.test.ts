@@ -193,6 +193,8 @@ describe('new addresses for a peer that backs off', () => {
     const r = new Redialer({
       minBackoffMs: 500,
       maxBackoffMs: 60_000,
+      // no jitter: dials at 0, 1 s and 3 s, and the fourth would wait until 7 s
+      random: () => 0.5,
       isConnected: () => up,
       dial: async () => {
         attempts.push(Date.now())
