@@ -7,7 +7,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PairedLibp2p } from '../node/create-node.js'
-import { AddressBook, readHints, type AddressHint } from './member-addrs.js'
+import { AddressBook, ownAddresses, readHints, type AddressHint } from './member-addrs.js'
 import type { Redialer } from './redialer.js'
 import { addressPeer } from './session-policy.js'
 
@@ -30,6 +30,26 @@ export class AddressHints {
     const node = this.components.node()
     if (node != null) this.book.learn(selfId, node.getMultiaddrs())
     return this.book.hints([selfId, ...[...members].filter(m => m !== selfId)])
+  }
+
+  /** this daemon's own addresses for its heartbeats: its listen addresses, dialable ones only */
+  own (): string[] {
+    return ownAddresses(this.components.node()?.getMultiaddrs() ?? [], this.components.selfId)
+  }
+
+  /**
+   * a member's signed heartbeat said where it listens (untrusted text, but only the member
+   * itself can have signed it): new addresses go into the peer store, and a dial of that
+   * member that was backing off for want of one starts over at once
+   */
+  async announced (peer: string, addrs: unknown): Promise<void> {
+    const node = this.components.node()
+    const usable = readHints([{ id: peer, addrs }], this.components.selfId, () => true).get(peer)
+    if (node == null || usable == null) return
+    const known = this.book.get(peer)
+    if (usable.every(a => known.includes(a.toString()))) return
+    await node.peerStore.merge(peerIdFromString(peer), { multiaddrs: usable }).catch(() => {})
+    this.learn(peer, usable)
   }
 
   /** whether an address of `peer` is known here */

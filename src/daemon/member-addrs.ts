@@ -14,6 +14,9 @@ export const MAX_ADDRS_PER_PEER = 6
 /** characters of hints one hello carries at most, so they never crowd its certificates out of the frame */
 export const MAX_HINT_CHARS = 512 * 1024
 
+/** this daemon's own addresses a heartbeat carries at most (each beat goes to every member) */
+export const MAX_OWN_ADDRS = 4
+
 /** one member's addresses as they travel: `{ id, addrs }` */
 export interface AddressHint { id: string, addrs: string[] }
 
@@ -64,6 +67,21 @@ export function readHints (value: unknown, selfId: string, wanted: (peer: string
     if (usable.length > 0) out.set(id, usable)
   }
   return out
+}
+
+/**
+ * What this daemon's heartbeat says about where it listens: its dialable `addrs` (as
+ * {@link dialableAddress} takes them: not 0.0.0.0 or ::, a TCP port, no `/p2p/`), distinct,
+ * at most {@link MAX_OWN_ADDRS}.
+ */
+export function ownAddresses (addrs: Array<Multiaddr | string>, selfId: string): string[] {
+  const out = new Set<string>()
+  for (const a of addrs) {
+    const ma = dialableAddress(a.toString(), selfId)
+    if (ma != null) out.add(ma.toString())
+    if (out.size >= MAX_OWN_ADDRS) break
+  }
+  return [...out]
 }
 
 /**

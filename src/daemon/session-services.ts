@@ -10,6 +10,7 @@ import type { Capacity, Transition } from '../presence/index.js'
 import { TeamState } from '../state/service.js'
 import { TaskService } from '../tasks/service.js'
 import type { MemberCertificate } from '../team/index.js'
+import type { AddressHints } from './address-hints.js'
 import type { SessionInit } from './session-init.js'
 
 export interface SessionServicesHost {
@@ -30,6 +31,8 @@ export interface SessionServicesHost {
   onFlood: (peer: string, abusive: boolean) => void
   /** why this daemon takes no new work now, or undefined */
   pausedReason: () => string | undefined
+  /** where members are: this daemon's own addresses go into its heartbeats, and a member's into the peer store */
+  readonly hints: Pick<AddressHints, 'own' | 'announced'>
 }
 
 export function newPresence (node: PairedLibp2p, init: SessionInit, host: SessionServicesHost): PresenceService {
@@ -43,7 +46,9 @@ export function newPresence (node: PairedLibp2p, init: SessionInit, host: Sessio
     work: () => host.tasks?.work() ?? { slots: init.config.slots, running: 0, queued: 0, agents: [], labels: init.config.labels },
     onTransition: t => { host.onPresence(t) },
     digest: () => host.state?.digest,
-    onDigest: (peer, digest) => { if (host.isVerified(peer)) host.state?.onPeerDigest(peer, digest) }
+    onDigest: (peer, digest) => { if (host.isVerified(peer)) host.state?.onPeerDigest(peer, digest) },
+    addresses: () => host.hints.own(),
+    onAddresses: (peer, addrs) => { void host.hints.announced(peer, addrs) }
   })
 }
 

@@ -61,7 +61,7 @@ export class TeamSession implements SessionServicesHost {
   private readonly membership: Membership
   private readonly gossip: RosterGossip
   /** where members are, told in hellos so that nobody dials a member without an address */
-  private readonly hints: AddressHints
+  readonly hints: AddressHints
   /** peers cut off for abuse: the connection gater refuses them */
   private readonly coolOff = new CoolOff()
   /** whether an admin removed this daemon: it then dials nobody and takes no connection */

@@ -24,6 +24,12 @@ export interface Heartbeat {
    * A receiver relays the heartbeat only to reach a member not in this list.
    */
   direct?: string[]
+  /**
+   * the sender's own dialable addresses (a few): a member that learned of it only from
+   * roster gossip, with no address, can dial it at once. Signed by the sender, so no one
+   * else can point others' dials at an address of its choosing in its name.
+   */
+  addrs?: string[]
   sig: string
 }
 

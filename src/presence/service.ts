@@ -75,6 +75,10 @@ export interface PresenceInit {
   digest?: () => string | undefined
   /** a member's heartbeat carried this digest */
   onDigest?: (peer: string, digest: string) => void
+  /** this daemon's own dialable addresses, for its beats (a few) */
+  addresses?: () => string[]
+  /** a member not connected to this daemon says in its signed beat where it listens (unfiltered) */
+  onAddresses?: (peer: string, addrs: string[]) => void
   /**
    * the timers and the time presence runs on; its times are only compared with each
    * other, so `now()` may be monotonic. @default {@link monotonicClock}
@@ -317,6 +321,7 @@ export class PresenceService {
       this.myCapacity = await this.machine.readCapacity({ ...work, power: this.power.info })
     }
     const digest = type === 'beat' ? this.init.digest?.() : undefined
+    const addrs = type === 'beat' ? this.init.addresses?.() ?? [] : []
     // gossipsub's flood publish sends to every subscriber it has an open stream to: those
     // need no relay. Being subscribed is not enough: when the connection that carried
     // gossipsub's outbound stream to a peer closes while another connection stays (a
@@ -336,7 +341,8 @@ export class PresenceService {
       intervalMs: this.intervalMs(),
       ...(type === 'beat' && this.myCapacity != null ? { capacity: this.myCapacity } : {}),
       ...(digest != null ? { digest } : {}),
-      ...(direct != null && direct.length <= MAX_DIRECT_TAGS ? { direct } : {})
+      ...(direct != null && direct.length <= MAX_DIRECT_TAGS ? { direct } : {}),
+      ...(addrs.length > 0 ? { addrs } : {})
     }, this.init.signer)
     const { recipients } = await pubsub.publish(this.topic, encoder.encode(JSON.stringify(hb)))
     this.reached = new Set(recipients.map(p => p.toString()))
@@ -365,9 +371,13 @@ export class PresenceService {
     try { hb = decodeFrame(this.topic, msg.data, heartbeat) } catch { return TopicValidatorResult.Reject }
     // an old heartbeat replayed is not news: ignore without penalty (and without verifying)
     if (hb.seq <= (this.lastSeq.get(hb.peerId) ?? 0)) return TopicValidatorResult.Ignore
-    // membership first: it is cheap, and only members' keys are ever cached
-    if (!this.init.isMember(hb.peerId) || !verifyHeartbeat(hb)) {
-      log('rejected a heartbeat relayed by %s (not a member, or a bad signature)', from)
+    // membership first: it is cheap, and only members' keys are ever cached. A sender we do
+    // not count (yet: its certificate may still be on its way to us in roster gossip) is
+    // no fault of the member relaying it: in a join burst each newcomer's first beats cost
+    // the member that admitted it a penalty here
+    if (!this.init.isMember(hb.peerId)) return TopicValidatorResult.Ignore
+    if (!verifyHeartbeat(hb)) {
+      log('rejected a heartbeat relayed by %s (a bad signature)', from)
       return TopicValidatorResult.Reject
     }
     if (hb.peerId === this.init.signer.peerId) return TopicValidatorResult.Ignore
@@ -382,6 +392,7 @@ export class PresenceService {
     const t = hb.type === 'left' ? this.detector.recordLeft(hb.peerId, now) : this.detector.recordHeartbeat(hb.peerId, now, hb.intervalMs)
     if (hb.type === 'beat' && hb.capacity != null) this.capacities.set(hb.peerId, hb.capacity)
     if (hb.type === 'beat' && typeof hb.digest === 'string') this.init.onDigest?.(hb.peerId, hb.digest)
+    if (hb.type === 'beat' && hb.addrs != null && hb.addrs.length > 0 && !this.connected(hb.peerId)) this.init.onAddresses?.(hb.peerId, hb.addrs)
     if (t != null) this.transition(t)
     else this.schedule()
   }

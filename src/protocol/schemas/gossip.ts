@@ -7,6 +7,7 @@ import Type from 'typebox'
 import { validator, type Static } from '../../model/schema.js'
 import { PEER_TAG_LENGTH } from '../../presence/relay.js'
 import { AnyObjectSchema, PeerIdSchema } from './common.js'
+import { MAX_ADDR_CHARS, MAX_HINT_ADDRS } from './team.js'
 
 /** records one roster message carries at most (the receiver merges the first 2,000) */
 export const MAX_ROSTER_MESSAGE_RECORDS = 10_000
@@ -36,6 +37,8 @@ export const HeartbeatSchema = Type.Object({
   digest: Type.Optional(Type.String({ maxLength: 256 })),
   /** peer tags of the members the sender's own publish reaches directly */
   direct: Type.Optional(Type.Array(Type.String({ minLength: PEER_TAG_LENGTH, maxLength: PEER_TAG_LENGTH }), { maxItems: MAX_DIRECT_TAGS })),
+  /** where the sender listens (its own addresses), so a member not connected to it can dial it */
+  addrs: Type.Optional(Type.Array(Type.String({ maxLength: MAX_ADDR_CHARS }), { maxItems: MAX_HINT_ADDRS })),
   sig: Type.String({ maxLength: 256 })
 })
 export type HeartbeatShape = Static<typeof HeartbeatSchema>

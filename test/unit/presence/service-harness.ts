@@ -61,7 +61,7 @@ export interface Harness {
    * `peer`'s next heartbeat (a fresh seq) arrives, relayed by `from` (default: its sender);
    * returns the validator's verdict
    */
-  beat: (peer: TestPeer, options?: { from?: TestPeer, type?: 'beat' | 'left', direct?: string[], digest?: string, seq?: number }) => TopicValidatorResult
+  beat: (peer: TestPeer, options?: { from?: TestPeer, type?: 'beat' | 'left', direct?: string[], digest?: string, seq?: number, addrs?: string[] }) => TopicValidatorResult
   /** delivers raw heartbeat bytes as received from `from` */
   receive: (from: string, data: Uint8Array) => TopicValidatorResult
   /** a gossip message on another topic, handed to us by `from` (gossipsub's `gossipsub:message`) */
@@ -202,7 +202,8 @@ export function harness (options: HarnessOptions): Harness {
       seq,
       intervalMs: 3000,
       ...(o.digest != null ? { digest: o.digest } : {}),
-      ...(o.direct != null ? { direct: o.direct } : {})
+      ...(o.direct != null ? { direct: o.direct } : {}),
+      ...(o.addrs != null ? { addrs: o.addrs } : {})
     }, peer.signer)
     return receive((o.from ?? peer).peerId, new TextEncoder().encode(JSON.stringify(hb)))
   }
