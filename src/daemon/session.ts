@@ -104,7 +104,8 @@ export class TeamSession implements SessionServicesHost {
     })
     this.redialer = new Redialer({
       dial: async (peer, signal) => { await this.requireNode().dial(peerIdFromString(peer), { signal }) },
-      isConnected: peer => this.isConnected(peer),
+      // an open connection whose hello has not passed may still fail: not parked on for a minute
+      isConnected: peer => this.isVerified(peer) && this.isConnected(peer),
       presence: peer => this.presence?.state(peer)
     })
     this.hints = new AddressHints({ selfId: this.selfId, node: () => this.node, redialer: this.redialer, isConnected: peer => this.isConnected(peer) })
@@ -367,6 +368,7 @@ export class TeamSession implements SessionServicesHost {
   /** `peer` proved membership, the first time since it connected */
   private onVerified (peer: string, name: string): void {
     this.redialer.connected(peer)
+    this.presence?.helloed(peer)
     this.init.line(`peer joined ${name} ${peer}`)
     this.init.emit({ type: 'peer:connected', data: { peerId: peer, name } })
     // anti-entropy on connect: fetch whatever this member has that we lack

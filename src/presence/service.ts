@@ -16,21 +16,22 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { presenceTopic } from '../node/constants.js'
 import { decodeFrame } from '../protocol/frames.js'
 import { MAX_DIRECT_TAGS, heartbeat, type HeartbeatShape } from '../protocol/schemas/gossip.js'
-import type { Signer } from '../team/index.js'
 import type { Capacity, PowerInfo } from './capacity.js'
 import { DEFAULT_PROBE_TIMEOUT_MS } from './constants.js'
-import { hostMachine, monotonicClock, type PresenceMachine, type PresenceNode } from './edges.js'
+import { hostMachine, monotonicClock, type PresenceMachine } from './edges.js'
 import type { Clock, Timer } from '../model/clock.js'
 import { FailureDetector, type PeerState, type ProbeOutcome, type Transition } from './failure-detector.js'
 import { heartbeatInterval } from './interval.js'
-import { LoadWatch, eventLoopMeter, type UtilizationMeter } from './load-watch.js'
+import { LoadWatch, eventLoopMeter } from './load-watch.js'
 import { probeOutcome } from './probe-outcome.js'
 import { SignsOfLife } from './signs-of-life.js'
 import { needsRelay, peerTag } from './relay.js'
 import { StaleConnections } from './stale-connections.js'
+import type { PresenceInit } from './presence-init.js'
 import { signHeartbeat, verifyHeartbeat, type Heartbeat } from './heartbeat.js'
 
 export { signHeartbeat, verifyHeartbeat, type Heartbeat } from './heartbeat.js'
+export type { PresenceInit } from './presence-init.js'
 
 const log = logger('paired:presence')
 
@@ -54,41 +55,9 @@ const MIN_BEAT_GAP_MS = 500
 /** the power source (plugged in or not) is read again after this */
 const POWER_TTL_MS = 30_000
 const MAX_HEARTBEAT_BYTES = 16 * 1024
-/*
- * a heartbeat lists the members it reaches directly only up to MAX_DIRECT_TAGS (11 bytes
- * each; its schema's limit); beyond, it says nothing and every receiver relays it, as
- * gossipsub always does
- */
+// a beat lists the members it reaches directly only up to MAX_DIRECT_TAGS (its schema's
+// limit); beyond, it says nothing and every receiver relays it, as gossipsub always does
 const encoder = new TextEncoder()
-export interface PresenceInit {
-  /** the libp2p node (its gossipsub, ping, events and connections), or a test's fake */
-  node: PresenceNode
-  teamId: string
-  signer: Signer
-  isVerified: (peer: string) => boolean
-  isMember: (peer: string) => boolean
-  teamSize: () => number
-  /** what goes into this daemon's capacity */
-  work: () => { slots: number, running: number, queued: number, agents: string[], labels: Record<string, string> }
-  onTransition: (t: Transition) => void
-  /** this daemon's state digest to put in heartbeats */
-  digest?: () => string | undefined
-  /** a member's heartbeat carried this digest */
-  onDigest?: (peer: string, digest: string) => void
-  /** this daemon's own dialable addresses, for its beats (a few) */
-  addresses?: () => string[]
-  /** a member not connected to this daemon says in its signed beat where it listens (unfiltered) */
-  onAddresses?: (peer: string, addrs: string[]) => void
-  /**
-   * the timers and the time presence runs on; its times are only compared with each
-   * other, so `now()` may be monotonic. @default {@link monotonicClock}
-   */
-  clock?: Clock
-  /** where this daemon's capacity is read from. @default {@link hostMachine} */
-  machine?: PresenceMachine
-  /** this process's event-loop utilization between calls. @default {@link eventLoopMeter} */
-  meter?: UtilizationMeter
-}
 
 export class PresenceService {
   readonly detector: FailureDetector
@@ -148,6 +117,16 @@ export class PresenceService {
   private onSignOfLife (peer: string): void {
     if (!this.started || peer === this.init.signer.peerId || !this.init.isMember(peer)) return
     const t = this.detector.recordSignOfLife(peer, this.clock.now())
+    if (t != null) this.transition(t)
+  }
+
+  /**
+   * `peer` passed the hello with us just now: as good a sign of life as a heartbeat, and
+   * its first heartbeat comes only after its gossip streams and subscriptions are up
+   */
+  helloed (peer: string): void {
+    if (!this.started || this.detector.state(peer) != null || !this.init.isMember(peer)) return
+    const t = this.detector.recordHeartbeat(peer, this.clock.now(), this.intervalMs())
     if (t != null) this.transition(t)
   }
 
@@ -371,10 +350,8 @@ export class PresenceService {
     try { hb = decodeFrame(this.topic, msg.data, heartbeat) } catch { return TopicValidatorResult.Reject }
     // an old heartbeat replayed is not news: ignore without penalty (and without verifying)
     if (hb.seq <= (this.lastSeq.get(hb.peerId) ?? 0)) return TopicValidatorResult.Ignore
-    // membership first: it is cheap, and only members' keys are ever cached. A sender we do
-    // not count (yet: its certificate may still be on its way to us in roster gossip) is
-    // no fault of the member relaying it: in a join burst each newcomer's first beats cost
-    // the member that admitted it a penalty here
+    // membership first: it is cheap, and only members' keys are ever cached. A sender not a
+    // member here (yet: its certificate may still be on its way) is no fault of the relay
     if (!this.init.isMember(hb.peerId)) return TopicValidatorResult.Ignore
     if (!verifyHeartbeat(hb)) {
       log('rejected a heartbeat relayed by %s (a bad signature)', from)

@@ -335,6 +335,36 @@ describe('heartbeats received', () => {
   })
 })
 
+describe('a member that just passed the hello', () => {
+  it('is alive at once, before its first heartbeat; then judged on its heartbeats as any member', async () => {
+    const h = harness({ self, peers: [a, b] })
+    await h.service.start()
+    h.service.helloed(a.peerId)
+    expect(h.stateOf(a)).toBe('alive')
+    expect(h.transitions).toEqual([{ peer: a.peerId, from: undefined, to: 'alive', at: h.clock.now() }])
+    // it never beats: suspect, probed, and (the probe refused) dead, as a silent member
+    await until(h, a, 'suspect')
+    h.pings.find(p => p.peer === a.peerId)?.refuse()
+    await until(h, a, 'dead')
+  })
+
+  it('changes nothing for a member already known, a non-member, or before start', async () => {
+    const h = harness({ self, peers: [a, b] })
+    h.service.helloed(a.peerId)
+    await h.service.start()
+    expect(h.stateOf(a)).toBeUndefined()
+    h.service.helloed(c.peerId)
+    expect(h.stateOf(c)).toBeUndefined()
+    h.beat(b)
+    const stop = h.keepBeating(b)
+    await h.run(3 * INTERVAL)
+    stop()
+    await until(h, b, 'suspect')
+    h.service.helloed(b.peerId)
+    expect(h.stateOf(b)).toBe('suspect')
+  })
+})
+
 describe('addresses in heartbeats', () => {
   const ADDRS = ['/ip4/127.0.0.1/tcp/4801', '/ip4/10.0.0.5/tcp/4801']
 
