@@ -17,6 +17,7 @@ import { TokenBuckets } from '../net/rate-limit.js'
 import type { MemberCertificate, Roster, TeamInfo } from '../team/index.js'
 import type { StatusDoc } from '../model/docs.js'
 import { Redialer } from './redialer.js'
+import { Overlay } from './overlay.js'
 import { COOL_OFF_MS, HELLO_COOL_OFF_MS, PeerLimiter, REKEY_LIMIT } from '../net/limits.js'
 import { CoolOff } from '../net/cool-off.js'
 import { PeerFaults } from '../net/peer-faults.js'
@@ -58,6 +59,8 @@ export class TeamSession implements SessionServicesHost {
   tasks?: TaskService
   private readonly rtt = new Map<string, number>()
   private readonly redialer: Redialer
+  /** whom this daemon keeps connected: every member, or its overlay neighbours in a large team */
+  private readonly overlay = new Overlay({ selfId: () => this.selfId, members: () => this.currentMembers().map(c => c.peerId), onChange: () => { this.redialer.refresh() } })
   private readonly membership: Membership
   private readonly gossip: RosterGossip
   /** where members are, told in hellos so that nobody dials a member without an address */
@@ -105,7 +108,8 @@ export class TeamSession implements SessionServicesHost {
     this.redialer = new Redialer({
       dial: async (peer, signal) => { await this.requireNode().dial(peerIdFromString(peer), { signal }) },
       isConnected: peer => this.isConnected(peer),
-      presence: peer => this.presence?.state(peer)
+      presence: peer => this.presence?.state(peer),
+      wanted: peer => this.overlay.wants(peer)
     })
     this.hints = new AddressHints({ selfId: this.selfId, node: () => this.node, redialer: this.redialer, isConnected: peer => this.isConnected(peer) })
     this.membership = new Membership({
@@ -136,7 +140,7 @@ export class TeamSession implements SessionServicesHost {
       unverify: peer => { this.membership.forget(peer) },
       onSelfCovered: () => { this.standing.check() },
       line: text => { init.line(text) },
-      emit: event => { init.emit(event) }
+      emit: event => { if (event.type.startsWith('team:member-')) this.overlay.changed(); init.emit(event) }
     })
   }
 
