@@ -24,6 +24,7 @@ import { PeerFaults } from '../net/peer-faults.js'
 import { UnprovenConnections } from '../net/unproven-connections.js'
 import type { HelloMessage } from './hello.js'
 import type { PresenceService } from '../presence/service.js'
+import type { DeadNotices } from '../presence/dead-notice.js'
 import type { TeamState } from '../state/service.js'
 import type { Capacity, PeerState, Transition } from '../presence/index.js'
 import type { Departure } from './departures.js'
@@ -39,7 +40,7 @@ import type { ShutOut } from './standing.js'
 import { StandingWatch } from './standing-watch.js'
 import type { SessionInit } from './session-init.js'
 import { currentMembers, discoveryAction, helloPayload, isCurrentMember, pausedReason, presenceNotice } from './session-policy.js'
-import { newPresence, newState, newTasks, type SessionServicesHost } from './session-services.js'
+import { newState, newTasks, startPresence, type SessionServicesHost } from './session-services.js'
 import { createSessionNode, gossipScoreOf, hasOpenConnection, pingPeer, queryPeer, sendRekey, wireNode } from './session-node.js'
 
 export type { KnownPeer } from './known-peers.js'
@@ -55,11 +56,11 @@ const STRANGER_DIAL_TIMEOUT_MS = 5_000
 export class TeamSession implements SessionServicesHost {
   node?: PairedLibp2p
   presence?: PresenceService
+  notices?: DeadNotices
   state?: TeamState
   tasks?: TaskService
   private readonly rtt = new Map<string, number>()
   private readonly redialer: Redialer
-  /** whom this daemon keeps connected: every member, or its overlay neighbours in a large team */
   private readonly overlay = new Overlay({ selfId: () => this.selfId, members: () => this.currentMembers().map(c => c.peerId), onChange: () => { this.redialer.refresh() } })
   private readonly membership: Membership
   private readonly gossip: RosterGossip
@@ -197,8 +198,7 @@ export class TeamSession implements SessionServicesHost {
         nameOf: peer => init.roster.get(peer)?.name ?? ''
       })
       await node.start()
-      this.presence = newPresence(node, init, this)
-      await this.presence.start()
+      ;({ presence: this.presence, notices: this.notices } = await startPresence(node, init, this))
       this.state = newState(node, init, this)
       await this.state.start()
       this.tasks = newTasks(node, this.state, init, this)
@@ -225,6 +225,7 @@ export class TeamSession implements SessionServicesHost {
     const node = this.node
     if (node == null) return
     // tell the team at once, so nobody waits for a failure detector to notice
+    this.notices?.stop()
     await this.presence?.stop({ announce: true }).catch(() => {})
     this.presence = undefined
     await this.tasks?.stop().catch(() => {})
