@@ -185,12 +185,19 @@ function falseLines (ds, from, to, except = new Set()) {
 }
 const falseText = f => `${f.suspect} suspect / ${f.dead} dead${f.dead > 0 ? ` (${[...f.pairs].slice(0, 6).join(', ')}${f.pairs.size > 6 ? ', …' : ''})` : ''}`
 
-/** what `d` is missing for a converged view of `ids`: peers not listed connected and alive */
+/**
+ * above this many members a daemon connects only to its overlay neighbours (src/node/mesh.ts
+ * FULL_TEAM_MAX): converged then means every other listed alive, not connected
+ */
+const FULL_TEAM_MAX = 20
+
+/** what `d` is missing for a converged view of `ids`: peers not listed connected (in a small team) and alive */
 async function missingOn (d, ids) {
+  const bounded = ids.length > FULL_TEAM_MAX
   const rows = await d.api('GET', 'peers', undefined, 30_000)
-  const ok = new Set(rows.filter(r => r.connected && r.state === 'alive').map(r => r.peerId))
+  const ok = new Set(rows.filter(r => (bounded || r.connected) && r.state === 'alive').map(r => r.peerId))
   const missing = ids.filter(id => id !== d.peerId && !ok.has(id))
-  if (missing.length > 0) return { missing, rows }
+  if (missing.length > 0 || bounded) return { missing, rows }
   const members = await d.api('GET', 'team/members', undefined, 30_000)
   const connected = new Set(members.filter(m => m.connected || m.self).map(m => m.peerId))
   return { missing: ids.filter(id => !connected.has(id)), rows }
@@ -421,6 +428,9 @@ async function sizeRun (n, o, add, progress) {
       Number.isFinite(conv.ms) ? pollNote : `${conv.pairs} of ${conv.total} (viewer, peer) pairs short at the end: ${Object.entries(conv.states).map(([k, c]) => `${c} ${k}`).join(', ')}; ${pollNote}`,
       refMesh == null ? (refNote ?? '') : `${n} stock nodes started at once, each dialing every earlier one → N−1 peers each: ${Number.isFinite(refMesh) ? secs(refMesh) : `not in 60 s (${ref.short} nodes short)`} (${ref.dialFailures} failed dials retried)`, refMesh == null ? null : conv.ms / refMesh)
     add(n, 'false suspect / dead lines while converging (none killed)', falseText(cf), `from the first join to converged (or the timeout), lines of all ${n} daemons`)
+    const links = await Promise.all(ds.map(d => d.api('GET', 'status').then(st => st.connectedPeers, () => NaN)))
+    out.connections = { median: median(links), max: Math.max(...links) }
+    add(n, 'members each daemon is connected to, at convergence (median, max)', `${out.connections.median}, ${out.connections.max} of ${n - 1}`, n > FULL_TEAM_MAX ? 'above 20 members: overlay neighbours, plus members that dialed it (the admitter: every joiner)' : 'every other member')
 
     // 4. the settle window: nobody killed, nothing should be suspected
     const s0 = now()
