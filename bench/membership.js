@@ -8,6 +8,7 @@
 //
 //   node bench/membership.js [--sizes 5,20,50] [--settle 60] [--idle 30] [--hog 0]
 //                            [--trials 3,2,1] [--converge-timeout 120] [--poll 50] [--json]
+//                            [--join-batch B]   (B joins at a time instead of all at once)
 //   npm run bench -- membership   (the same, through bench/run.js, with the defaults)
 //
 // Run it under the shared lock on a shared machine: `flock /work/wt/heavy.lock node ...`.
@@ -403,19 +404,24 @@ async function sizeRun (n, o, add, progress) {
     await admin.api('POST', 'team/create', { name: `scale${n}-${runId}` })
     const tokens = []
     for (let i = 0; i < joiners.length; i++) tokens.push((await admin.api('POST', 'team/invites', {})).token)
-    progress(`${n}: ${joiners.length} joins at once`)
+    // --join-batch B: B joins at a time, not all at once (to measure a whole team of N past a burst it does not survive)
+    const batch = o.joinBatch > 0 ? o.joinBatch : joiners.length
+    progress(`${n}: ${joiners.length} joins, ${batch} at once`)
     const t0 = now()
-    const joins = await Promise.all(joiners.map(async (d, i) => {
-      const t = now()
-      try { await d.api('POST', 'team/join', { token: tokens[i] }); return { ms: now() - t } } catch (err) { return { ms: now() - t, error: err.message } }
-    }))
+    const joins = []
+    for (let b = 0; b < joiners.length; b += batch) {
+      joins.push(...await Promise.all(joiners.slice(b, b + batch).map(async (d, j) => {
+        const t = now()
+        try { await d.api('POST', 'team/join', { token: tokens[b + j] }); return { ms: now() - t } } catch (err) { return { ms: now() - t, error: err.message } }
+      })))
+    }
     const joinErrors = joins.filter(j => j.error != null)
     const errorKinds = {}
     for (const j of joinErrors) { const k = j.error.slice(0, 110); errorKinds[k] = (errorKinds[k] ?? 0) + 1 }
     out.joins = { failed: joinErrors.length, errors: errorKinds, median: median(joins.map(j => j.ms)), max: Math.max(...joins.map(j => j.ms)) }
     // a joiner whose join failed is in no team: the kv writer, the kill victim and its watchers are members
     const members = [admin, ...joiners.filter((_, i) => joins[i].error == null)]
-    add(n, `${joiners.length} concurrent joins: failed`, `${joinErrors.length} of ${joiners.length}`, `join call median ${secs(out.joins.median)}, max ${secs(out.joins.max)}${joinErrors.length > 0 ? `; ${Object.entries(errorKinds).map(([k, c]) => `${c}× ${k}`).join('; ')}` : ''}`)
+    add(n, `${joiners.length} ${batch < joiners.length ? `joins, ${batch} at a time` : 'concurrent joins'}: failed`, `${joinErrors.length} of ${joiners.length}`, `join call median ${secs(out.joins.median)}, max ${secs(out.joins.max)}${joinErrors.length > 0 ? `; ${Object.entries(errorKinds).map(([k, c]) => `${c}× ${k}`).join('; ')}` : ''}`)
 
     // 3. converged: every daemon lists every other connected and alive
     const conv = await converge(ds, t0, o.pollMs, o.convergeTimeout * 1000)
@@ -527,7 +533,7 @@ async function sizeRun (n, o, add, progress) {
 }
 
 function parseArgs (argv) {
-  const o = { sizes: [5, 20, 50], settle: 60, idle: 30, hog: 0, convergeTimeout: 120, pollMs: 50, json: false, reference: true, trials: n => n <= 5 ? 3 : n <= 20 ? 2 : 1 }
+  const o = { joinBatch: 0, sizes: [5, 20, 50], settle: 60, idle: 30, hog: 0, convergeTimeout: 120, pollMs: 50, json: false, reference: true, trials: n => n <= 5 ? 3 : n <= 20 ? 2 : 1 }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const v = () => argv[++i]
@@ -539,6 +545,7 @@ function parseArgs (argv) {
     else if (a === '--poll') o.pollMs = Number(v())
     else if (a === '--trials') { const t = Number(v()); o.trials = () => t }
     else if (a === '--no-reference') o.reference = false
+    else if (a === '--join-batch') o.joinBatch = Number(v())
     else if (a === '--json') o.json = true
     else if (a !== 'membership') throw new Error(`unknown option ${a}`)
   }
