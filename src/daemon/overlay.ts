@@ -14,6 +14,8 @@ import { FULL_TEAM_MAX, overlayNeighbours } from '../node/mesh.js'
 
 /** the roster is looked at again after this long even if nobody said it changed (ms) */
 export const OVERLAY_RECHECK_MS = 2_000
+/** while started, a large team's daemon looks for connections to prune this often (ms) */
+export const PRUNE_EVERY_MS = 10_000
 
 export interface OverlayInit {
   /** this daemon's peer id (asked when first needed) */
@@ -22,6 +24,11 @@ export interface OverlayInit {
   members: () => string[]
   /** the neighbour set moved: peers not wanted before may be now */
   onChange: () => void
+  /**
+   * in a large team, close what is kept no more (src/daemon/pruner.ts), given the current
+   * neighbours; asked at each recompute, so at most every {@link OVERLAY_RECHECK_MS}
+   */
+  prune?: (neighbours: string[]) => void
   /** @default Date.now */
   clock?: () => number
 }
@@ -35,6 +42,20 @@ export class Overlay {
 
   constructor (private readonly init: OverlayInit) {
     this.clock = init.clock ?? Date.now
+  }
+
+  private timer?: ReturnType<typeof setInterval>
+
+  /** look again every {@link PRUNE_EVERY_MS}, whether or not the redialer asks (it asks only about unconnected peers) */
+  start (): void {
+    if (this.timer != null || this.init.prune == null) return
+    this.timer = setInterval(() => { this.refresh() }, PRUNE_EVERY_MS)
+    this.timer.unref?.()
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+    this.timer = undefined
   }
 
   /** the roster changed (a member joined or left): recompute at the next question */
@@ -59,11 +80,15 @@ export class Overlay {
     const members = this.init.members()
     const next = overlayNeighbours(this.init.selfId(), members)
     const key = next.join(',')
-    if (key === this.key) return
+    if (key === this.key) {
+      if (!this.all) this.init.prune?.(next)
+      return
+    }
     const grew = [...next].some(p => !this.neighbours.has(p))
     this.key = key
     this.neighbours = new Set(next)
     this.all = new Set([...members, this.init.selfId()]).size <= FULL_TEAM_MAX
     if (grew) this.init.onChange()
+    if (!this.all) this.init.prune?.(next)
   }
 }

@@ -8,6 +8,8 @@ import type { PairedLibp2p } from '../node/create-node.js'
 import { PresenceService } from '../presence/service.js'
 import { DeadNotices } from '../presence/dead-notice.js'
 import { FULL_TEAM_MAX } from '../node/mesh.js'
+import { prune, quietDisconnects } from './pruner.js'
+import { Overlay } from './overlay.js'
 import type { Capacity, Transition } from '../presence/index.js'
 import { TeamState } from '../state/service.js'
 import { TaskService } from '../tasks/service.js'
@@ -21,6 +23,8 @@ export interface SessionServicesHost {
   readonly state?: TeamState
   readonly tasks?: TaskService
   isVerified: (peer: string) => boolean
+  /** whom this daemon keeps connected (src/daemon/overlay.ts) */
+  readonly overlay: Overlay
   isMember: (peer: string) => boolean
   /** connected, not yet verified, and still within the hello deadline */
   helloPending: (peer: string) => boolean
@@ -35,9 +39,24 @@ export interface SessionServicesHost {
   pausedReason: () => string | undefined
 }
 
+/**
+ * whom the session keeps connected (src/daemon/overlay.ts), and what it prunes in a large
+ * team; `refresh` tells the redialer the overlay moved
+ */
+export function newOverlay (host: Pick<SessionServicesHost, 'selfId' | 'currentMembers' | 'isVerified'> & { readonly node?: PairedLibp2p }, refresh: () => void): Overlay {
+  const overlay: Overlay = new Overlay({
+    selfId: () => host.selfId,
+    members: () => host.currentMembers().map(c => c.peerId),
+    onChange: refresh,
+    prune: neighbours => { if (host.node != null) prune(host.node, neighbours, { keep: p => overlay.wants(p), isVerified: p => host.isVerified(p), now: Date.now() }) }
+  })
+  return overlay
+}
+
 export function newPresence (node: PairedLibp2p, init: SessionInit, host: SessionServicesHost): PresenceService {
   return new PresenceService({
-    node,
+    // a pruned connection's close is no news: see quietDisconnects
+    node: quietDisconnects(node, peer => !host.overlay.wants(peer)),
     teamId: init.team.teamId,
     signer: init.signer,
     isVerified: peer => host.isVerified(peer),

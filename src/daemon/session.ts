@@ -17,7 +17,6 @@ import { TokenBuckets } from '../net/rate-limit.js'
 import type { MemberCertificate, Roster, TeamInfo } from '../team/index.js'
 import type { StatusDoc } from '../model/docs.js'
 import { Redialer } from './redialer.js'
-import { Overlay } from './overlay.js'
 import { COOL_OFF_MS, HELLO_COOL_OFF_MS, PeerLimiter, REKEY_LIMIT } from '../net/limits.js'
 import { CoolOff } from '../net/cool-off.js'
 import { PeerFaults } from '../net/peer-faults.js'
@@ -40,7 +39,7 @@ import type { ShutOut } from './standing.js'
 import { StandingWatch } from './standing-watch.js'
 import type { SessionInit } from './session-init.js'
 import { currentMembers, discoveryAction, helloPayload, isCurrentMember, pausedReason, presenceNotice } from './session-policy.js'
-import { newState, newTasks, startPresence, type SessionServicesHost } from './session-services.js'
+import { newOverlay, newState, newTasks, startPresence, type SessionServicesHost } from './session-services.js'
 import { createSessionNode, gossipScoreOf, hasOpenConnection, pingPeer, queryPeer, sendRekey, wireNode } from './session-node.js'
 
 export type { KnownPeer } from './known-peers.js'
@@ -61,7 +60,7 @@ export class TeamSession implements SessionServicesHost {
   tasks?: TaskService
   private readonly rtt = new Map<string, number>()
   private readonly redialer: Redialer
-  private readonly overlay = new Overlay({ selfId: () => this.selfId, members: () => this.currentMembers().map(c => c.peerId), onChange: () => { this.redialer.refresh() } })
+  readonly overlay = newOverlay(this, () => { this.redialer.refresh() })
   private readonly membership: Membership
   private readonly gossip: RosterGossip
   /** where members are, told in hellos so that nobody dials a member without an address */
@@ -213,6 +212,7 @@ export class TeamSession implements SessionServicesHost {
       for (const cert of this.currentMembers()) {
         if (cert.peerId !== this.selfId) this.redialer.want(cert.peerId, { soon: true })
       }
+      this.overlay.start()
       if (this.standing.shutOut == null) this.redialer.start()
       else this.standing.announceAtStart()
     } catch (err) {
@@ -234,6 +234,7 @@ export class TeamSession implements SessionServicesHost {
     this.state = undefined
     this.node = undefined
     this.redialer.stop()
+    this.overlay.stop()
     this.membership.close()
     await node.stop()
   }

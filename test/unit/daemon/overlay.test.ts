@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { OVERLAY_RECHECK_MS, Overlay } from '../../../src/daemon/overlay.js'
+import { describe, expect, it, vi } from 'vitest'
+import { OVERLAY_RECHECK_MS, Overlay, PRUNE_EVERY_MS } from '../../../src/daemon/overlay.js'
 import { FULL_TEAM_MAX, overlayNeighbours } from '../../../src/node/mesh.js'
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `peer-${String(i).padStart(3, '0')}`)
@@ -39,5 +39,45 @@ describe('Overlay: the peers a session keeps connected', () => {
     now += OVERLAY_RECHECK_MS
     o.wants(members[1])
     expect(changes).toBe(first + 1) // the same set: no news
+  })
+})
+
+describe('Overlay: pruning in a large team', () => {
+  it('asks to prune with the current neighbours at each recompute in a large team, never in a small one', () => {
+    const pruned: string[][] = []
+    let now = 0
+    const big = ids(40)
+    const o = new Overlay({ selfId: () => big[0], members: () => big, onChange: () => {}, prune: n => { pruned.push(n) }, clock: () => now })
+    o.wants(big[1])
+    o.wants(big[2])
+    expect(pruned).toHaveLength(1)
+    expect(pruned[0]).toEqual(overlayNeighbours(big[0], big))
+    now += OVERLAY_RECHECK_MS
+    o.wants(big[1])
+    expect(pruned).toHaveLength(2)
+
+    const small: string[][] = []
+    const s = new Overlay({ selfId: () => 'peer-000', members: () => ids(10), onChange: () => {}, prune: n => { small.push(n) } })
+    s.wants('peer-001')
+    expect(small).toHaveLength(0)
+  })
+})
+
+describe('Overlay: started, it prunes on its own', () => {
+  it('looks for connections to prune every PRUNE_EVERY_MS with nobody asking, until stopped', async () => {
+    vi.useFakeTimers()
+    try {
+      const big = ids(40)
+      let pruned = 0
+      const o = new Overlay({ selfId: () => big[0], members: () => big, onChange: () => {}, prune: () => { pruned++ } })
+      o.start()
+      await vi.advanceTimersByTimeAsync(PRUNE_EVERY_MS * 3)
+      expect(pruned).toBe(3)
+      o.stop()
+      await vi.advanceTimersByTimeAsync(PRUNE_EVERY_MS * 3)
+      expect(pruned).toBe(3)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
