@@ -8,6 +8,7 @@
 //
 //   node bench/membership.js [--sizes 5,20,50] [--settle 60] [--idle 30] [--hog 0]
 //                            [--trials 3,2,1] [--converge-timeout 120] [--poll 50] [--json]
+//                            [--join-batch B]   (B joins at a time instead of all at once)
 //   npm run bench -- membership   (the same, through bench/run.js, with the defaults)
 //
 // Run it under the shared lock on a shared machine: `flock /work/wt/heavy.lock node ...`.
@@ -185,12 +186,19 @@ function falseLines (ds, from, to, except = new Set()) {
 }
 const falseText = f => `${f.suspect} suspect / ${f.dead} dead${f.dead > 0 ? ` (${[...f.pairs].slice(0, 6).join(', ')}${f.pairs.size > 6 ? ', …' : ''})` : ''}`
 
-/** what `d` is missing for a converged view of `ids`: peers not listed connected and alive */
+/**
+ * above this many members a daemon connects only to its overlay neighbours (src/node/mesh.ts
+ * FULL_TEAM_MAX): converged then means every other listed alive, not connected
+ */
+const FULL_TEAM_MAX = 20
+
+/** what `d` is missing for a converged view of `ids`: peers not listed connected (in a small team) and alive */
 async function missingOn (d, ids) {
+  const bounded = ids.length > FULL_TEAM_MAX
   const rows = await d.api('GET', 'peers', undefined, 30_000)
-  const ok = new Set(rows.filter(r => r.connected && r.state === 'alive').map(r => r.peerId))
+  const ok = new Set(rows.filter(r => (bounded || r.connected) && r.state === 'alive').map(r => r.peerId))
   const missing = ids.filter(id => id !== d.peerId && !ok.has(id))
-  if (missing.length > 0) return { missing, rows }
+  if (missing.length > 0 || bounded) return { missing, rows }
   const members = await d.api('GET', 'team/members', undefined, 30_000)
   const connected = new Set(members.filter(m => m.connected || m.self).map(m => m.peerId))
   return { missing: ids.filter(id => !connected.has(id)), rows }
@@ -396,19 +404,24 @@ async function sizeRun (n, o, add, progress) {
     await admin.api('POST', 'team/create', { name: `scale${n}-${runId}` })
     const tokens = []
     for (let i = 0; i < joiners.length; i++) tokens.push((await admin.api('POST', 'team/invites', {})).token)
-    progress(`${n}: ${joiners.length} joins at once`)
+    // --join-batch B: B joins at a time, not all at once (to measure a whole team of N past a burst it does not survive)
+    const batch = o.joinBatch > 0 ? o.joinBatch : joiners.length
+    progress(`${n}: ${joiners.length} joins, ${batch} at once`)
     const t0 = now()
-    const joins = await Promise.all(joiners.map(async (d, i) => {
-      const t = now()
-      try { await d.api('POST', 'team/join', { token: tokens[i] }); return { ms: now() - t } } catch (err) { return { ms: now() - t, error: err.message } }
-    }))
+    const joins = []
+    for (let b = 0; b < joiners.length; b += batch) {
+      joins.push(...await Promise.all(joiners.slice(b, b + batch).map(async (d, j) => {
+        const t = now()
+        try { await d.api('POST', 'team/join', { token: tokens[b + j] }); return { ms: now() - t } } catch (err) { return { ms: now() - t, error: err.message } }
+      })))
+    }
     const joinErrors = joins.filter(j => j.error != null)
     const errorKinds = {}
     for (const j of joinErrors) { const k = j.error.slice(0, 110); errorKinds[k] = (errorKinds[k] ?? 0) + 1 }
     out.joins = { failed: joinErrors.length, errors: errorKinds, median: median(joins.map(j => j.ms)), max: Math.max(...joins.map(j => j.ms)) }
     // a joiner whose join failed is in no team: the kv writer, the kill victim and its watchers are members
     const members = [admin, ...joiners.filter((_, i) => joins[i].error == null)]
-    add(n, `${joiners.length} concurrent joins: failed`, `${joinErrors.length} of ${joiners.length}`, `join call median ${secs(out.joins.median)}, max ${secs(out.joins.max)}${joinErrors.length > 0 ? `; ${Object.entries(errorKinds).map(([k, c]) => `${c}× ${k}`).join('; ')}` : ''}`)
+    add(n, `${joiners.length} ${batch < joiners.length ? `joins, ${batch} at a time` : 'concurrent joins'}: failed`, `${joinErrors.length} of ${joiners.length}`, `join call median ${secs(out.joins.median)}, max ${secs(out.joins.max)}${joinErrors.length > 0 ? `; ${Object.entries(errorKinds).map(([k, c]) => `${c}× ${k}`).join('; ')}` : ''}`)
 
     // 3. converged: every daemon lists every other connected and alive
     const conv = await converge(ds, t0, o.pollMs, o.convergeTimeout * 1000)
@@ -421,6 +434,9 @@ async function sizeRun (n, o, add, progress) {
       Number.isFinite(conv.ms) ? pollNote : `${conv.pairs} of ${conv.total} (viewer, peer) pairs short at the end: ${Object.entries(conv.states).map(([k, c]) => `${c} ${k}`).join(', ')}; ${pollNote}`,
       refMesh == null ? (refNote ?? '') : `${n} stock nodes started at once, each dialing every earlier one → N−1 peers each: ${Number.isFinite(refMesh) ? secs(refMesh) : `not in 60 s (${ref.short} nodes short)`} (${ref.dialFailures} failed dials retried)`, refMesh == null ? null : conv.ms / refMesh)
     add(n, 'false suspect / dead lines while converging (none killed)', falseText(cf), `from the first join to converged (or the timeout), lines of all ${n} daemons`)
+    const links = await Promise.all(ds.map(d => d.api('GET', 'status').then(st => st.connectedPeers, () => NaN)))
+    out.connections = { median: median(links), max: Math.max(...links) }
+    add(n, 'members each daemon is connected to, at convergence (median, max)', `${out.connections.median}, ${out.connections.max} of ${n - 1}`, n > FULL_TEAM_MAX ? 'above 20 members: overlay neighbours, plus members that dialed it (the admitter: every joiner)' : 'every other member')
 
     // 4. the settle window: nobody killed, nothing should be suspected
     const s0 = now()
@@ -517,7 +533,7 @@ async function sizeRun (n, o, add, progress) {
 }
 
 function parseArgs (argv) {
-  const o = { sizes: [5, 20, 50], settle: 60, idle: 30, hog: 0, convergeTimeout: 120, pollMs: 50, json: false, reference: true, trials: n => n <= 5 ? 3 : n <= 20 ? 2 : 1 }
+  const o = { joinBatch: 0, sizes: [5, 20, 50], settle: 60, idle: 30, hog: 0, convergeTimeout: 120, pollMs: 50, json: false, reference: true, trials: n => n <= 5 ? 3 : n <= 20 ? 2 : 1 }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const v = () => argv[++i]
@@ -529,6 +545,7 @@ function parseArgs (argv) {
     else if (a === '--poll') o.pollMs = Number(v())
     else if (a === '--trials') { const t = Number(v()); o.trials = () => t }
     else if (a === '--no-reference') o.reference = false
+    else if (a === '--join-batch') o.joinBatch = Number(v())
     else if (a === '--json') o.json = true
     else if (a !== 'membership') throw new Error(`unknown option ${a}`)
   }

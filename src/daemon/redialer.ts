@@ -63,6 +63,13 @@ export interface RedialerInit {
   concurrency?: number
   /** the jitter source, a number in [0, 1) per call; @default Math.random */
   random?: () => number
+  /**
+   * whether this daemon is to keep `peer` connected (in a large team only its overlay
+   * neighbours, src/node/mesh.ts); a target it says no to is kept but not dialed, until
+   * {@link Redialer.refresh}. A peer joined through (`eager`) is dialed whatever it says.
+   * @default every target
+   */
+  wanted?: (peer: string) => boolean
 }
 
 interface Target {
@@ -80,6 +87,8 @@ interface Target {
   again?: boolean
   /** this daemon is joining the team through this peer: never back off past {@link JOIN_REDIAL_MAX_MS} until it is connected */
   eager?: boolean
+  /** not wanted ({@link RedialerInit.wanted}) when last due: waits for {@link Redialer.refresh} */
+  parked?: boolean
 }
 
 /** whether a dial failed because the peer's host refused it (ECONNREFUSED) on every address */
@@ -186,6 +195,20 @@ export class Redialer {
     this.tickSoon()
   }
 
+  /**
+   * who is wanted may have changed (a member joined or left, which moves the overlay):
+   * look at the parked targets again at once
+   */
+  refresh (): void {
+    for (const t of this.targets.values()) {
+      if (t.parked === true && !t.inFlight) {
+        t.parked = false
+        t.dueAt = 0
+      }
+    }
+    this.tickSoon()
+  }
+
   /** run a tick on the next turn of the event loop, once however often it is asked */
   private tickSoon (): void {
     if (this.scheduled || this.controller == null) return
@@ -231,6 +254,11 @@ export class Redialer {
         t.failures = 0
         t.downSince = undefined
         t.dueAt = now + this.max
+        continue
+      }
+      if (t.eager !== true && this.init.wanted?.(peer) === false) {
+        t.parked = true
+        t.dueAt = Infinity
         continue
       }
       if (t.member && t.downSince == null) t.downSince = now

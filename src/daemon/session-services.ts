@@ -6,6 +6,10 @@
  */
 import type { PairedLibp2p } from '../node/create-node.js'
 import { PresenceService } from '../presence/service.js'
+import { DeadNotices } from '../presence/dead-notice.js'
+import { FULL_TEAM_MAX } from '../node/mesh.js'
+import { prune, quietDisconnects } from './pruner.js'
+import { Overlay } from './overlay.js'
 import type { Capacity, Transition } from '../presence/index.js'
 import { TeamState } from '../state/service.js'
 import { TaskService } from '../tasks/service.js'
@@ -16,9 +20,12 @@ import type { SessionInit } from './session-init.js'
 export interface SessionServicesHost {
   readonly selfId: string
   readonly presence?: PresenceService
+  readonly notices?: DeadNotices
   readonly state?: TeamState
   readonly tasks?: TaskService
   isVerified: (peer: string) => boolean
+  /** whom this daemon keeps connected (src/daemon/overlay.ts) */
+  readonly overlay: Overlay
   isMember: (peer: string) => boolean
   /** connected, not yet verified, and still within the hello deadline */
   helloPending: (peer: string) => boolean
@@ -35,21 +42,60 @@ export interface SessionServicesHost {
   readonly hints: Pick<AddressHints, 'own' | 'announced'>
 }
 
+/**
+ * whom the session keeps connected (src/daemon/overlay.ts), and what it prunes in a large
+ * team; `refresh` tells the redialer the overlay moved
+ */
+export function newOverlay (host: Pick<SessionServicesHost, 'selfId' | 'currentMembers' | 'isVerified'> & { readonly node?: PairedLibp2p }, refresh: () => void): Overlay {
+  const overlay: Overlay = new Overlay({
+    selfId: () => host.selfId,
+    members: () => host.currentMembers().map(c => c.peerId),
+    onChange: refresh,
+    prune: neighbours => { if (host.node != null) prune(host.node, neighbours, { keep: p => overlay.wants(p), isVerified: p => host.isVerified(p), now: Date.now() }) }
+  })
+  return overlay
+}
+
 export function newPresence (node: PairedLibp2p, init: SessionInit, host: SessionServicesHost): PresenceService {
   return new PresenceService({
-    node,
+    // a pruned connection's close is no news: see quietDisconnects
+    node: quietDisconnects(node, peer => !host.overlay.wants(peer)),
     teamId: init.team.teamId,
     signer: init.signer,
     isVerified: peer => host.isVerified(peer),
     isMember: peer => host.isMember(peer),
     teamSize: () => host.currentMembers().length,
     work: () => host.tasks?.work() ?? { slots: init.config.slots, running: 0, queued: 0, agents: [], labels: init.config.labels },
-    onTransition: t => { host.onPresence(t) },
+    onTransition: t => {
+      if (t.to === 'dead') host.notices?.saw(t.peer)
+      host.onPresence(t)
+    },
+    onProbe: (peer, outcome) => { if (outcome === 'refused') host.notices?.saw(peer) },
     digest: () => host.state?.digest,
     onDigest: (peer, digest) => { if (host.isVerified(peer)) host.state?.onPeerDigest(peer, digest) },
     addresses: () => host.hints.own(),
     onAddresses: (peer, addrs) => { void host.hints.announced(peer, addrs) }
   })
+}
+
+/**
+ * presence and its death notices, started: above {@link FULL_TEAM_MAX} members a daemon is
+ * connected to a few of them only, and learns of the others' deaths from those that saw them
+ */
+export async function startPresence (node: PairedLibp2p, init: SessionInit, host: SessionServicesHost): Promise<{ presence: PresenceService, notices: DeadNotices }> {
+  const presence = newPresence(node, init, host)
+  const notices = new DeadNotices({
+    pubsub: node.services.pubsub,
+    teamId: init.team.teamId,
+    signer: init.signer,
+    isVerified: peer => host.isVerified(peer),
+    isMember: peer => host.isMember(peer),
+    shouldTell: () => host.currentMembers().length > FULL_TEAM_MAX,
+    onNotice: (peer, by) => { presence.heardDeath(peer, by) }
+  })
+  await presence.start()
+  notices.start()
+  return { presence, notices }
 }
 
 export function newState (node: PairedLibp2p, init: SessionInit, host: SessionServicesHost): TeamState {

@@ -23,6 +23,7 @@ import { PeerFaults } from '../net/peer-faults.js'
 import { UnprovenConnections } from '../net/unproven-connections.js'
 import type { HelloMessage } from './hello.js'
 import type { PresenceService } from '../presence/service.js'
+import type { DeadNotices } from '../presence/dead-notice.js'
 import type { TeamState } from '../state/service.js'
 import type { Capacity, PeerState, Transition } from '../presence/index.js'
 import type { Departure } from './departures.js'
@@ -38,7 +39,7 @@ import type { ShutOut } from './standing.js'
 import { StandingWatch } from './standing-watch.js'
 import type { SessionInit } from './session-init.js'
 import { currentMembers, discoveryAction, helloPayload, isCurrentMember, pausedReason, presenceNotice } from './session-policy.js'
-import { newPresence, newState, newTasks, type SessionServicesHost } from './session-services.js'
+import { newOverlay, newState, newTasks, startPresence, type SessionServicesHost } from './session-services.js'
 import { createSessionNode, gossipScoreOf, hasOpenConnection, pingPeer, queryPeer, sendRekey, wireNode } from './session-node.js'
 
 export type { KnownPeer } from './known-peers.js'
@@ -54,10 +55,12 @@ const STRANGER_DIAL_TIMEOUT_MS = 5_000
 export class TeamSession implements SessionServicesHost {
   node?: PairedLibp2p
   presence?: PresenceService
+  notices?: DeadNotices
   state?: TeamState
   tasks?: TaskService
   private readonly rtt = new Map<string, number>()
   private readonly redialer: Redialer
+  readonly overlay = newOverlay(this, () => { this.redialer.refresh() })
   private readonly membership: Membership
   private readonly gossip: RosterGossip
   /** where members are, told in hellos so that nobody dials a member without an address */
@@ -106,7 +109,8 @@ export class TeamSession implements SessionServicesHost {
       dial: async (peer, signal) => { await this.requireNode().dial(peerIdFromString(peer), { signal }) },
       // an open connection whose hello has not passed may still fail: not parked on for a minute
       isConnected: peer => this.isVerified(peer) && this.isConnected(peer),
-      presence: peer => this.presence?.state(peer)
+      presence: peer => this.presence?.state(peer),
+      wanted: peer => this.overlay.wants(peer)
     })
     this.hints = new AddressHints({ selfId: this.selfId, node: () => this.node, redialer: this.redialer, isConnected: peer => this.isConnected(peer) })
     this.membership = new Membership({
@@ -137,7 +141,7 @@ export class TeamSession implements SessionServicesHost {
       unverify: peer => { this.membership.forget(peer) },
       onSelfCovered: () => { this.standing.check() },
       line: text => { init.line(text) },
-      emit: event => { init.emit(event) }
+      emit: event => { if (event.type.startsWith('team:member-')) this.overlay.changed(); init.emit(event) }
     })
   }
 
@@ -194,8 +198,7 @@ export class TeamSession implements SessionServicesHost {
         nameOf: peer => init.roster.get(peer)?.name ?? ''
       })
       await node.start()
-      this.presence = newPresence(node, init, this)
-      await this.presence.start()
+      ;({ presence: this.presence, notices: this.notices } = await startPresence(node, init, this))
       this.state = newState(node, init, this)
       await this.state.start()
       this.tasks = newTasks(node, this.state, init, this)
@@ -210,6 +213,7 @@ export class TeamSession implements SessionServicesHost {
       for (const cert of this.currentMembers()) {
         if (cert.peerId !== this.selfId) this.redialer.want(cert.peerId, { soon: true })
       }
+      this.overlay.start()
       if (this.standing.shutOut == null) this.redialer.start()
       else this.standing.announceAtStart()
     } catch (err) {
@@ -222,6 +226,7 @@ export class TeamSession implements SessionServicesHost {
     const node = this.node
     if (node == null) return
     // tell the team at once, so nobody waits for a failure detector to notice
+    this.notices?.stop()
     await this.presence?.stop({ announce: true }).catch(() => {})
     this.presence = undefined
     await this.tasks?.stop().catch(() => {})
@@ -230,6 +235,7 @@ export class TeamSession implements SessionServicesHost {
     this.state = undefined
     this.node = undefined
     this.redialer.stop()
+    this.overlay.stop()
     this.membership.close()
     await node.stop()
   }

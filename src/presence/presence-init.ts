@@ -5,7 +5,7 @@
 import type { Signer } from '../team/index.js'
 import type { Clock } from '../model/clock.js'
 import type { PresenceMachine, PresenceNode } from './edges.js'
-import type { Transition } from './failure-detector.js'
+import type { ProbeOutcome, Transition } from './failure-detector.js'
 import type { UtilizationMeter } from './load-watch.js'
 
 export interface PresenceInit {
@@ -19,6 +19,8 @@ export interface PresenceInit {
   /** what goes into this daemon's capacity */
   work: () => { slots: number, running: number, queued: number, agents: string[], labels: Record<string, string> }
   onTransition: (t: Transition) => void
+  /** how each probe ended (a refusal is a sighting of a death, told to the team: dead-notice.ts) */
+  onProbe?: (peer: string, outcome: ProbeOutcome) => void
   /** this daemon's state digest to put in heartbeats */
   digest?: () => string | undefined
   /** a member's heartbeat carried this digest */

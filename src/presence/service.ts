@@ -135,6 +135,15 @@ export class PresenceService {
   }
 
   state (peer: string): PeerState | undefined { return this.detector.state(peer) }
+
+  /** member `by` says `peer` died (src/presence/dead-notice.ts): one suspicion; our own probe decides */
+  heardDeath (peer: string, by: string): void {
+    const s = this.detector.state(peer)
+    if (!this.started || peer === this.init.signer.peerId || !this.init.isMember(peer) || (s !== 'alive' && s !== 'suspect')) return
+    this.detector.recordSuspicionFrom(peer, by, this.clock.now())
+    void this.probe(peer)
+  }
+
   capacity (peer: string): Capacity | undefined { return this.capacities.get(peer) }
   get ownCapacity (): Capacity | undefined { return this.myCapacity }
 
@@ -255,6 +264,7 @@ export class PresenceService {
     // sat behind the silent connection's retransmissions): its failure is stale news, and
     // would make a member that just came back suspect again, already confirmed
     if (outcome !== 'ok' && (this.detector.lastSeen(peer) ?? -Infinity) >= startedAt) return
+    this.init.onProbe?.(peer, outcome)
     const t = this.detector.recordProbe(peer, outcome, this.clock.now(), startedAt)
     if (t != null) this.transition(t)
     // the probe's stream died with the member's last connection (killed while suspect):
