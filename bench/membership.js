@@ -15,11 +15,10 @@ import { fork, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { request } from 'node:http'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { readEvents } from './sse.js'
+import { apiClient } from './api.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -122,32 +121,14 @@ class Daemon {
   }
 
   async api (method, path, body, timeoutMs = 120_000) {
-    this.token ??= (await readFile(join(this.home, 'api.token'), 'utf8')).trim()
-    return await new Promise((resolve, reject) => {
-      const req = request({
-        socketPath: join(this.home, 'api.sock'),
-        method,
-        path: `/api/v1/${path}`,
-        headers: { host: 'localhost', authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-        timeout: timeoutMs
-      }, res => {
-        let text = ''
-        res.on('data', c => { text += c })
-        res.on('end', () => {
-          if ((res.statusCode ?? 500) >= 300) reject(new Error(`${res.statusCode} ${text.trim()}`))
-          else resolve(text === '' ? null : JSON.parse(text))
-        })
-      })
-      req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)))
-      req.on('error', reject)
-      req.end(body === undefined ? undefined : JSON.stringify(body))
-    })
+    this.client ??= await apiClient(this.home)
+    return await this.client.call(method, path, body, timeoutMs)
   }
 
   /** server-sent events: `onEvent(type, data)` until the returned function is called */
   async events (onEvent) {
-    this.token ??= (await readFile(join(this.home, 'api.token'), 'utf8')).trim()
-    return await readEvents({ socketPath: join(this.home, 'api.sock'), token: this.token, onEvent })
+    this.client ??= await apiClient(this.home)
+    return await this.client.events(onEvent)
   }
 }
 
