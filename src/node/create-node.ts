@@ -22,6 +22,7 @@ import {
   INVALID_MESSAGE_WEIGHT, TCP_CONNECT_TIMEOUT_MS, dhtProtocol, presenceTopic, rosterTopic, stateTopic
 } from './constants.js'
 import { meshFor, type MeshParams } from './mesh.js'
+import { lazyWindowUpdates } from './yamux-window.js'
 
 /** a per-second decay factor, applied once per score decay interval instead */
 const perDecayInterval = (perSecond: number): number => perSecond ** (GOSSIP_SCORE_DECAY_MS / 1000)
@@ -86,6 +87,8 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
   if (init.bootstrap.length > 0) {
     peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
   }
+  // a window update per heartbeat received was half an idle daemon's frames (see the module)
+  lazyWindowUpdates()
   const node = await createLibp2p({
     privateKey: init.privateKey,
     nodeInfo: { userAgent: init.agentVersion },
