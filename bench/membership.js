@@ -9,11 +9,13 @@
 //   node bench/membership.js [--sizes 5,20,50] [--settle 60] [--idle 30] [--hog 0]
 //                            [--trials 3,2,1] [--converge-timeout 120] [--poll 50] [--json]
 //   npm run bench -- membership   (the same, through bench/run.js, with the defaults)
+//   MEMBERSHIP_BENCH_LOGDIR=DIR: each daemon's whole log also goes to DIR/NAME.log, each line
+//   prefixed with the bench's clock (ms), so a false suspicion can be read in context
 //
 // Run it under the shared lock on a shared machine: `flock /work/wt/heavy.lock node ...`.
 import { fork, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { appendFileSync, rmSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -26,6 +28,7 @@ const BIN = join(ROOT, 'bin', 'paired.js')
 const NODE_FLAGS = ['--max-semi-space-size=1', '--no-memory-reducer']
 /** a daemon that is not ready after this long is reported as failed to start */
 const READY_TIMEOUT_MS = 180_000
+const LOGDIR = process.env.MEMBERSHIP_BENCH_LOGDIR || undefined
 /** `peer suspect NAME ID (was alive)`: the daemon's presence lines (src/daemon/session-policy.ts) */
 const PRESENCE_LINE = /\bpeer (suspect|dead) (\S*) ?(\S+)(?: \(was (\w+)\))?/
 
@@ -85,6 +88,7 @@ class Daemon {
         const parts = text.split('\n')
         partial = parts.pop()
         const at = now()
+        if (LOGDIR != null && parts.length > 0) appendFileSync(join(LOGDIR, `${this.name}.log`), parts.map(l => `${at.toFixed(0)} ${l}\n`).join(''))
         for (const line of parts) {
           if (!ready) log += `${line}\n`
           const m = PRESENCE_LINE.exec(line)
@@ -477,6 +481,7 @@ async function sizeRun (n, o, add, progress) {
     // 8. two busy loops, one per core
     if (o.hog > 0) {
       const h0 = now()
+      progress(`${n}: the hog runs from ${h0.toFixed(0)} to ${(h0 + o.hog * 1000).toFixed(0)} ms on the bench's clock`)
       const hogs = Array.from({ length: availableParallelism() }, () => {
         const c = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' })
         children.add(c)
