@@ -21,10 +21,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { apiClient } from './api.js'
+import { NODE_FLAGS } from './node-flags.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'paired.js')
-const NODE_FLAGS = ['--max-semi-space-size=1', '--no-memory-reducer']
 const IN_FLIGHT = 256
 /** a daemon's one-op kv batch on the state topic is about this large (JSON, signature, hashes) */
 const RAW_PAYLOAD_BYTES = 560

@@ -5,7 +5,7 @@
 // asserts nothing. An A/B tool for startup and idle work (issue #15, "cheaper daemons").
 //
 //   node bench/lean.js --n 5 [--settle 10] [--window 30] [--bin path/to/paired.js] [--solo]
-//   PAIRED_BENCH_NODE_FLAGS='--max-semi-space-size=1 --no-memory-reducer' (default)
+//   PAIRED_BENCH_NODE_FLAGS='...': other node flags than bin/paired.js's (bench/node-flags.js)
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { apiClient } from './api.js'
+import { NODE_FLAGS } from './node-flags.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const { values: opt } = parseArgs({
@@ -25,7 +26,6 @@ const { values: opt } = parseArgs({
   }
 })
 const N = Number(opt.n)
-const FLAGS = (process.env.PAIRED_BENCH_NODE_FLAGS ?? '--max-semi-space-size=1 --no-memory-reducer').split(' ').filter(f => f !== '')
 const homes = []
 const procs = []
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
@@ -34,7 +34,7 @@ const pct = (v, p) => { const s = [...v].sort((x, y) => x - y); return s[Math.mi
 
 function start (home, name) {
   const t0 = performance.now()
-  const proc = spawn(process.execPath, [...FLAGS, opt.bin, 'daemon', '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [...NODE_FLAGS, opt.bin, 'daemon', '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns'], { stdio: ['ignore', 'pipe', 'pipe'] })
   procs.push(proc)
   let log = ''
   return new Promise((resolve, reject) => {

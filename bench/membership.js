@@ -21,11 +21,11 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { apiClient } from './api.js'
+import { NODE_FLAGS } from './node-flags.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'paired.js')
-const NODE_FLAGS = ['--max-semi-space-size=1', '--no-memory-reducer']
 /** a daemon that is not ready after this long is reported as failed to start */
 const READY_TIMEOUT_MS = 180_000
 const LOGDIR = process.env.MEMBERSHIP_BENCH_LOGDIR || undefined
