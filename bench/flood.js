@@ -13,6 +13,7 @@ import { fork } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { availableParallelism, setPriority } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { NODE_FLAGS } from './node-flags.js'
 
 /** X's schedule: requests per second over all kinds, for this long */
 const FLOOD_RATE = 5_000
@@ -65,7 +66,7 @@ async function rssMb (pid) {
 /** the flooder child: `ask` sends a command and resolves with its answer */
 function startFlooder () {
   const child = fork(fileURLToPath(import.meta.url), ['--flooder'], {
-    execArgv: ['--max-semi-space-size=1', '--no-memory-reducer'],
+    execArgv: NODE_FLAGS,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   const exited = new Promise(resolve => child.once('exit', (code, signal) => resolve(`flooder exited ${code ?? signal}`)))

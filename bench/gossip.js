@@ -17,15 +17,14 @@
 import { fork, spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { readEvents } from './sse.js'
+import { apiClient } from './api.js'
+import { NODE_FLAGS } from './node-flags.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'paired.js')
-const NODE_FLAGS = ['--max-semi-space-size=1', '--no-memory-reducer']
 const IN_FLIGHT = 256
 /** a daemon's one-op kv batch on the state topic is about this large (JSON, signature, hashes) */
 const RAW_PAYLOAD_BYTES = 560
@@ -90,26 +89,7 @@ function ownLib () {
 }
 
 /** a keep-alive client for one daemon's API: the bench must not be what limits the rate */
-async function client (d) {
-  const token = (await readFile(join(d.home, 'api.token'), 'utf8')).trim()
-  const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT })
-  const headers = { host: 'localhost', authorization: `Bearer ${token}`, 'content-type': 'application/json' }
-  const call = (method, path, body) => new Promise((resolve, reject) => {
-    const req = request({ socketPath: join(d.home, 'api.sock'), agent, method, path: `/api/v1/${path}`, headers }, res => {
-      let text = ''
-      res.on('data', c => { text += c })
-      res.on('end', () => {
-        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))
-        else resolve(text === '' ? null : JSON.parse(text))
-      })
-    })
-    req.on('error', reject)
-    req.end(body != null ? JSON.stringify(body) : undefined)
-  })
-  /** the daemon's event stream; `onEvent(type, data)` until the returned close() */
-  const events = onEvent => readEvents({ socketPath: join(d.home, 'api.sock'), token, onEvent })
-  return { call, events, close: () => agent.destroy() }
-}
+const client = d => apiClient(d.home, { maxSockets: IN_FLIGHT })
 
 /**
  * `rate` calls/s of `send(i)` for `seconds`, at most IN_FLIGHT at once; a call due while

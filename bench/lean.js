@@ -5,14 +5,15 @@
 // asserts nothing. An A/B tool for startup and idle work (issue #15, "cheaper daemons").
 //
 //   node bench/lean.js --n 5 [--settle 10] [--window 30] [--bin path/to/paired.js] [--solo]
-//   PAIRED_BENCH_NODE_FLAGS='--max-semi-space-size=1 --no-memory-reducer' (default)
+//   PAIRED_BENCH_NODE_FLAGS='...': other node flags than bin/paired.js's (bench/node-flags.js)
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { request } from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { apiClient } from './api.js'
+import { NODE_FLAGS } from './node-flags.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const { values: opt } = parseArgs({
@@ -25,7 +26,6 @@ const { values: opt } = parseArgs({
   }
 })
 const N = Number(opt.n)
-const FLAGS = (process.env.PAIRED_BENCH_NODE_FLAGS ?? '--max-semi-space-size=1 --no-memory-reducer').split(' ').filter(f => f !== '')
 const homes = []
 const procs = []
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
@@ -34,7 +34,7 @@ const pct = (v, p) => { const s = [...v].sort((x, y) => x - y); return s[Math.mi
 
 function start (home, name) {
   const t0 = performance.now()
-  const proc = spawn(process.execPath, [...FLAGS, opt.bin, 'daemon', '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [...NODE_FLAGS, opt.bin, 'daemon', '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns'], { stdio: ['ignore', 'pipe', 'pipe'] })
   procs.push(proc)
   let log = ''
   return new Promise((resolve, reject) => {
@@ -48,20 +48,11 @@ function start (home, name) {
   })
 }
 
+const clients = new Map()
+/** `path` under /api/v1/; one client per daemon */
 async function api (d, method, path, body) {
-  const token = (await readFile(join(d.home, 'api.token'), 'utf8')).trim()
-  return await new Promise((resolve, reject) => {
-    const req = request({ socketPath: join(d.home, 'api.sock'), method, path, headers: { host: 'localhost', authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, res => {
-      let text = ''
-      res.on('data', c => { text += c })
-      res.on('end', () => {
-        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))
-        else resolve(text === '' ? null : JSON.parse(text))
-      })
-    })
-    req.on('error', reject)
-    req.end(body != null ? JSON.stringify(body) : undefined)
-  })
+  if (!clients.has(d.home)) clients.set(d.home, apiClient(d.home))
+  return await (await clients.get(d.home)).call(method, path, body)
 }
 
 async function ticks (pid) {
@@ -76,7 +67,7 @@ async function memory (pid) {
 }
 
 async function connections (d) {
-  const peers = await api(d, 'GET', '/api/v1/peers')
+  const peers = await api(d, 'GET', 'peers')
   return peers.filter(p => p.connected === true).length
 }
 
@@ -95,14 +86,14 @@ try {
   const ready = ds.map(d => d.readyMs)
   console.log(`start → ready, ${N} at once: median ${fmt(pct(ready, 50), 0)} ms, max ${fmt(Math.max(...ready), 0)} ms`)
   if (!opt.solo && N > 1) {
-    await api(ds[0], 'POST', '/api/v1/team/create', { name: 'lean' })
+    await api(ds[0], 'POST', 'team/create', { name: 'lean' })
     const t0 = performance.now()
     for (const d of ds.slice(1)) {
       // a join that times out (a busy machine) is tried again, up to three times
       for (let attempt = 1; ; attempt++) {
         try {
-          const { token } = await api(ds[0], 'POST', '/api/v1/team/invites', {})
-          await api(d, 'POST', '/api/v1/team/join', { token })
+          const { token } = await api(ds[0], 'POST', 'team/invites', {})
+          await api(d, 'POST', 'team/join', { token })
           break
         } catch (err) {
           if (attempt === 3) throw err
@@ -111,7 +102,7 @@ try {
       }
     }
     for (;;) {
-      const counts = await Promise.all(ds.map(async d => (await api(d, 'GET', '/api/v1/team/members')).length))
+      const counts = await Promise.all(ds.map(async d => (await api(d, 'GET', 'team/members')).length))
       if (counts.every(c => c === N)) break
       await sleep(200)
     }

@@ -10,24 +10,26 @@
 //                            [--trials 3,2,1] [--converge-timeout 120] [--poll 50] [--json]
 //                            [--join-batch B]   (B joins at a time instead of all at once)
 //   npm run bench -- membership   (the same, through bench/run.js, with the defaults)
+//   MEMBERSHIP_BENCH_LOGDIR=DIR: each daemon's whole log also goes to DIR/NAME.log, each line
+//   prefixed with the bench's clock (ms), so a false suspicion can be read in context
 //
 // Run it under the shared lock on a shared machine: `flock /work/wt/heavy.lock node ...`.
 import { fork, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { appendFileSync, rmSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { request } from 'node:http'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { readEvents } from './sse.js'
+import { apiClient } from './api.js'
+import { NODE_FLAGS } from './node-flags.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'paired.js')
-const NODE_FLAGS = ['--max-semi-space-size=1', '--no-memory-reducer']
 /** a daemon that is not ready after this long is reported as failed to start */
 const READY_TIMEOUT_MS = 180_000
+const LOGDIR = process.env.MEMBERSHIP_BENCH_LOGDIR || undefined
 /** `peer suspect NAME ID (was alive)`: the daemon's presence lines (src/daemon/session-policy.ts) */
 const PRESENCE_LINE = /\bpeer (suspect|dead) (\S*) ?(\S+)(?: \(was (\w+)\))?/
 
@@ -87,6 +89,7 @@ class Daemon {
         const parts = text.split('\n')
         partial = parts.pop()
         const at = now()
+        if (LOGDIR != null && parts.length > 0) appendFileSync(join(LOGDIR, `${this.name}.log`), parts.map(l => `${at.toFixed(0)} ${l}\n`).join(''))
         for (const line of parts) {
           if (!ready) log += `${line}\n`
           const m = PRESENCE_LINE.exec(line)
@@ -123,32 +126,14 @@ class Daemon {
   }
 
   async api (method, path, body, timeoutMs = 120_000) {
-    this.token ??= (await readFile(join(this.home, 'api.token'), 'utf8')).trim()
-    return await new Promise((resolve, reject) => {
-      const req = request({
-        socketPath: join(this.home, 'api.sock'),
-        method,
-        path: `/api/v1/${path}`,
-        headers: { host: 'localhost', authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-        timeout: timeoutMs
-      }, res => {
-        let text = ''
-        res.on('data', c => { text += c })
-        res.on('end', () => {
-          if ((res.statusCode ?? 500) >= 300) reject(new Error(`${res.statusCode} ${text.trim()}`))
-          else resolve(text === '' ? null : JSON.parse(text))
-        })
-      })
-      req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)))
-      req.on('error', reject)
-      req.end(body === undefined ? undefined : JSON.stringify(body))
-    })
+    this.client ??= await apiClient(this.home)
+    return await this.client.call(method, path, body, timeoutMs)
   }
 
   /** server-sent events: `onEvent(type, data)` until the returned function is called */
   async events (onEvent) {
-    this.token ??= (await readFile(join(this.home, 'api.token'), 'utf8')).trim()
-    return await readEvents({ socketPath: join(this.home, 'api.sock'), token: this.token, onEvent })
+    this.client ??= await apiClient(this.home)
+    return await this.client.events(onEvent)
   }
 }
 
@@ -512,6 +497,7 @@ async function sizeRun (n, o, add, progress) {
     // 8. two busy loops, one per core
     if (o.hog > 0) {
       const h0 = now()
+      progress(`${n}: the hog runs from ${h0.toFixed(0)} to ${(h0 + o.hog * 1000).toFixed(0)} ms on the bench's clock`)
       const hogs = Array.from({ length: availableParallelism() }, () => {
         const c = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' })
         children.add(c)

@@ -21,6 +21,7 @@ import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { availableParallelism, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { NODE_FLAGS } from './node-flags.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const PROTOCOL_RR = '/paired-bench/rr/1.0.0'
@@ -76,7 +77,7 @@ export const REFERENCE_KINDS = {
 function startNode (psk) {
   const child = fork(SELF, ['--reference-node'], {
     // the flags the daemon runs with (bin/paired.js)
-    execArgv: ['--max-semi-space-size=1', '--no-memory-reducer'],
+    execArgv: NODE_FLAGS,
     env: { ...process.env, PAIRED_REFERENCE_PSK: psk },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })

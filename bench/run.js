@@ -17,6 +17,7 @@ import { REFERENCE_KINDS, formatReferences, referenceOf, references } from './re
 import { gossipBench } from './gossip.js'
 import { readEvents } from './sse.js'
 import { membershipBench } from './membership.js'
+import { NODE_FLAGS } from './node-flags.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'paired.js')
@@ -38,11 +39,10 @@ async function home (label) {
 
 function startDaemon (h, name, { netns, mdns = false } = {}) {
   const t0 = process.hrtime.bigint()
-  // the flags of bin/paired.js's shebang and `npm start`
   // PAIRED_BENCH_CPU_PROF=DIR: each daemon writes a V8 CPU profile there when it stops
   const prof = process.env.PAIRED_BENCH_CPU_PROF != null && process.env.PAIRED_BENCH_CPU_PROF !== '' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PAIRED_BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : []
-  // PAIRED_BENCH_NODE_FLAGS='--max-semi-space-size=16': other V8 flags for the daemons (an A/B of the shipped ones)
-  const flags = process.env.PAIRED_BENCH_NODE_FLAGS != null && process.env.PAIRED_BENCH_NODE_FLAGS !== '' ? process.env.PAIRED_BENCH_NODE_FLAGS.split(' ') : ['--max-semi-space-size=1', '--no-memory-reducer']
+  // the flags of bin/paired.js's shebang, or PAIRED_BENCH_NODE_FLAGS's (bench/node-flags.js)
+  const flags = NODE_FLAGS
   const argv = [process.execPath, ...flags, ...prof, BIN, 'daemon', '--home', h, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', ...(mdns ? [] : ['--no-mdns'])]
   const full = netns != null ? ['ip', 'netns', 'exec', netns, ...argv] : argv
   const proc = spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -1,6 +1,6 @@
 // A stock js-libp2p node with the daemon's stack (TCP on 127.0.0.1, a pnet protector,
-// Noise, yamux, identify, ping, gossipsub with StrictNoSign and content-hash message ids)
-// and nothing of paired: the raw reference, the flooder and the raw gossip bench each run
+// Noise, yamux, identify, ping, gossipsub with StrictNoSign, content-hash message ids and
+// no IP colocation penalty, as the daemon's) and nothing of paired: the raw reference, the flooder and the raw gossip bench each run
 // one in a child process. Loaded lazily, so a parent that only forks pays nothing.
 import { createHash } from 'node:crypto'
 
@@ -29,7 +29,12 @@ export async function stockNode ({ protector, privateKey, connectionMonitor, gos
         globalSignaturePolicy: 'StrictNoSign',
         emitSelf: false,
         msgIdFn: msg => createHash('sha256').update(msg.topic).update(msg.data).digest(),
-        ...gossip
+        ...gossip,
+        // gossipsub's default scores peers sharing an IP down by (count − 10)²·5: at 15+
+        // processes on one host every peer falls below the publish and graylist thresholds
+        // and gossip stops. The daemon turns it off (src/node/create-node.ts); so does the
+        // reference, or at 20 and 50 it measures that penalty rather than libp2p
+        scoreParams: { ...gossip.scoreParams, IPColocationFactorWeight: 0 }
       })
     }
   })

@@ -69,8 +69,22 @@ export const BEHAVIOUR_PENALTY_DECAY = 0.2
  */
 export const TCP_CONNECT_TIMEOUT_MS = 1_500
 
-/** libp2p's connection monitor pings each connection this often (its default: 10 s) */
-export const CONNECTION_PING_INTERVAL_MS = 60_000
+/**
+ * libp2p's connection monitor pings each connection this often (its default: 10 s). Each
+ * ping is a new stream both ways (~a dozen frames and a peer-store write per side): at
+ * 60 s that was a quarter of what an idle member costs another, beside its heartbeats. It
+ * only clears half-open connections: a member's is found by presence within seconds (its
+ * heartbeats stop, the probe fails, it is declared dead and hung up on), a stranger's by
+ * the unproven budget; what is left can wait minutes.
+ */
+export const CONNECTION_PING_INTERVAL_MS = 300_000
+
+/**
+ * yamux pings each connection this often (its default: 30 s, both sides). It closes
+ * nothing when a ping fails, only logs; its one use is the round-trip time that lets a
+ * stream's receive window grow, which its first ping (at connect) already gives.
+ */
+export const YAMUX_KEEPALIVE_MS = 600_000
 /**
  * and gives up on a connection whose ping takes longer than this (its default: 5 s, or 1.2×
  * the recent average if longer). A ping waits behind whatever the connection already holds

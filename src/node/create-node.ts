@@ -19,9 +19,10 @@ import { teamNetwork } from '../net/pnet.js'
 import {
   BEHAVIOUR_PENALTY_DECAY, CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_TIMEOUT_MS, GOSSIP_HEARTBEAT_MS, GOSSIP_SCORE_DECAY_MS, IDONTWANT_MIN_BYTES, INBOUND_UPGRADE_TIMEOUT_MS,
   INVALID_MESSAGE_DECAY, MAX_CONNECTIONS, MAX_INCOMING_PENDING_CONNECTIONS, MDNS_SERVICE_TAG,
-  INVALID_MESSAGE_WEIGHT, TCP_CONNECT_TIMEOUT_MS, dhtProtocol, presenceTopic, rosterTopic, stateTopic
+  INVALID_MESSAGE_WEIGHT, TCP_CONNECT_TIMEOUT_MS, YAMUX_KEEPALIVE_MS, dhtProtocol, presenceTopic, rosterTopic, stateTopic
 } from './constants.js'
 import { meshFor, type MeshParams } from './mesh.js'
+import { lazyWindowUpdates } from './yamux-window.js'
 
 /** a per-second decay factor, applied once per score decay interval instead */
 const perDecayInterval = (perSecond: number): number => perSecond ** (GOSSIP_SCORE_DECAY_MS / 1000)
@@ -86,6 +87,8 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
   if (init.bootstrap.length > 0) {
     peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
   }
+  // a window update per heartbeat received was half an idle daemon's frames (see the module)
+  lazyWindowUpdates()
   const node = await createLibp2p({
     privateKey: init.privateKey,
     nodeInfo: { userAgent: init.agentVersion },
@@ -95,7 +98,7 @@ export async function createPairedNode (init: NodeInit): Promise<PairedLibp2p> {
     // net.connect): a SYN dropped by a partition fails the dial in 1.5 s, not ~2 minutes
     transports: [tcp({ dialOpts: { timeout: TCP_CONNECT_TIMEOUT_MS } as TCPSocketOptions })],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ keepAliveInterval: YAMUX_KEEPALIVE_MS })],
     // pnet on the wire, refusing a dialer without the key at its first bytes (src/net/pnet.ts)
     connectionProtector: teamNetwork({ key: networkKey(init.psk), timeoutMs: INBOUND_UPGRADE_TIMEOUT_MS }),
     connectionGater: {

@@ -12,7 +12,7 @@ export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 export const BIN = join(ROOT, 'bin', 'paired.js')
 /** the node flags of bin/paired.js's shebang and `npm start`: a small young generation, and no idle-time
  * collections of it (V8's memory reducer costs ~1 % of a core on an idle daemon) */
-export const NODE_FLAGS = ['--max-semi-space-size=1', '--no-memory-reducer']
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--no-memory-reducer', '--v8-pool-size=1']
 
 export interface CliResult {
   code: number
