@@ -91,9 +91,15 @@ export class TeamState implements SyncStore {
     return this.store.batchesSince(author, fromSeq)
   }
 
-  async ingest (batch: unknown, options: { fromGossip?: boolean } = {}): Promise<{ applied: number, duplicate: boolean, gapFrom?: number }> {
+  /** the stored records as their bytes: a pull is served without a parse and a stringify per record */
+  rawBatchesSince (author: string, fromSeq: number): AsyncIterable<Uint8Array> {
+    return this.store.rawBatchesSince(author, fromSeq)
+  }
+
+  /** `raw`: the JSON a pulled batch was parsed from, stored as is (no second stringify) */
+  async ingest (batch: unknown, options: { fromGossip?: boolean, raw?: Uint8Array } = {}): Promise<{ applied: number, duplicate: boolean, gapFrom?: number }> {
     // a fold record (ops claimed superseded) is taken only from anti-entropy, never gossip
-    const result = await this.store.ingest(batch, { acceptFolds: options.fromGossip !== true })
+    const result = await this.store.ingest(batch, { acceptFolds: options.fromGossip !== true, ...(options.raw === undefined ? {} : { raw: options.raw }) })
     if (result.applied > 0) {
       this.version++
       this.compaction.counted(result.applied)

@@ -1,15 +1,16 @@
 /**
  * TeamState's kv API over a real store, with a node that only records what is published
  * (no network): a write larger than one signed batch answers every entry it wrote, and
- * `kv:changed` events are about kv keys only (a task op written locally is no kv change).
+ * `kv:changed` events are about kv keys only (a task op written locally is no kv change);
+ * a pulled batch is kept and served as the bytes it came as.
  */
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { PairedLibp2p } from '../../../src/node/create-node.js'
 import { TeamState } from '../../../src/state/service.js'
 import { openStore } from '../../../src/state/store/db.js'
-import { taskDrafts } from '../../../src/state/ops/index.js'
-import { makeAuthor } from './ops/helpers.js'
+import { signBatch, taskDrafts } from '../../../src/state/ops/index.js'
+import { kvOps, makeAuthor } from './ops/helpers.js'
 import { TEAM, tempDir } from './store/helpers.js'
 
 function quietNode (): PairedLibp2p {
@@ -68,5 +69,19 @@ describe('TeamState', () => {
     expect(events.filter(e => e.type === 'kv:changed').map(e => (e.data as { key?: unknown, deleted?: boolean }))).toMatchObject([
       { key: 'a' }, { key: 'a', deleted: true }
     ])
+  })
+
+  it('a pulled batch is stored as the bytes it came as and served as those bytes: no stringify when storing, no parse and stringify when serving', async () => {
+    const { state } = await teamState()
+    const other = await makeAuthor()
+    const batch = signBatch(kvOps(other.peerId, 1, 3), other.signer, TEAM)
+    // spacing that JSON.stringify never writes: the bytes served show which path stored them
+    const raw = new TextEncoder().encode(JSON.stringify(batch, null, 1))
+    const result = await state.ingest(JSON.parse(new TextDecoder().decode(raw)), { raw })
+    expect(result.applied).toBe(3)
+    expect(state.rawBatchesSince).toBeTypeOf('function')
+    const served: string[] = []
+    for await (const record of state.rawBatchesSince(other.peerId, 1)) served.push(new TextDecoder().decode(record))
+    expect(served).toEqual([new TextDecoder().decode(raw)])
   })
 })
