@@ -1,8 +1,9 @@
 /**
  * Canonical encodings of ops and the bytes a batch signature covers.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { canonicalJson } from '../../team/canonical.js'
+import { canonicalJsonFast } from './canonical-fast.js'
 import { OP_BATCH_DOMAIN } from './constants.js'
 import { InvalidOpError } from './errors.js'
 import type { Op } from './types.js'
@@ -13,10 +14,18 @@ const utf8 = new TextEncoder()
  * The canonical encoding of an op: UTF-8 of the canonical JSON (keys sorted, no
  * whitespace) of `{ author, seq, hlc: { wall, logical, node }, kind, body }`. Only plain
  * JSON survives the wire, so only plain JSON is accepted: anything else throws
- * `InvalidOpError`. The fixed fields are written directly, in canonical key order (the
- * hot path of batch verification); the body goes through `canonicalJson`.
+ * `InvalidOpError`.
  */
 export function encodeOp (op: Op): Uint8Array {
+  return utf8.encode(encodeOpText(op))
+}
+
+/**
+ * `encodeOp` as text, which is what the hot path hashes (`sha256` takes it as is: no
+ * byte array per op). The fixed fields are written directly, in canonical key order; the
+ * body goes through the canonical encoder.
+ */
+export function encodeOpText (op: Op): string {
   const { author, seq, kind, body } = op
   const hlc = op.hlc as Partial<Op['hlc']> | undefined
   if (typeof author !== 'string' || typeof kind !== 'string' || typeof hlc !== 'object' || hlc === null ||
@@ -25,28 +34,28 @@ export function encodeOp (op: Op): Uint8Array {
   }
   let encodedBody: string
   try {
-    encodedBody = canonicalJson(body)
+    encodedBody = canonicalJsonFast(body)
   } catch (err) {
     throw new InvalidOpError(`op ${String(seq)} cannot be encoded: ${(err as Error).message}`)
   }
-  return utf8.encode(
-    `{"author":${JSON.stringify(author)},"body":${encodedBody},` +
+  return `{"author":${JSON.stringify(author)},"body":${encodedBody},` +
     `"hlc":{"logical":${JSON.stringify(hlc.logical)},"node":${JSON.stringify(hlc.node)},"wall":${JSON.stringify(hlc.wall)}},` +
-    `"kind":${JSON.stringify(kind)},"seq":${JSON.stringify(seq)}}`)
+    `"kind":${JSON.stringify(kind)},"seq":${JSON.stringify(seq)}}`
 }
 
 function isFiniteNumber (value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value)
 }
 
-/** sha256 of some bytes. */
-export function sha256 (bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(bytes).digest())
+/** sha256 of some bytes, or of a text's UTF-8 (one call: no hash object to make and collect) */
+export function sha256 (data: Uint8Array | string): Uint8Array {
+  const digest = hash('sha256', data, 'buffer') as unknown as Buffer
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
 }
 
 /** sha256 of `encodeOp(op)`: what a batch signature covers for this op. */
 export function opHash (op: Op): Uint8Array {
-  return sha256(encodeOp(op))
+  return sha256(encodeOpText(op))
 }
 
 /**

@@ -6,8 +6,8 @@
  * views collide only by chance (a multiset hash, for consistency checks, not security).
  */
 import { createHash, hash } from 'node:crypto'
-import { canonicalEncode } from '../crdt/index.js'
 import type { TaskRecord } from '../crdt/index.js'
+import { canonicalEncodeFast as canonicalEncode } from '../ops/canonical-fast.js'
 import { toLwwEntry, type ViewEntry } from './kv-view.js'
 
 export const VIEW_HASH_VERSION = 'paired-view-sum/v2'

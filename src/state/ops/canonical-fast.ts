@@ -1,0 +1,75 @@
+/**
+ * The model's canonical JSON (`src/model/canonical.ts`), faster on what the ingest path
+ * feeds it: values `JSON.parse` made. A catch-up encodes every op it verifies (for its
+ * hash) and every view entry it changes (for the state hash), and the general encoder's
+ * `Object.entries`, comparator sort and part arrays per object were a large share of that
+ * work and of its garbage. Here an object's keys are sorted only when they are not in
+ * order already, and the text is built by concatenation.
+ *
+ * The output is the model encoder's, byte for byte: signatures and state hashes depend on
+ * it. Anything but plain JSON (a Map, a class instance, a non-finite number, `undefined`
+ * in an array, a sparse array, nesting past the limit) is handed to the model encoder,
+ * which encodes it or throws exactly as it always does.
+ */
+import { MAX_CANONICAL_DEPTH, canonicalEncode, canonicalJsonStrict } from '../../model/canonical.js'
+
+/** `canonicalJsonStrict(value)`: what op hashes cover */
+export function canonicalJsonFast (value: unknown): string {
+  return plain(value, 0) ?? canonicalJsonStrict(value)
+}
+
+/** `canonicalEncode(value)`: what state hashes cover */
+export function canonicalEncodeFast (value: unknown): string {
+  return plain(value, 0) ?? canonicalEncode(value)
+}
+
+/** the canonical JSON of a plain JSON value; `undefined` for anything else (the model encoder decides) */
+function plain (value: unknown, depth: number): string | undefined {
+  if (depth > MAX_CANONICAL_DEPTH) return undefined
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value)
+    case 'number':
+      // JSON.stringify writes -0 as 0, as the model does
+      return Number.isFinite(value) ? JSON.stringify(value) : undefined
+    case 'boolean':
+      return value ? 'true' : 'false'
+    case 'object':
+      if (value === null) return 'null'
+      return Array.isArray(value) ? array(value, depth) : object(value, depth)
+    default:
+      return undefined
+  }
+}
+
+function array (value: unknown[], depth: number): string | undefined {
+  let out = '['
+  for (let i = 0; i < value.length; i++) {
+    // a hole or undefined: the model's rule, not ours
+    if (!(i in value)) return undefined
+    const item = plain(value[i], depth + 1)
+    if (item === undefined) return undefined
+    out += i === 0 ? item : `,${item}`
+  }
+  return `${out}]`
+}
+
+function object (value: object, depth: number): string | undefined {
+  if (Object.getPrototypeOf(value) !== Object.prototype) return undefined
+  const keys = Object.keys(value)
+  // `<` and the default sort both order strings by UTF-16 code unit, as the model does
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1] > keys[i]) { keys.sort(); break }
+  }
+  let out = '{'
+  let first = true
+  for (const key of keys) {
+    const item = (value as Record<string, unknown>)[key]
+    if (item === undefined) continue
+    const encoded = plain(item, depth + 1)
+    if (encoded === undefined) return undefined
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${encoded}`
+    first = false
+  }
+  return `${out}}`
+}
