@@ -64,6 +64,8 @@ try {
     const sink = await openStore(join(dir, `sink${round}`))
     const store = new OpStore({ db: sink }, { teamId: TEAM })
     await store.start()
+    // as in a daemon, whose status asks it: the view hash is then kept up per changed entry
+    await store.stateHash()
     let at = 0
     const ch = {
       readPulled: async () => at < frames.length ? decodePulled('/paired/sync/1.0.0', frames[at++]) : { msg: { type: 'done' } },

@@ -9,7 +9,7 @@ import { fromBase64url, toBase64url } from '../../team/canonical.js'
 import {
   BATCH_SIG_LENGTH, MAX_BATCH_BYTES, MAX_OPS_PER_BATCH, MAX_SEQ, OP_HASH_LENGTH
 } from './constants.js'
-import { batchSigningBytes, opHash, sha256 } from './encode.js'
+import { BatchSigning, batchSigningBytes, opHash, sha256 } from './encode.js'
 import { BatchTooLargeError, InvalidBatchError, InvalidOpError } from './errors.js'
 import { hasExactKeys, isPlainObject } from '../../model/guards.js'
 import { checkOp, type CheckedOp } from './validate.js'
@@ -140,7 +140,8 @@ function inspect (input: unknown, teamId: string): InspectedBatch {
     throw new InvalidBatchError(`batch ${fromSeq}..${toSeq} must carry ${count} ops, got ${rawOps.length}`)
   }
   const ops: Op[] = []
-  const hashes: Uint8Array[] = listed ?? []
+  const signing = new BatchSigning(teamId, author, fromSeq, toSeq)
+  listed?.forEach((hash, i) => { signing.setHash(i, hash) })
   let bytes = 0
   let lastSeq = fromSeq - 1
   for (const raw of rawOps) {
@@ -151,19 +152,19 @@ function inspect (input: unknown, teamId: string): InspectedBatch {
     lastSeq = op.seq
     bytes += size
     if (bytes > MAX_BATCH_BYTES) throw new InvalidBatchError(`a batch holds at most ${MAX_BATCH_BYTES} bytes of ops`)
-    const hash = sha256(text)
     if (listed !== undefined) {
-      if (Buffer.compare(hash, listed[op.seq - fromSeq]) !== 0) {
+      if (Buffer.compare(sha256(text), listed[op.seq - fromSeq]) !== 0) {
         throw new InvalidBatchError(`op ${op.seq} does not match its hash in the batch`)
       }
     } else {
-      hashes.push(hash)
+      signing.hashInto(op.seq - fromSeq, text)
     }
     ops.push(op)
   }
-  if (!verifyEd25519(publicKey, batchSigningBytes(teamId, author, fromSeq, toSeq, hashes), sig)) {
+  if (!verifyEd25519(publicKey, signing.bytes, sig)) {
     throw new InvalidBatchError(`the signature of batch ${author}/${fromSeq}..${toSeq} does not verify`)
   }
+  const hashes = listed ?? signing.hashes()
   const batch: OpBatch = { author, fromSeq, toSeq, ops, sig: input.sig as string }
   if (pruned) batch.hashes = input.hashes as string[]
   return { batch, hashes, bytes }

@@ -23,7 +23,15 @@ export function canonicalEncodeFast (value: unknown): string {
   return plain(value, 0) ?? canonicalEncode(value)
 }
 
-/** the canonical JSON of a plain JSON value; `undefined` for anything else (the model encoder decides) */
+/**
+ * The canonical JSON of a plain JSON value sitting `depth` levels down in what is being
+ * encoded; `undefined` for anything else (the model encoder decides). For callers that
+ * write a fixed wrapper around a value themselves.
+ */
+export function canonicalPlain (value: unknown, depth: number): string | undefined {
+  return plain(value, depth)
+}
+
 function plain (value: unknown, depth: number): string | undefined {
   if (depth > MAX_CANONICAL_DEPTH) return undefined
   switch (typeof value) {

@@ -4,7 +4,7 @@
 import { hash } from 'node:crypto'
 import { canonicalJson } from '../../team/canonical.js'
 import { canonicalJsonFast } from './canonical-fast.js'
-import { OP_BATCH_DOMAIN } from './constants.js'
+import { OP_BATCH_DOMAIN, OP_HASH_LENGTH } from './constants.js'
 import { InvalidOpError } from './errors.js'
 import type { Op } from './types.js'
 
@@ -74,4 +74,41 @@ export function batchSigningBytes (teamId: string, author: string, fromSeq: numb
     at += hash.length
   }
   return out
+}
+
+/**
+ * `batchSigningBytes` filled in as a batch is checked: each op's hash goes straight into
+ * the signed message, and `hashes()` reads them back as views of it. No 32-byte array
+ * (each with its own backing store for the collector to track) per op verified.
+ */
+export class BatchSigning {
+  /** the bytes the signature covers, once every slot is filled */
+  readonly bytes: Buffer
+  private readonly head: number
+
+  constructor (teamId: string, author: string, fromSeq: number, toSeq: number) {
+    const head = `${OP_BATCH_DOMAIN}${canonicalJson({ author, fromSeq, team: teamId, toSeq })}\n`
+    this.head = Buffer.byteLength(head, 'utf8')
+    this.bytes = Buffer.alloc(this.head + (toSeq - fromSeq + 1) * OP_HASH_LENGTH)
+    this.bytes.write(head, 0, 'utf8')
+  }
+
+  /** slot `i` (op `fromSeq + i`) holds the sha256 of `text`, an op's canonical encoding */
+  hashInto (i: number, text: string): void {
+    this.bytes.write(hash('sha256', text, 'binary'), this.head + i * OP_HASH_LENGTH, OP_HASH_LENGTH, 'latin1')
+  }
+
+  /** slot `i` holds `digest` (a hash from a pruned batch's list) */
+  setHash (i: number, digest: Uint8Array): void {
+    this.bytes.set(digest, this.head + i * OP_HASH_LENGTH)
+  }
+
+  /** every slot's hash, in seq order, as views of `bytes` */
+  hashes (): Uint8Array[] {
+    const out: Uint8Array[] = []
+    for (let at = this.head; at < this.bytes.byteLength; at += OP_HASH_LENGTH) {
+      out.push(new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + at, OP_HASH_LENGTH))
+    }
+    return out
+  }
 }
