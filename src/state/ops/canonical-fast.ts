@@ -67,7 +67,11 @@ function object (value: object, depth: number): string | undefined {
   const keys = Object.keys(value)
   // `<` and the default sort both order strings by UTF-16 code unit, as the model does
   for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1] > keys[i]) { keys.sort(); break }
+    if (keys[i - 1] > keys[i]) {
+      if (keys.length <= 8) insertionSort(keys)
+      else keys.sort()
+      break
+    }
   }
   let out = '{'
   let first = true
@@ -76,8 +80,52 @@ function object (value: object, depth: number): string | undefined {
     if (item === undefined) continue
     const encoded = plain(item, depth + 1)
     if (encoded === undefined) return undefined
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${encoded}`
+    out += `${first ? '' : ','}${quoted(key)}:${encoded}`
     first = false
   }
   return `${out}}`
+}
+
+/** a few keys (an op body, a clock): cheaper than the general sort's setup */
+function insertionSort (keys: string[]): void {
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]
+    let j = i - 1
+    for (; j >= 0 && keys[j] > key; j--) keys[j + 1] = keys[j]
+    keys[j + 1] = key
+  }
+}
+
+// the same few keys and authors come by the thousand in a catch-up: their JSON strings are kept
+const QUOTED_MAX = 256
+const quotedCache = new Map<string, string>()
+
+/** `JSON.stringify(text)`, remembered for short strings */
+export function quoted (text: string): string {
+  if (text.length > 64) return JSON.stringify(text)
+  let out = quotedCache.get(text)
+  if (out === undefined) {
+    out = JSON.stringify(text)
+    if (quotedCache.size >= QUOTED_MAX) quotedCache.clear()
+    quotedCache.set(text, out)
+  }
+  return out
+}
+
+/**
+ * The canonical JSON of a hybrid logical clock `{ wall, logical, node }` (and nothing
+ * else), written directly; `undefined` when `hlc` is not exactly that.
+ */
+export function canonicalHlc (hlc: unknown): string | undefined {
+  if (typeof hlc !== 'object' || hlc === null || Object.getPrototypeOf(hlc) !== Object.prototype) return undefined
+  const { wall, logical, node } = hlc as Record<string, unknown>
+  if (typeof wall !== 'number' || typeof logical !== 'number' || typeof node !== 'string' || !Number.isFinite(wall) || !Number.isFinite(logical)) return undefined
+  let fields = 0
+  for (const key in hlc) {
+    if (!Object.hasOwn(hlc, key)) return undefined
+    fields++
+  }
+  if (fields !== 3) return undefined
+  // String(n) is JSON.stringify(n) for a finite number (-0 included: both write 0)
+  return `{"logical":${logical},"node":${quoted(node)},"wall":${wall}}`
 }

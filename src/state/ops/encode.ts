@@ -3,7 +3,7 @@
  */
 import { hash } from 'node:crypto'
 import { canonicalJson } from '../../team/canonical.js'
-import { canonicalJsonFast } from './canonical-fast.js'
+import { canonicalJsonFast, quoted } from './canonical-fast.js'
 import { OP_BATCH_DOMAIN, OP_HASH_LENGTH } from './constants.js'
 import { InvalidOpError } from './errors.js'
 import type { Op } from './types.js'
@@ -38,9 +38,9 @@ export function encodeOpText (op: Op): string {
   } catch (err) {
     throw new InvalidOpError(`op ${String(seq)} cannot be encoded: ${(err as Error).message}`)
   }
-  return `{"author":${JSON.stringify(author)},"body":${encodedBody},` +
-    `"hlc":{"logical":${JSON.stringify(hlc.logical)},"node":${JSON.stringify(hlc.node)},"wall":${JSON.stringify(hlc.wall)}},` +
-    `"kind":${JSON.stringify(kind)},"seq":${JSON.stringify(seq)}}`
+  return `{"author":${quoted(author)},"body":${encodedBody},` +
+    `"hlc":{"logical":${JSON.stringify(hlc.logical)},"node":${quoted(hlc.node)},"wall":${JSON.stringify(hlc.wall)}},` +
+    `"kind":${quoted(kind)},"seq":${JSON.stringify(seq)}}`
 }
 
 function isFiniteNumber (value: unknown): value is number {

@@ -7,7 +7,7 @@
  */
 import { createHash, hash } from 'node:crypto'
 import { canonicalEncode, type TaskRecord } from '../crdt/index.js'
-import { canonicalEncodeFast, canonicalPlain } from '../ops/canonical-fast.js'
+import { canonicalEncodeFast, canonicalHlc, canonicalPlain, quoted } from '../ops/canonical-fast.js'
 import { toLwwEntry, type ViewEntry } from './kv-view.js'
 
 export const VIEW_HASH_VERSION = 'paired-view-sum/v2'
@@ -25,10 +25,10 @@ export function entryText (key: string, entry: ViewEntry): string {
   const { author, hlc, value } = entry
   if (typeof author === 'string') {
     // depth 2: where the model's encoder meets them inside [key, { … }]
-    const clock = canonicalPlain(hlc, 2)
+    const clock = canonicalHlc(hlc) ?? canonicalPlain(hlc, 2)
     const encoded = value === undefined ? '' : canonicalPlain(value, 2)
     if (clock !== undefined && encoded !== undefined) {
-      return `[${JSON.stringify(key)},{"author":${JSON.stringify(author)},"hlc":${clock}${value === undefined ? '' : `,"value":${encoded}`}}]`
+      return `[${JSON.stringify(key)},{"author":${quoted(author)},"hlc":${clock}${value === undefined ? '' : `,"value":${encoded}`}}]`
     }
   }
   return canonicalEncode([key, toLwwEntry(entry)])

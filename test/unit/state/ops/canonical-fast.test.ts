@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { canonicalEncode, canonicalJsonStrict } from '../../../../src/model/canonical.js'
-import { canonicalEncodeFast, canonicalJsonFast } from '../../../../src/state/ops/canonical-fast.js'
+import { canonicalEncodeFast, canonicalHlc, canonicalJsonFast, quoted } from '../../../../src/state/ops/canonical-fast.js'
 
 const RUNS = { numRuns: 2000 }
 
@@ -75,3 +75,29 @@ describe('canonicalEncodeFast', () => {
     }), RUNS)
   })
 })
+
+describe('canonicalHlc', () => {
+  it('is the model\'s encoding of a clock { wall, logical, node }, and undefined for anything not exactly that', () => {
+    const clockish = fc.record({
+      wall: fc.oneof(fc.integer(), fc.double(), fc.constant(-0), fc.string()),
+      logical: fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.constant(Number.NaN)),
+      node: fc.oneof(fc.string(), fc.constant('12D3KooWQ4rS1d4wVYQ3HUbXyZ7cSx9bLqnRzAP1G4eWbH5cX5XU'), fc.integer()),
+      extra: fc.integer()
+    }, { requiredKeys: [] })
+    fc.assert(fc.property(fc.oneof(clockish, jsonish), value => {
+      const fast = canonicalHlc(value)
+      if (fast !== undefined) expect(fast).toBe(canonicalJsonStrict(value))
+      const exact = typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).sort().join() === 'logical,node,wall' &&
+        Number.isFinite((value as { wall?: unknown }).wall) && Number.isFinite((value as { logical?: unknown }).logical) && typeof (value as { node?: unknown }).node === 'string'
+      expect(fast !== undefined).toBe(exact)
+    }), RUNS)
+  })
+
+  it('quoted is JSON.stringify, short or long', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 100 }), text => {
+      expect(quoted(text)).toBe(JSON.stringify(text))
+      expect(quoted(text)).toBe(JSON.stringify(text))
+    }), RUNS)
+  })
+})
+
