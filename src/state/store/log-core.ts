@@ -94,9 +94,9 @@ export class LogCore {
   /**
    * One atomic LevelDB write: the records, the heads they advance, the view entries
    * their ops change and the clock. In-memory state changes only once it succeeded.
-   * Call it under `exclusive`.
+   * Call it under `exclusive`. Resolves with the view entries it changed (key → the new winner).
    */
-  async applyRecords (items: RecordItem[], sync: boolean): Promise<void> {
+  async applyRecords (items: RecordItem[], sync: boolean): Promise<ReadonlyMap<string, ViewEntry>> {
     const ops = items.flatMap(item => item.ops)
     const current = await this.currentEntries(ops)
     const before = new Map(current)
@@ -136,6 +136,7 @@ export class LogCore {
       }
       if (changed.length > 0) this.onTasks(changed, ops)
     }
+    return changes
   }
 
   private async currentTasks (ops: Op[]): Promise<Map<string, TaskRecord>> {

@@ -84,4 +84,22 @@ describe('TeamState', () => {
     for await (const record of state.rawBatchesSince(other.peerId, 1)) served.push(new TextDecoder().decode(record))
     expect(served).toEqual([new TextDecoder().decode(raw)])
   })
+
+  it('an ingest raises kv:changed for every key it changed, records held for a gap included, with the winning entry', async () => {
+    const { state, events } = await teamState()
+    const other = await makeAuthor()
+    const first = signBatch(kvOps(other.peerId, 1, 2, seq => `g/${seq}`), other.signer, TEAM)
+    const ops = kvOps(other.peerId, 3, 3, seq => seq === 5 ? 'g/1' : `g/${seq}`)
+    // seq 5 deletes g/1, written by seq 1
+    ops[2] = { ...ops[2], kind: 'kv:del', body: { key: 'g/1' } }
+    const second = signBatch(ops, other.signer, TEAM)
+    // the second batch arrives first: held until the first fills the gap
+    expect(await state.ingest(JSON.parse(JSON.stringify(second)))).toMatchObject({ applied: 0, gapFrom: 1 })
+    expect(await state.ingest(JSON.parse(JSON.stringify(first)))).toMatchObject({ applied: 5 })
+    const changed = events.filter(e => e.type === 'kv:changed').map(e => e.data as { key: string, value: unknown, updatedBy: string, deleted?: boolean })
+    expect(changed.map(e => e.key).sort()).toEqual(['g/1', 'g/2', 'g/3', 'g/4'])
+    expect(changed.find(e => e.key === 'g/1')).toMatchObject({ value: null, deleted: true, updatedBy: other.peerId })
+    expect(changed.find(e => e.key === 'g/4')).toMatchObject({ value: { n: 4 }, updatedBy: other.peerId })
+  })
 })
+
