@@ -21,6 +21,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
     prof: { type: 'string' },
+    // ingests in flight at once (the pull's SYNC_PIPELINE_DEPTH by default)
+    depth: { type: 'string' },
     // another build's dist (an A/B against main): --dist /work/main/dist
     dist: { type: 'string' }
   }
@@ -73,7 +75,7 @@ try {
     }
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
-    const applied = await pullFrames(ch, { ingest: async (batch, raw) => await store.ingest(batch, { raw }), isKnownAuthor: () => true }, { window: 8 })
+    const applied = await pullFrames(ch, { ingest: async (batch, raw) => await store.ingest(batch, { raw }), isKnownAuthor: () => true }, { window: 8, ...(args.depth != null ? { depth: Number(args.depth) } : {}) })
     const secs = (performance.now() - t0) / 1000
     const cpu = process.cpuUsage(cpu0)
     const cpuSecs = (cpu.user + cpu.system) / 1e6

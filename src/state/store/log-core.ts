@@ -98,8 +98,8 @@ export class LogCore {
    */
   async applyRecords (items: RecordItem[], sync: boolean): Promise<ReadonlyMap<string, ViewEntry>> {
     const ops = items.flatMap(item => item.ops)
+    // read only: what the view held before this write, for the view hash to take out
     const current = await this.currentEntries(ops)
-    const before = new Map(current)
     const changes = viewChanges(ops, current)
     const tasksBefore = await this.currentTasks(ops)
     const tasks = taskChanges(ops, tasksBefore)
@@ -125,7 +125,7 @@ export class LogCore {
     }
     await this.guard.batch(writes, sync)
     for (const [author, seq] of heads) this.heads.set(author, seq)
-    this.viewHash.apply(changes, before)
+    this.viewHash.apply(changes, current)
     this.viewHash.applyTasks(tasks, tasksBefore)
     if (tasks.size > 0 && this.onTasks !== undefined) {
       const changed: TaskChange[] = []
