@@ -9,8 +9,8 @@ import type { KvEntryDoc, KvWrite } from '../model/docs.js'
 import { NotFoundError } from '../errors.js'
 import type { PairedLibp2p } from '../node/create-node.js'
 import { canonicalEncode, encodeHlc } from './crdt/index.js'
-import { kvDelDraft, kvSetDraft, type Op, type OpBatch, type OpDraft, type OpSigner } from './ops/index.js'
-import { OpStore, type KvEntry, type PairedDb } from './store/index.js'
+import { kvDelDraft, kvSetDraft, type OpBatch, type OpDraft, type OpSigner } from './ops/index.js'
+import { OpStore, type KvEntry, type PairedDb, type ViewEntry } from './store/index.js'
 import { StateSync, type SyncStore } from './sync/index.js'
 import type { FloodListener } from '../net/limits.js'
 import { CompactionSchedule } from './compaction-schedule.js'
@@ -91,30 +91,38 @@ export class TeamState implements SyncStore {
     return this.store.batchesSince(author, fromSeq)
   }
 
-  async ingest (batch: unknown, options: { fromGossip?: boolean } = {}): Promise<{ applied: number, duplicate: boolean, gapFrom?: number }> {
+  /** the stored records as their bytes: a pull is served without a parse and a stringify per record */
+  rawBatchesSince (author: string, fromSeq: number): AsyncIterable<Uint8Array> {
+    return this.store.rawBatchesSince(author, fromSeq)
+  }
+
+  /** `raw`: the JSON a pulled batch was parsed from, stored as is (no second stringify) */
+  async ingest (batch: unknown, options: { fromGossip?: boolean, raw?: Uint8Array } = {}): Promise<{ applied: number, duplicate: boolean, gapFrom?: number }> {
     // a fold record (ops claimed superseded) is taken only from anti-entropy, never gossip
-    const result = await this.store.ingest(batch, { acceptFolds: options.fromGossip !== true })
+    const changed = this.init.wanted() ? new Map<string, ViewEntry>() : undefined
+    const result = await this.store.ingest(batch, {
+      acceptFolds: options.fromGossip !== true,
+      ...(options.raw === undefined ? {} : { raw: options.raw }),
+      ...(changed === undefined ? {} : { changed })
+    })
     if (result.applied > 0) {
       this.version++
       this.compaction.counted(result.applied)
-      if (this.init.wanted()) await this.announce(batch)
+      if (changed !== undefined) this.announce(changed)
     }
     return result
   }
 
-  /** kv:changed for each op of `batch` that now holds its key */
-  private async announce (batch: unknown): Promise<void> {
-    const ops = (batch as { ops?: Op[] }).ops
-    if (!Array.isArray(ops)) return
-    for (const op of ops) {
-      const key = (op.body as { key?: unknown } | undefined)?.key
-      if (typeof key !== 'string' || (op.kind !== 'kv:set' && op.kind !== 'kv:del')) continue
-      const e = await this.store.kvEntry(key)
-      if (op.kind === 'kv:del' && e == null) {
-        this.init.emit('kv:changed', { key, value: null, updatedBy: op.author, hlc: encodeHlc(op.hlc), deleted: true })
-      } else if (e != null && e.author === op.author && e.seq === op.seq) {
-        this.init.emit('kv:changed', entryDoc(e))
-      }
+  /**
+   * kv:changed for each key an ingest changed, with the entry that now holds it: taken
+   * from the write itself (a catch-up read every key back once per op before), and
+   * covering the records the ingest unblocked too
+   */
+  private announce (changed: ReadonlyMap<string, ViewEntry>): void {
+    for (const [key, e] of changed) {
+      this.init.emit('kv:changed', e.value === undefined
+        ? { key, value: null, updatedBy: e.author, hlc: encodeHlc(e.hlc), deleted: true }
+        : entryDoc({ key, value: e.value, author: e.author, hlc: e.hlc }))
     }
   }
 

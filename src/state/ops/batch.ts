@@ -9,7 +9,7 @@ import { fromBase64url, toBase64url } from '../../team/canonical.js'
 import {
   BATCH_SIG_LENGTH, MAX_BATCH_BYTES, MAX_OPS_PER_BATCH, MAX_SEQ, OP_HASH_LENGTH
 } from './constants.js'
-import { batchSigningBytes, opHash, sha256 } from './encode.js'
+import { BatchSigning, batchSigningBytes, opHash, sha256 } from './encode.js'
 import { BatchTooLargeError, InvalidBatchError, InvalidOpError } from './errors.js'
 import { hasExactKeys, isPlainObject } from '../../model/guards.js'
 import { checkOp, type CheckedOp } from './validate.js'
@@ -37,7 +37,7 @@ export function signBatch (ops: Op[], signer: OpSigner, teamId: string): OpBatch
     throw new BatchTooLargeError(`a batch holds at most ${MAX_OPS_PER_BATCH} ops, got ${ops.length}`)
   }
   const checked = checkRun(ops, signer.peerId)
-  if (checked.reduce((n, c) => n + c.bytes.length, 0) > MAX_BATCH_BYTES) {
+  if (checked.reduce((n, c) => n + c.size, 0) > MAX_BATCH_BYTES) {
     throw new BatchTooLargeError(`a batch holds at most ${MAX_BATCH_BYTES} bytes of ops`)
   }
   return signChecked(checked, signer, teamId)
@@ -54,13 +54,13 @@ export function signOps (ops: Op[], signer: OpSigner, teamId: string): OpBatch[]
   let run: CheckedOp[] = []
   let bytes = 0
   for (const c of checked) {
-    if (run.length > 0 && (run.length >= MAX_OPS_PER_BATCH || bytes + c.bytes.length > MAX_BATCH_BYTES)) {
+    if (run.length > 0 && (run.length >= MAX_OPS_PER_BATCH || bytes + c.size > MAX_BATCH_BYTES)) {
       batches.push(signChecked(run, signer, teamId))
       run = []
       bytes = 0
     }
     run.push(c)
-    bytes += c.bytes.length
+    bytes += c.size
   }
   if (run.length > 0) batches.push(signChecked(run, signer, teamId))
   return batches
@@ -78,7 +78,7 @@ function checkRun (ops: Op[], author: string): CheckedOp[] {
 function signChecked (run: CheckedOp[], signer: OpSigner, teamId: string): OpBatch {
   const fromSeq = run[0].op.seq
   const toSeq = fromSeq + run.length - 1
-  const hashes = run.map(c => sha256(c.bytes))
+  const hashes = run.map(c => sha256(c.text))
   const sig = signer.sign(batchSigningBytes(teamId, signer.peerId, fromSeq, toSeq, hashes))
   return { author: signer.peerId, fromSeq, toSeq, ops: run.map(c => c.op), sig: toBase64url(sig) }
 }
@@ -140,30 +140,31 @@ function inspect (input: unknown, teamId: string): InspectedBatch {
     throw new InvalidBatchError(`batch ${fromSeq}..${toSeq} must carry ${count} ops, got ${rawOps.length}`)
   }
   const ops: Op[] = []
-  const hashes: Uint8Array[] = listed ?? []
+  const signing = new BatchSigning(teamId, author, fromSeq, toSeq)
+  listed?.forEach((hash, i) => { signing.setHash(i, hash) })
   let bytes = 0
   let lastSeq = fromSeq - 1
   for (const raw of rawOps) {
-    const { op, bytes: encoded } = checkOpOf(raw, author)
+    const { op, text, size } = checkOpOf(raw, author)
     if (pruned ? op.seq <= lastSeq || op.seq > toSeq : op.seq !== lastSeq + 1) {
       throw new InvalidBatchError(`op seq ${op.seq} is out of place in batch ${fromSeq}..${toSeq}`)
     }
     lastSeq = op.seq
-    bytes += encoded.length
+    bytes += size
     if (bytes > MAX_BATCH_BYTES) throw new InvalidBatchError(`a batch holds at most ${MAX_BATCH_BYTES} bytes of ops`)
-    const hash = sha256(encoded)
     if (listed !== undefined) {
-      if (!Buffer.from(hash).equals(listed[op.seq - fromSeq])) {
+      if (Buffer.compare(sha256(text), listed[op.seq - fromSeq]) !== 0) {
         throw new InvalidBatchError(`op ${op.seq} does not match its hash in the batch`)
       }
     } else {
-      hashes.push(hash)
+      signing.hashInto(op.seq - fromSeq, text)
     }
     ops.push(op)
   }
-  if (!verifyEd25519(publicKey, batchSigningBytes(teamId, author, fromSeq, toSeq, hashes), sig)) {
+  if (!verifyEd25519(publicKey, signing.bytes, sig)) {
     throw new InvalidBatchError(`the signature of batch ${author}/${fromSeq}..${toSeq} does not verify`)
   }
+  const hashes = listed ?? signing.hashes()
   const batch: OpBatch = { author, fromSeq, toSeq, ops, sig: input.sig as string }
   if (pruned) batch.hashes = input.hashes as string[]
   return { batch, hashes, bytes }
@@ -254,9 +255,9 @@ export function pruneBatch (batch: OpBatch, keep: (op: Op) => boolean): OpBatch 
 export function verifyOpInBatch (op: unknown, batch: unknown, teamId: string): boolean {
   try {
     const { batch: checked, hashes } = inspectBatch(batch, teamId)
-    const { bytes, op: valid } = checkOp(op, checked.author)
+    const { text, op: valid } = checkOp(op, checked.author)
     if (valid.seq < checked.fromSeq || valid.seq > checked.toSeq) return false
-    return Buffer.from(sha256(bytes)).equals(hashes[valid.seq - checked.fromSeq])
+    return Buffer.compare(sha256(text), hashes[valid.seq - checked.fromSeq]) === 0
   } catch {
     return false
   }

@@ -12,7 +12,7 @@ export {
   MAX_KV_VALUE_BYTES, MAX_OPS_PER_BATCH, MAX_OP_BYTES, MAX_SEQ, OP_BATCH_DOMAIN, OP_HASH_LENGTH
 } from './constants.js'
 export { BatchTooLargeError, InvalidBatchError, InvalidOpError, ValueTooLargeError } from './errors.js'
-export { batchSigningBytes, encodeOp, opHash, sha256 } from './encode.js'
+export { batchSigningBytes, encodeOp, encodeOpText, opHash, sha256 } from './encode.js'
 export {
   assertKvKey, kvDelDraft, kvSetDraft, kvValueBytes, opKindSpec, registerOpKind
 } from './kinds.js'

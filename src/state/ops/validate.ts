@@ -3,7 +3,7 @@
  */
 import { assertHlc } from '../crdt/index.js'
 import { KIND_PATTERN, MAX_AUTHOR_LENGTH, MAX_KIND_LENGTH, MAX_OP_BYTES, MAX_SEQ } from './constants.js'
-import { encodeOp } from './encode.js'
+import { encodeOpText } from './encode.js'
 import { InvalidOpError } from './errors.js'
 import { hasExactKeys, isPlainObject } from '../../model/guards.js'
 import { opKindSpec } from './kinds.js'
@@ -13,10 +13,13 @@ const OP_KEYS = ['author', 'seq', 'hlc', 'kind', 'body'] as const
 const HLC_KEYS = ['wall', 'logical', 'node'] as const
 const AUTHOR_PATTERN = /^[\x21-\x7e]+$/
 
-/** An op that passed `checkOp`, with its canonical encoding. */
+/** An op that passed `checkOp`, with its canonical encoding (as text) and that encoding's size in bytes. */
 export interface CheckedOp {
   op: Op
-  bytes: Uint8Array
+  /** the canonical encoding (`encodeOpText`): hash it with `sha256` */
+  text: string
+  /** its UTF-8 length */
+  size: number
 }
 
 /**
@@ -67,10 +70,11 @@ function check (input: unknown, author: string | undefined): CheckedOp {
   }
   if (body === undefined) throw new InvalidOpError(`op ${seq}: body is missing`)
   const op: Op = { author: input.author, seq, hlc: clock, kind, body }
-  const bytes = encodeOp(op)
-  if (bytes.length > MAX_OP_BYTES) {
-    throw new InvalidOpError(`op ${seq} is ${bytes.length} bytes encoded; the limit is ${MAX_OP_BYTES}`)
+  const text = encodeOpText(op)
+  const size = Buffer.byteLength(text, 'utf8')
+  if (size > MAX_OP_BYTES) {
+    throw new InvalidOpError(`op ${seq} is ${size} bytes encoded; the limit is ${MAX_OP_BYTES}`)
   }
-  opKindSpec(kind)?.validateBody(body, bytes.length)
-  return { op, bytes }
+  opKindSpec(kind)?.validateBody(body, size)
+  return { op, text, size }
 }

@@ -17,7 +17,7 @@ export { OpStore } from './op-log.js'
 export type {
   CompactResult, IngestOptions, IngestResult, OpStoreComponents, OpStoreInit, TaskChange, WriteOptions
 } from './types.js'
-export type { KvEntry } from './kv-view.js'
+export type { KvEntry, ViewEntry } from './kv-view.js'
 export { SNAPSHOT_VERSION, snapshotHash } from './snapshot.js'
 export type { Snapshot } from './snapshot.js'
 export { DEFAULT_MAX_PENDING_BATCHES, DEFAULT_MAX_PENDING_BYTES } from './pending.js'

@@ -10,6 +10,7 @@ import { DEFAULT_MAX_SKEW_MS } from '../crdt/index.js'
 import { InvalidBatchError, batchOpHashes, isFoldRecord, pruneBatch } from '../ops/index.js'
 import { checkCoverage, checkOverlap, peekRange, prepare } from './checks.js'
 import { InvalidSnapshotError } from './errors.js'
+import type { ViewEntry } from './kv-view.js'
 import type { LogCore, RecordItem } from './log-core.js'
 import { GapBuffer, type Prepared } from './pending.js'
 import { checkSnapshot } from './snapshot.js'
@@ -49,7 +50,7 @@ export class Ingester {
       if (ahead !== undefined) {
         throw new InvalidBatchError(`op ${ahead.seq} of ${ahead.author} is dated ${Math.round((ahead.hlc.wall - core.now()) / 1000)} s in the future (more than ${DEFAULT_MAX_SKEW_MS / 1000} s of clock skew)`)
       }
-      return await core.exclusive(async () => this.ingestPrepared(prepared, options.sync ?? false))
+      return await core.exclusive(async () => this.ingestPrepared(prepared, options.sync ?? false, options.changed))
     })()
     if (key === undefined) return await run
     this.ingesting.set(key, run)
@@ -84,7 +85,7 @@ export class Ingester {
   }
 
   /** Applies or holds one verified record. Call it under `exclusive`. */
-  private async ingestPrepared (p: Prepared, sync: boolean): Promise<IngestResult> {
+  private async ingestPrepared (p: Prepared, sync: boolean, changed?: Map<string, ViewEntry>): Promise<IngestResult> {
     const { author, fromSeq, toSeq } = p.record
     const head = this.core.head(author)
     if (toSeq <= head) return { applied: 0, duplicate: true }
@@ -92,14 +93,14 @@ export class Ingester {
       // a gap, or a fold waiting for its signed successor: hold it, then see whether
       // what is held now continues the head
       const buffered = this.pending.add(p)
-      const applied = await this.drain(author, sync)
+      const applied = await this.drain(author, sync, changed)
       if (applied > 0) return { applied, duplicate: false }
       const now = this.core.head(author)
       if (fromSeq > now + 1) return { applied: 0, duplicate: false, gapFrom: now + 1, buffered }
       return { applied: 0, duplicate: false, buffered }
     }
-    const applied = await this.applyChain([p], head, sync)
-    return { applied: applied + await this.drain(author, sync), duplicate: false }
+    const applied = await this.applyChain([p], head, sync, changed)
+    return { applied: applied + await this.drain(author, sync, changed), duplicate: false }
   }
 
   /**
@@ -107,14 +108,14 @@ export class Ingester {
    * not thrown: the caller's own record is already stored, and anti-entropy fetches the
    * dropped ones again.
    */
-  private async drain (author: string, sync: boolean): Promise<number> {
+  private async drain (author: string, sync: boolean, changed?: Map<string, ViewEntry>): Promise<number> {
     let applied = 0
     for (;;) {
       const chain = this.pending.chain(author, this.core.head(author))
       if (chain === undefined) break
       for (const p of chain) this.pending.remove(p)
       try {
-        applied += await this.applyChain(chain, this.core.head(author), sync)
+        applied += await this.applyChain(chain, this.core.head(author), sync, changed)
       } catch (err) {
         log('held records of %s dropped: %s', author, (err as Error).message)
         break
@@ -126,9 +127,9 @@ export class Ingester {
   /**
    * Applies, in one atomic write, records of one author that each continue the one
    * before, from `head` (folds, then a signed batch; or one batch). Parts already covered
-   * are trimmed. Returns the seqs newly covered.
+   * are trimmed. Returns the seqs newly covered; the view entries it changed go into `changed`.
    */
-  private async applyChain (chain: Prepared[], head: number, sync: boolean): Promise<number> {
+  private async applyChain (chain: Prepared[], head: number, sync: boolean, changed?: Map<string, ViewEntry>): Promise<number> {
     const items: RecordItem[] = []
     let at = head
     for (const p of chain) {
@@ -148,7 +149,8 @@ export class Ingester {
       }
       at = record.toSeq
     }
-    await this.core.applyRecords(items, sync)
+    const changes = await this.core.applyRecords(items, sync)
+    if (changed !== undefined) for (const [key, entry] of changes) changed.set(key, entry)
     return at - head
   }
 }

@@ -94,12 +94,12 @@ export class LogCore {
   /**
    * One atomic LevelDB write: the records, the heads they advance, the view entries
    * their ops change and the clock. In-memory state changes only once it succeeded.
-   * Call it under `exclusive`.
+   * Call it under `exclusive`. Resolves with the view entries it changed (key → the new winner).
    */
-  async applyRecords (items: RecordItem[], sync: boolean): Promise<void> {
+  async applyRecords (items: RecordItem[], sync: boolean): Promise<ReadonlyMap<string, ViewEntry>> {
     const ops = items.flatMap(item => item.ops)
+    // read only: what the view held before this write, for the view hash to take out
     const current = await this.currentEntries(ops)
-    const before = new Map(current)
     const changes = viewChanges(ops, current)
     const tasksBefore = await this.currentTasks(ops)
     const tasks = taskChanges(ops, tasksBefore)
@@ -125,7 +125,7 @@ export class LogCore {
     }
     await this.guard.batch(writes, sync)
     for (const [author, seq] of heads) this.heads.set(author, seq)
-    this.viewHash.apply(changes, before)
+    this.viewHash.apply(changes, current)
     this.viewHash.applyTasks(tasks, tasksBefore)
     if (tasks.size > 0 && this.onTasks !== undefined) {
       const changed: TaskChange[] = []
@@ -136,6 +136,7 @@ export class LogCore {
       }
       if (changed.length > 0) this.onTasks(changed, ops)
     }
+    return changes
   }
 
   private async currentTasks (ops: Op[]): Promise<Map<string, TaskRecord>> {

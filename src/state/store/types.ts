@@ -5,6 +5,7 @@
 import type { TaskRecord, VersionVector } from '../crdt/index.js'
 import type { OpSigner } from '../ops/index.js'
 import type { PairedDb } from './db.js'
+import type { ViewEntry } from './kv-view.js'
 
 export interface OpStoreComponents {
   db: PairedDb
@@ -46,6 +47,12 @@ export interface IngestOptions {
    * batch stored whole is stored as these bytes, not stringified again
    */
   raw?: Uint8Array
+  /**
+   * filled with the kv view entries the call changed (key → the entry that holds it now; a
+   * tombstone has no `value`), those of records it unblocked included: what `kv:changed`
+   * announces, without reading the keys back
+   */
+  changed?: Map<string, ViewEntry>
 }
 
 /** What `ingest` did with one record. */

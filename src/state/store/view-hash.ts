@@ -6,8 +6,8 @@
  * views collide only by chance (a multiset hash, for consistency checks, not security).
  */
 import { createHash, hash } from 'node:crypto'
-import { canonicalEncode } from '../crdt/index.js'
-import type { TaskRecord } from '../crdt/index.js'
+import { canonicalEncode, type TaskRecord } from '../crdt/index.js'
+import { canonicalEncodeFast, canonicalHlc, canonicalPlain, quoted } from '../ops/canonical-fast.js'
 import { toLwwEntry, type ViewEntry } from './kv-view.js'
 
 export const VIEW_HASH_VERSION = 'paired-view-sum/v2'
@@ -16,13 +16,35 @@ export function entryDigest (key: string, entry: ViewEntry): bigint {
   return BigInt(`0x${hash('sha256', canonicalEncode([key, toLwwEntry(entry)]), 'hex')}`)
 }
 
-/** sha256 of an entry's canonical encoding, as bytes: what the running sum adds */
-function entryBytes (key: string, entry: ViewEntry): Buffer {
-  return hash('sha256', canonicalEncode([key, toLwwEntry(entry)]), 'buffer') as unknown as Buffer
+/**
+ * `canonicalEncode([key, toLwwEntry(entry)])`, the wrapper written directly (its keys
+ * `author`, `hlc`, `value` are in canonical order; a tombstone has no `value`): a catch-up
+ * encodes one per op it applies
+ */
+export function entryText (key: string, entry: ViewEntry): string {
+  const { author, hlc, value } = entry
+  if (typeof author === 'string') {
+    // depth 2: where the model's encoder meets them inside [key, { … }]
+    const clock = canonicalHlc(hlc) ?? canonicalPlain(hlc, 2)
+    const encoded = value === undefined ? '' : canonicalPlain(value, 2)
+    if (clock !== undefined && encoded !== undefined) {
+      return `[${JSON.stringify(key)},{"author":${quoted(author)},"hlc":${clock}${value === undefined ? '' : `,"value":${encoded}`}}]`
+    }
+  }
+  return canonicalEncode([key, toLwwEntry(entry)])
 }
 
-function taskBytes (taskId: string, record: TaskRecord): Buffer {
-  return hash('sha256', canonicalEncode(['task', taskId, record]), 'buffer') as unknown as Buffer
+/**
+ * sha256 of an entry's canonical encoding, as a binary (latin1) string, one char per byte: what
+ * the running sum adds. A string, not a Buffer: thousands per batch, and each Buffer has
+ * its own backing store for the collector to track.
+ */
+function entryBytes (key: string, entry: ViewEntry): string {
+  return hash('sha256', entryText(key, entry), 'binary')
+}
+
+function taskBytes (taskId: string, record: TaskRecord): string {
+  return hash('sha256', canonicalEncodeFast(['task', taskId, record]), 'binary')
 }
 
 /**
@@ -33,14 +55,14 @@ function taskBytes (taskId: string, record: TaskRecord): Buffer {
 class Sum256 {
   readonly words = new Uint32Array(8)
 
-  /** adds (or, `negate`, subtracts) the big-endian 32-byte `digest` */
-  add (digest: Uint8Array, negate: boolean): void {
+  /** adds (or, `negate`, subtracts) the big-endian 32-byte `digest`, one latin1 char per byte */
+  add (digest: string, negate: boolean): void {
     const w = this.words
     // subtracting d is adding its two's complement: ~d + 1
     let carry = negate ? 1 : 0
     for (let i = 7; i >= 0; i--) {
       const at = i * 4
-      let d = ((digest[at] << 24) | (digest[at + 1] << 16) | (digest[at + 2] << 8) | digest[at + 3]) >>> 0
+      let d = ((digest.charCodeAt(at) << 24) | (digest.charCodeAt(at + 1) << 16) | (digest.charCodeAt(at + 2) << 8) | digest.charCodeAt(at + 3)) >>> 0
       if (negate) d = (~d) >>> 0
       const total = w[i] + d + carry
       w[i] = total >>> 0
@@ -84,7 +106,7 @@ export class ViewHash {
     this.shift(after, before, taskBytes)
   }
 
-  private shift<T> (after: Map<string, T>, before: Map<string, T>, digest: (key: string, value: T) => Uint8Array): void {
+  private shift<T> (after: Map<string, T>, before: Map<string, T>, digest: (key: string, value: T) => string): void {
     const sum = this.sum
     if (sum === undefined) return
     for (const [key, value] of after) {

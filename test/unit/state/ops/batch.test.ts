@@ -69,6 +69,24 @@ describe('signBatch / verifyBatch', () => {
     expect(() => checkBatch(batch, TEAM)).toThrow(expect.objectContaining({ name: 'InvalidBatchError' }))
   })
 
+  it('rejects a full batch with two ops swapped, two bodies swapped, one value changed or one op dropped, and names why', () => {
+    const batch = aliceBatch(1, 50)
+    const swapped = clone(batch)
+    ;[swapped.ops[10], swapped.ops[11]] = [swapped.ops[11], swapped.ops[10]]
+    expect(() => inspectBatch(swapped, TEAM)).toThrow(/op seq 12 is out of place/)
+    const bodies = clone(batch)
+    ;[bodies.ops[10].body, bodies.ops[11].body] = [bodies.ops[11].body, bodies.ops[10].body]
+    expect(() => inspectBatch(bodies, TEAM)).toThrow(/signature of batch .* does not verify/)
+    const changed = clone(batch)
+    ;(changed.ops[49].body as { value: unknown }).value = { n: 'forged' }
+    expect(() => inspectBatch(changed, TEAM)).toThrow(/does not verify/)
+    const dropped = clone(batch)
+    dropped.ops.pop()
+    expect(() => inspectBatch(dropped, TEAM)).toThrow(/must carry 50 ops/)
+    // and the hashes it returns are each op's own, in order
+    expect(inspectBatch(clone(batch), TEAM).hashes.map(h => Buffer.from(h).toString('hex'))).toEqual(batch.ops.map(op => Buffer.from(opHash(op)).toString('hex')))
+  })
+
   it('rejects a tampered pruned batch: hash list, kept op, or range', () => {
     const pruned = pruneBatch(aliceBatch(1, 4), op => op.seq !== 2)
     const badHash = clone(pruned)

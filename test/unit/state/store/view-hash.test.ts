@@ -63,3 +63,19 @@ describe('the running sum in 32-bit words', () => {
     ), { numRuns: 100 })
   })
 })
+
+describe('the entry encoding the running sum hashes', () => {
+  it('is the model\'s canonicalEncode([key, lww entry]) for any entry: values of any JSON, tombstones, nesting at the limit, values the model refuses', async () => {
+    const { entryText } = await import('../../../../src/state/store/view-hash.js')
+    const { toLwwEntry } = await import('../../../../src/state/store/kv-view.js')
+    const { canonicalEncode } = await import('../../../../src/model/canonical.js')
+    const outcome = (fn: () => string): unknown => { try { return fn() } catch (err) { return (err as Error).message } }
+    const deep = (n: number): unknown => { let v: unknown = 1; for (let i = 0; i < n; i++) v = [v]; return v }
+    const value = fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.constantFrom(deep(61), deep(62), deep(63), [1, undefined], { b: 1, a: -0, 10: 2, 9: 3 }, new Map([['a', 1]])))
+    fc.assert(fc.property(fc.string(), value, fc.integer({ min: 0, max: 2 ** 48 }), (key, v, wall) => {
+      const entry = { value: v, hlc: { wall, logical: 0, node: alice.peerId }, author: alice.peerId, seq: 1 }
+      if (v === undefined) delete (entry as { value?: unknown }).value
+      expect(outcome(() => entryText(key, entry))).toEqual(outcome(() => canonicalEncode([key, toLwwEntry(entry)])))
+    }), { numRuns: 2000 })
+  })
+})

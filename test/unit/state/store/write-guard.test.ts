@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { PairedDb } from '../../../../src/state/store/db.js'
-import { WriteGuard, isIoFailure, isNoSpace, refusal } from '../../../../src/state/store/write-guard.js'
+import { join } from 'node:path'
+import { openStore } from '../../../../src/state/store/db.js'
+import { WriteGuard, encodeOps, isIoFailure, isNoSpace, refusal } from '../../../../src/state/store/write-guard.js'
 import { tempDir } from './helpers.js'
 
 function levelError (message: string, code = 'LEVEL_IO_ERROR'): Error {
@@ -68,3 +70,42 @@ describe('write guard', () => {
     expect([db.opens, db.status]).toEqual([0, 'open'])
   })
 })
+
+describe('write guard over a real store', () => {
+  it('writes through classic-level\'s own batch what abstract-level\'s would have written: JSON values, bytes, deletes', async () => {
+    const db = await openStore(join(await tempDir('guard'), 'db'))
+    try {
+      await db.put('gone', 1)
+      // abstract-level's per-operation handling is what the guard skips: it must not be reached
+      const viaAbstract = db.batch.bind(db)
+      db.batch = (async () => { throw new Error('abstract-level batch used') }) as unknown as typeof db.batch
+      const guard = new WriteGuard(db, 1024, async () => {})
+      const bytes = new TextEncoder().encode('{"raw":"as sent"}')
+      await guard.batch([
+        { type: 'put', key: 'kv/é/🙂', value: { value: { n: -0, s: 'ü\u2028' }, list: [1, null, 'x'] } },
+        { type: 'put', key: 'n', value: 42 },
+        { type: 'put', key: 's', value: 'text' },
+        { type: 'put', key: 'ops/1', value: bytes, valueEncoding: 'view' },
+        { type: 'del', key: 'gone' }
+      ], true)
+      expect(await db.get('kv/é/🙂')).toEqual({ value: { n: 0, s: 'ü\u2028' }, list: [1, null, 'x'] })
+      expect([await db.get('n'), await db.get('s'), await db.get('gone')]).toEqual([42, 'text', undefined])
+      expect(Buffer.from(await db.get<string, Uint8Array>('ops/1', { valueEncoding: 'view' }) as Uint8Array).equals(bytes)).toBe(true)
+      expect(await db.get('ops/1')).toEqual({ raw: 'as sent' })
+      // what the native batch cannot take goes to abstract-level's, which refuses it as before
+      db.batch = viaAbstract
+      await expect(guard.batch([{ type: 'put', key: 'u', value: undefined }], false)).rejects.toMatchObject({ name: 'StoreWriteError' })
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('encodes only plain operations; anything else is left to abstract-level\'s checks', () => {
+    expect(encodeOps([{ type: 'put', key: 'a', value: { b: 1 } }, { type: 'del', key: 'c' }])).toEqual([{ type: 'put', key: 'a', value: '{"b":1}' }, { type: 'del', key: 'c' }])
+    expect(encodeOps([{ type: 'put', key: 'a', value: null }])).toBeUndefined()
+    expect(encodeOps([{ type: 'put', key: 'a', value: () => 1 }])).toBeUndefined()
+    expect(encodeOps([{ type: 'put', key: 'a', value: 'not bytes', valueEncoding: 'view' }])).toBeUndefined()
+    expect(encodeOps([{ type: 'put', key: 1 as unknown as string, value: 1 }])).toBeUndefined()
+  })
+})
+
