@@ -79,7 +79,8 @@ export class TeamSession implements SessionServicesHost {
   /** dials of discovered peers outside the roster: one per peer per {@link STRANGER_DIAL_EVERY_MS} */
   private readonly strangerDials = new TokenBuckets({ ratePerSec: 1000 / STRANGER_DIAL_EVERY_MS, burst: 1, maxKeys: 10_000 })
   /** inbound connections that have not proven membership: a budget of their own, far below the connection limit */
-  private readonly unproven = new UnprovenConnections({ isProven: peer => this.isVerified(peer) })
+  // a current member's connection (Noise proved its key) needs no budget, hello or not
+  private readonly unproven = new UnprovenConnections({ isProven: peer => this.isVerified(peer) || this.isMember(peer) })
   /** a throw on one peer's path closes its connections and refuses it for a while (src/node/guard.ts) */
   readonly faults = new PeerFaults({
     coolOff: this.coolOff,

@@ -11,11 +11,19 @@
  */
 import type { Connection, ConnectionGater, Libp2p, MultiaddrConnection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { logger } from '@libp2p/logger'
+
+const log = logger('paired:net')
 
 /** unproven inbound connections at once, from every address together */
 export const MAX_UNPROVEN_CONNECTIONS = 64
-/** unproven inbound connections at once from one IP address */
-export const MAX_UNPROVEN_PER_ADDRESS = 8
+/**
+ * unproven inbound connections at once from one IP address: a team's machines behind one
+ * NAT, or a CI box of 20 daemons, join in bursts from one address, and on a busy machine
+ * each upgrade can take a second or more; at 8, 20 joiners evicted each other's
+ * connections mid-upgrade (their dialers saw `Encryption failed` or a reset)
+ */
+export const MAX_UNPROVEN_PER_ADDRESS = 16
 
 export class UnprovenEvictedError extends Error {
   override name = 'UnprovenEvictedError'
@@ -33,7 +41,10 @@ export interface UnprovenInit {
   maxTotal?: number
   /** @default MAX_UNPROVEN_PER_ADDRESS */
   maxPerAddress?: number
-  /** is `peer` a proven member already (its second connection needs no budget) */
+  /**
+   * does `peer` need no budget: a proven member, or a current member of the roster (the
+   * upgrade's Noise handshake proved it holds that member's key)
+   */
   isProven?: (peer: string) => boolean
 }
 
@@ -108,6 +119,7 @@ export class UnprovenConnections {
       if (entry.host !== host) continue
       this.release(key)
       this.evicted++
+      log('closed an unproven connection %s: %s', key, why)
       try { entry.close(new UnprovenEvictedError(`closed to make room: ${why}`)) } catch {}
       return
     }
