@@ -40,16 +40,21 @@ export class AddressHints {
   /**
    * a member's signed heartbeat said where it listens (untrusted text, but only the member
    * itself can have signed it): new addresses go into the peer store, and a dial of that
-   * member that was backing off for want of one starts over at once
+   * member that was backing off for want of one starts over at once. Two members not
+   * connected hear each other's beats at about the same moment: only the lower peer id
+   * dials at once, the other keeps to its backoff (with the address now), so a pair does
+   * not open two connections and two hellos at once, which in a join burst on one host
+   * only crowds the budget for connections still unproven
    */
   async announced (peer: string, addrs: unknown): Promise<void> {
+    const { selfId } = this.components
     const node = this.components.node()
-    const usable = readHints([{ id: peer, addrs }], this.components.selfId, () => true).get(peer)
+    const usable = readHints([{ id: peer, addrs }], selfId, () => true).get(peer)
     if (node == null || usable == null) return
     const known = this.book.get(peer)
     if (usable.every(a => known.includes(a.toString()))) return
     await node.peerStore.merge(peerIdFromString(peer), { multiaddrs: usable }).catch(() => {})
-    this.learn(peer, usable)
+    if (this.book.learn(peer, usable) && selfId < peer && !this.components.isConnected(peer)) this.components.redialer.addressesArrived(peer)
   }
 
   /** whether an address of `peer` is known here */

@@ -13,7 +13,7 @@
  * ends: the overlay is symmetric), which its presence does not probe
  * ({@link quietDisconnects}), and its redialer does not redial.
  */
-import type { Connection, PeerId } from '@libp2p/interface'
+import { KEEP_ALIVE, type Connection, type PeerId, type PeerStore } from '@libp2p/interface'
 import type { PresenceNode } from '../presence/edges.js'
 
 /** a connection younger than this is never closed (ms): its hello, merge and first sync take a few seconds on a busy machine */
@@ -42,6 +42,7 @@ export function connectionsToPrune (conns: PruneFacts[], o: { keep: (peer: strin
 
 export interface PrunerNode {
   getConnections: () => Connection[]
+  peerStore: Pick<PeerStore, 'get' | 'merge'>
 }
 
 /** closes the connections {@link connectionsToPrune} picks; returns how many */
@@ -50,8 +51,22 @@ export function prune (node: PrunerNode, neighbours: readonly string[], o: { kee
   const connected = new Set(conns.map(c => c.remotePeer.toString()))
   const facts = conns.map(c => ({ peer: c.remotePeer.toString(), openedAt: c.timeline.open, protocols: c.streams.map(s => s.protocol ?? ''), conn: c }))
   const picked = connectionsToPrune(facts, { ...o, wanted: neighbours.length, held: neighbours.filter(p => connected.has(p)).length })
-  for (const f of picked) void (f as typeof facts[number]).conn.close().catch(() => {})
+  for (const f of picked) void letGo(node, (f as typeof facts[number]).conn).catch(() => {})
   return picked.length
+}
+
+/**
+ * closes `conn` for good: the DHT tags the 20 peers closest to this daemon's id
+ * `keep-alive`, and libp2p redials a peer so tagged as soon as it disconnects, which
+ * undid every prune (and kept ~20 connections on top of the overlay's). The tag goes first;
+ * the DHT puts it back only if that peer newly becomes one of the closest.
+ */
+export async function letGo (node: PrunerNode, conn: Connection): Promise<void> {
+  const peer = await node.peerStore.get(conn.remotePeer).catch(() => undefined)
+  const tags: Record<string, undefined> = {}
+  for (const tag of peer?.tags.keys() ?? []) if (tag.startsWith(KEEP_ALIVE)) tags[tag] = undefined
+  if (Object.keys(tags).length > 0) await node.peerStore.merge(conn.remotePeer, { tags }).catch(() => {})
+  await conn.close()
 }
 
 /**

@@ -58,6 +58,7 @@ describe(`${SIZE} daemons: bounded connections`, () => {
     // admitter: what the overlay keeps no more is pruned once 30 s old (src/daemon/pruner.ts)
     const links = await eventually(`every daemon connected to at most ${MAX_LINKS} members`, async () => {
       const n = await Promise.all(ds.map(async d => (await peersOf(d)).filter(p => p.connected).length))
+      console.log(`connected members per daemon: ${n.join(' ')}`)
       return Math.max(...n) <= MAX_LINKS ? n : undefined
     }, 120_000, 2000)
     expect(Math.min(...links)).toBeGreaterThanOrEqual(3)

@@ -12,7 +12,7 @@ const A = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
 const B = '12D3KooWRm3AETNFH3jxkYr4mXpEhsLU3pThsDbpXnPMWj5eP1dG'
 const SELF = '12D3KooWCxnyz1JxC9y1RniRQVFe2cLaLHsYNc2SnXbM7yq5JBbJ'
 
-function setup (listen: string[] = [], connected = new Set<string>()): { hints: AddressHints, merged: Array<{ peer: string, addrs: string[] }>, arrived: string[] } {
+function setup (listen: string[] = [], connected = new Set<string>(), selfId = SELF): { hints: AddressHints, merged: Array<{ peer: string, addrs: string[] }>, arrived: string[] } {
   const merged: Array<{ peer: string, addrs: string[] }> = []
   const arrived: string[] = []
   const node = {
@@ -20,7 +20,7 @@ function setup (listen: string[] = [], connected = new Set<string>()): { hints: 
     peerStore: { merge: async (id: { toString: () => string }, data: { multiaddrs: unknown[] }) => { merged.push({ peer: id.toString(), addrs: data.multiaddrs.map(String) }) } }
   } as unknown as PairedLibp2p
   const hints = new AddressHints({
-    selfId: SELF,
+    selfId,
     node: () => node,
     redialer: { addressesArrived: peer => { arrived.push(peer) }, want: () => {} },
     isConnected: peer => connected.has(peer)
@@ -64,6 +64,18 @@ describe('addresses a member\'s heartbeat announced', () => {
     await hints.announced(A, undefined)
     expect(merged).toEqual([])
     expect(arrived).toEqual([])
+  })
+
+  it('of two members that hear each other\'s beats, only the lower peer id dials at once; the other keeps the address for its next dial', async () => {
+    expect(A < B).toBe(true)
+    const higher = setup([], new Set(), B)
+    await higher.hints.announced(A, ['/ip4/127.0.0.1/tcp/4802'])
+    expect(higher.merged).toEqual([{ peer: A, addrs: ['/ip4/127.0.0.1/tcp/4802'] }])
+    expect(higher.hints.knows(A)).toBe(true)
+    expect(higher.arrived).toEqual([])
+    const lower = setup([], new Set(), A)
+    await lower.hints.announced(B, ['/ip4/127.0.0.1/tcp/4803'])
+    expect(lower.arrived).toEqual([B])
   })
 
   it('a member already connected gets its addresses stored, and no redial', async () => {

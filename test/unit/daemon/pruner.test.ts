@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { PRUNE_GRACE_MS, connectionsToPrune, quietDisconnects } from '../../../src/daemon/pruner.js'
+import { PRUNE_GRACE_MS, connectionsToPrune, letGo, quietDisconnects } from '../../../src/daemon/pruner.js'
 import type { PresenceNode } from '../../../src/presence/edges.js'
 import { makePeers } from '../team/helpers.js'
 
@@ -47,5 +47,23 @@ describe('quietDisconnects: presence does not hear of pruned peers leaving', () 
     expect(heard).toEqual([kept.peerId])
     view.removeEventListener('peer:disconnect', onDisconnect)
     expect(listeners.get('peer:disconnect')?.size).toBe(0)
+  })
+})
+
+describe('letGo: a pruned connection stays closed', () => {
+  it('drops the peer\'s keep-alive tags (the DHT\'s, which make libp2p redial it) before it closes', async () => {
+    const [peer] = await makePeers(1)
+    const id = peerIdFromString(peer.peerId)
+    const steps: string[] = []
+    const node = {
+      getConnections: () => [],
+      peerStore: {
+        get: async () => ({ tags: new Map([['keep-alive-kad-dht', { value: 1 }], ['kad-close', { value: 50 }]]) }),
+        merge: async (_id: unknown, data: { tags: Record<string, undefined> }) => { steps.push(`untag ${Object.keys(data.tags).join(',')}`) }
+      }
+    }
+    const conn = { remotePeer: id, close: async () => { steps.push('close') } }
+    await letGo(node as never, conn as never)
+    expect(steps).toEqual(['untag keep-alive-kad-dht', 'close'])
   })
 })
