@@ -273,7 +273,6 @@ export class TeamSession implements SessionServicesHost {
   }
 
   isConnected (peer: string): boolean { return hasOpenConnection(this.node, peer) }
-
   isVerified (peer: string): boolean { return this.membership.isVerified(peer) }
 
   /** gossipsub's score of `peer` (null without a running node or a score record) */
@@ -283,7 +282,6 @@ export class TeamSession implements SessionServicesHost {
   helloPending (peer: string): boolean { return this.membership.isPending(peer) }
 
   rttOf (peer: string): number | null { return this.rtt.get(peer) ?? null }
-
   presenceOf (peer: string): PeerState | undefined { return this.presence?.state(peer) }
 
   capacityOf (peer: string): Capacity | undefined {
