@@ -38,6 +38,15 @@ export const FAST_REDIAL_FOR_MS = FAST_REDIAL_MAX_MS * REDIAL_SLOWDOWN
  * their hello, and a joiner that backed off for a minute would wait long after it has room
  */
 export const JOIN_REDIAL_MAX_MS = 1_000
+/**
+ * the delay cap for a member this daemon has not reached yet while presence hears it alive
+ * (its heartbeats come relayed) is the time since it was first wanted divided by this, and
+ * at least {@link UNREACHED_REDIAL_MIN_CAP_MS}: it is up, so a failed dial was most likely a
+ * busy moment (20 daemons joining on one machine), not a minute-long outage; a pair that
+ * truly cannot reach each other (two NATs) still slows to the usual minute within an hour
+ */
+export const UNREACHED_REDIAL_SLOWDOWN = 60
+export const UNREACHED_REDIAL_MIN_CAP_MS = 2_000
 /** the timer never sleeps less than this (ms), so a rounding edge cannot spin */
 const MIN_WAIT_MS = 10
 
@@ -83,6 +92,8 @@ interface Target {
   downSince?: number
   /** its last dial was refused (nothing listens there): no daemon to wait for */
   refused?: boolean
+  /** when it was first wanted (ms) */
+  since: number
   /** new addresses arrived while a dial was in flight: dial again as soon as it ends */
   again?: boolean
   /** this daemon is joining the team through this peer: never back off past {@link JOIN_REDIAL_MAX_MS} until it is connected */
@@ -150,7 +161,7 @@ export class Redialer {
     const now = Date.now()
     let t = this.targets.get(peer)
     if (t == null) {
-      t = { failures: 0, dueAt: options.soon ? 0 : now + this.min, inFlight: false, member: false }
+      t = { failures: 0, dueAt: options.soon ? 0 : now + this.min, inFlight: false, member: false, since: now }
       this.targets.set(peer, t)
     } else if (!t.inFlight) {
       t.dueAt = Math.min(t.dueAt, now + (options.soon ? 0 : this.min))
@@ -165,7 +176,7 @@ export class Redialer {
   connected (peer: string): void {
     let t = this.targets.get(peer)
     if (t == null) {
-      t = { failures: 0, dueAt: 0, inFlight: false, member: true }
+      t = { failures: 0, dueAt: 0, inFlight: false, member: true, since: Date.now() }
       this.targets.set(peer, t)
     }
     t.failures = 0
@@ -302,6 +313,10 @@ export class Redialer {
     const presence = this.init.presence?.(peer)
     if (t.member && t.downSince != null && t.refused !== true && (presence === 'suspect' || presence === 'dead')) {
       return memberRedialDelay(t.failures, Date.now() - t.downSince, this.min, this.max, this.random())
+    }
+    if (!t.member && t.refused !== true && presence === 'alive') {
+      const cap = Math.max(UNREACHED_REDIAL_MIN_CAP_MS, (Date.now() - t.since) / UNREACHED_REDIAL_SLOWDOWN)
+      return backoffDelay(t.failures, this.min, Math.min(this.max, cap), this.random())
     }
     return backoffDelay(t.failures, this.min, this.max, this.random())
   }

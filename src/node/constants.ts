@@ -112,10 +112,12 @@ export const HELLO_DEADLINE_MS = 10_000
 
 /**
  * an inbound connection must finish its upgrade (pnet, Noise, yamux) within this long: long
- * enough for a slow WAN link (about four round trips), short enough that keyless dialers
- * and silent sockets do not hold slots for long
+ * enough for a slow WAN link and a machine whose cores are busy (20 daemons joining at once
+ * on two cores took over 2 s to upgrade, and their dialers saw `Encryption failed`); what
+ * bounds keyless dialers and silent sockets is the unproven budget, which closes the
+ * oldest to make room (src/net/unproven-connections.ts), not this timeout
  */
-export const INBOUND_UPGRADE_TIMEOUT_MS = 2_000
+export const INBOUND_UPGRADE_TIMEOUT_MS = 8_000
 /**
  * inbound connections still upgrading at once, as libp2p counts them (its default is 10).
  * Far above the budget of unproven connections (src/net/unproven-connections.ts), which

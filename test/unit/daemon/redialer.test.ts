@@ -256,3 +256,39 @@ describe('new addresses for a peer that backs off', () => {
     expect(dial).not.toHaveBeenCalled()
   })
 })
+
+describe('a member never reached that presence hears alive', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  function run (presence: 'alive' | undefined, forMs: number): Promise<number[]> {
+    vi.useFakeTimers()
+    const attempts: number[] = []
+    const r = new Redialer({
+      random: () => 0.5,
+      isConnected: () => false,
+      presence: () => presence,
+      dial: async () => { attempts.push(Date.now()); throw new Error('Encryption failed') }
+    })
+    r.start()
+    r.want('busy-peer', { soon: true })
+    return vi.advanceTimersByTimeAsync(forMs).then(() => { r.stop(); return attempts })
+  }
+
+  it('is dialed again within a couple of seconds after failures, not after the minute its failures earned', async () => {
+    const heard = await run('alive', 60_000)
+    const unheard = await run(undefined, 60_000)
+    // unheard: 0.5, 1, 2, 4, 8, 16, 32 s … apart: 7 tries in a minute
+    expect(unheard.length).toBeLessThan(10)
+    expect(heard.length).toBeGreaterThan(25)
+    const gaps = heard.slice(1).map((t, i) => t - heard[i])
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(2_000)
+  })
+
+  it('slows down over time, so a pair that cannot reach each other does not dial every 2 s forever', async () => {
+    const heard = await run('alive', 3 * 3600_000)
+    const lastHour = heard.filter(t => t >= heard[0] + 2 * 3600_000)
+    // capped at elapsed/60: a minute apart by the third hour
+    expect(lastHour.length).toBeLessThan(90)
+    expect(lastHour.length).toBeGreaterThan(30)
+  })
+})
