@@ -13,6 +13,7 @@ import { withinWorkHours, type PairedConfig } from './config.js'
 import type { Departures } from './departures.js'
 import type { HelloMessage } from './hello.js'
 import { MAX_ROSTER_ENTRIES } from './roster-gossip.js'
+import { HELLO_COOL_OFF_MS } from '../net/limits.js'
 
 /** the roster's members less those that left (and were not invited back since) */
 export function currentMembers (roster: Roster, departures: Pick<Departures, 'covers'>): MemberCertificate[] {
@@ -69,4 +70,15 @@ export function helloPayload (type: 'hello' | 'welcome', cert: MemberCertificate
 export function addressPeer (addr: Multiaddr, selfId: string): string | undefined {
   const id = addr.getComponents().find(c => c.name === 'p2p')?.value
   return id == null || id === selfId ? undefined : id
+}
+
+/**
+ * How long a peer that held a connection through the whole hello deadline without proving
+ * membership is refused (ms). A key holder that is not a member may not come straight
+ * back; a current member of the roster (Noise proved its key) gets no cool-off: on a busy
+ * machine its hello can simply time out, and a minute's refusal kept pairs of a 20-daemon
+ * join burst apart for 60–80 s. It is hung up on either way, and redialed.
+ */
+export function helloDeadlineCoolOffMs (isMember: boolean): number {
+  return isMember ? 0 : HELLO_COOL_OFF_MS
 }

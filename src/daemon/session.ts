@@ -17,7 +17,7 @@ import { TokenBuckets } from '../net/rate-limit.js'
 import type { MemberCertificate, Roster, TeamInfo } from '../team/index.js'
 import type { StatusDoc } from '../model/docs.js'
 import { Redialer } from './redialer.js'
-import { COOL_OFF_MS, HELLO_COOL_OFF_MS, PeerLimiter, REKEY_LIMIT } from '../net/limits.js'
+import { COOL_OFF_MS, PeerLimiter, REKEY_LIMIT } from '../net/limits.js'
 import { CoolOff } from '../net/cool-off.js'
 import { PeerFaults } from '../net/peer-faults.js'
 import { UnprovenConnections } from '../net/unproven-connections.js'
@@ -38,7 +38,7 @@ import { knownPeers, rememberPeer } from './known-peers.js'
 import type { ShutOut } from './standing.js'
 import { StandingWatch } from './standing-watch.js'
 import type { SessionInit } from './session-init.js'
-import { currentMembers, discoveryAction, helloPayload, isCurrentMember, pausedReason, presenceNotice } from './session-policy.js'
+import { currentMembers, discoveryAction, helloDeadlineCoolOffMs, helloPayload, isCurrentMember, pausedReason, presenceNotice } from './session-policy.js'
 import { newOverlay, newState, newTasks, startPresence, type SessionServicesHost } from './session-services.js'
 import { createSessionNode, gossipScoreOf, hasOpenConnection, pingPeer, queryPeer, sendRekey, wireNode } from './session-node.js'
 
@@ -121,8 +121,8 @@ export class TeamSession implements SessionServicesHost {
       verify: async (peer, msg) => { await this.verifyAndMerge(peer, msg) },
       onVerified: (peer, name) => { this.onVerified(peer, name) },
       onLost: peer => { this.onLost(peer) },
-      // a key holder that proved nothing in 10 s may not come straight back
-      onDeadline: peer => { this.coolOff.add(peer, this.clock() + HELLO_COOL_OFF_MS) },
+      // a key holder that proved nothing in 10 s may not come straight back, unless a member
+      onDeadline: peer => { const ms = helloDeadlineCoolOffMs(this.isMember(peer)); if (ms > 0) this.coolOff.add(peer, this.clock() + ms) },
       refusal: (peer, cert) => this.standing.refusalRecords(peer, cert),
       onRefused: (_peer, records) => { this.gossip.mergeDepartures(records) },
       line: text => { init.line(text) }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { Departures, signDeparture, signRemoval } from '../../../src/daemon/departures.js'
 import { MAX_ROSTER_ENTRIES } from '../../../src/daemon/roster-gossip.js'
 import {
-  addressPeer, currentMembers, discoveryAction, helloPayload, isCurrentMember, pausedReason, presenceNotice
+  addressPeer, currentMembers, discoveryAction, helloDeadlineCoolOffMs, helloPayload, isCurrentMember, pausedReason, presenceNotice
 } from '../../../src/daemon/session-policy.js'
 import { Roster } from '../../../src/team/index.js'
 import { HOUR, T0, invite, makePeers, makeTeam, type TestPeer, type TestTeam } from '../team/helpers.js'
@@ -148,5 +148,12 @@ describe('the peer an address names', () => {
     expect(addressPeer(multiaddr(`/ip4/127.0.0.1/tcp/4001/p2p/${a}`), peers[1].peerId)).toBe(a)
     expect(addressPeer(multiaddr(`/ip4/127.0.0.1/tcp/4001/p2p/${a}`), a)).toBeUndefined()
     expect(addressPeer(multiaddr('/ip4/127.0.0.1/tcp/4001'), a)).toBeUndefined()
+  })
+})
+
+describe('a connection that outlived the hello deadline without proving membership', () => {
+  it('keeps a non-member out for a minute, and a current member not at all (it is redialed)', () => {
+    expect(helloDeadlineCoolOffMs(false)).toBe(60_000)
+    expect(helloDeadlineCoolOffMs(true)).toBe(0)
   })
 })
