@@ -71,6 +71,19 @@ async function stop (d) {
 }
 
 async function api (d, method, path, body) {
+  // 2,000 connects at once overflow the socket's listen backlog on a busy machine (EAGAIN):
+  // such a connect never reached the daemon, so it is tried again
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await apiOnce(d, method, path, body)
+    } catch (err) {
+      if (err.code !== 'EAGAIN' || attempt >= 100) throw err
+      await new Promise(resolve => setTimeout(resolve, 5 + Math.random() * 20))
+    }
+  }
+}
+
+async function apiOnce (d, method, path, body) {
   const token = (await readFile(join(d.home, 'api.token'), 'utf8')).trim()
   const payload = body != null ? JSON.stringify(body) : undefined
   return await new Promise((resolve, reject) => {
