@@ -10,10 +10,10 @@
 // is compared. Each trial adds `--ops` more keys.
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { request } from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { apiClient } from './api.js'
 import { readEvents } from './sse.js'
 
 const { values: args } = parseArgs({
@@ -73,20 +73,10 @@ async function stop (d) {
   await done
 }
 
+/** one call to `d`'s API (bench/api.js), `path` under /api/v1/ */
 async function api (d, method, path, body) {
-  const token = (await readFile(join(d.home, 'api.token'), 'utf8')).trim()
-  return await new Promise((resolve, reject) => {
-    const req = request({ socketPath: join(d.home, 'api.sock'), method, path, headers: { host: 'localhost', authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, res => {
-      let text = ''
-      res.on('data', c => { text += c })
-      res.on('end', () => {
-        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))
-        else resolve(text === '' ? null : JSON.parse(text))
-      })
-    })
-    req.on('error', reject)
-    req.end(body != null ? JSON.stringify(body) : undefined)
-  })
+  d.client ??= await apiClient(d.home)
+  return await d.client.call(method, path.replace(/^\/api\/v1\//, ''), body)
 }
 
 async function allConnected (daemons) {

@@ -14,8 +14,12 @@ import { presenceLineIds } from './membership-helpers.js'
 
 const SIZE = Number(process.env.PAIRED_BOUNDED_SIZE ?? 24)
 const START_BATCH = 4
-/** overlay neighbours at up to 64 members (src/node/mesh.ts), and one opened on demand */
-const MAX_LINKS = 13
+/**
+ * overlay neighbours at up to 64 members (src/node/mesh.ts, at most 12), and a few that
+ * still carry a stream other than gossip (a DHT or status query), which the pruner leaves
+ * until they are idle; all-to-all would be 23
+ */
+const MAX_LINKS = 16
 
 interface PeerRow { peerId: string, connected: boolean, state: string }
 
