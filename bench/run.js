@@ -17,7 +17,7 @@ import { REFERENCE_KINDS, formatReferences, referenceOf, references } from './re
 import { gossipBench } from './gossip.js'
 import { readEvents } from './sse.js'
 import { membershipBench } from './membership.js'
-import { NODE_FLAGS } from './node-flags.js'
+import { startDaemonProcess, stopDaemonProcess } from './daemon-proc.js'
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'paired.js')
@@ -38,37 +38,10 @@ async function home (label) {
 }
 
 function startDaemon (h, name, { netns, mdns = false } = {}) {
-  const t0 = process.hrtime.bigint()
-  // PAIRED_BENCH_CPU_PROF=DIR: each daemon writes a V8 CPU profile there when it stops
-  const prof = process.env.PAIRED_BENCH_CPU_PROF != null && process.env.PAIRED_BENCH_CPU_PROF !== '' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PAIRED_BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : []
-  // the flags of bin/paired.js's shebang, or PAIRED_BENCH_NODE_FLAGS's (bench/node-flags.js)
-  const flags = NODE_FLAGS
-  const argv = [process.execPath, ...flags, ...prof, BIN, 'daemon', '--home', h, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', ...(mdns ? [] : ['--no-mdns'])]
-  const full = netns != null ? ['ip', 'netns', 'exec', netns, ...argv] : argv
-  const proc = spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
-  procs.push(proc)
-  let log = ''
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} not ready:\n${log}`)), 30_000)
-    const onData = d => {
-      log += d.toString()
-      if (/\bready\b/.test(log)) {
-        clearTimeout(timer)
-        resolve({ proc, home: h, name, readyMs: Number(process.hrtime.bigint() - t0) / 1e6 })
-      }
-    }
-    proc.stderr.on('data', onData)
-    proc.stdout.on('data', onData)
-    proc.on('exit', code => { clearTimeout(timer); reject(new Error(`${name} exited ${code}:\n${log}`)) })
-  })
+  return startDaemonProcess({ bin: BIN, home: h, name, procs, netns, mdns })
 }
 
-async function stop (d) {
-  d.proc.removeAllListeners('exit')
-  const done = new Promise(resolve => d.proc.on('exit', resolve))
-  d.proc.kill('SIGTERM')
-  await done
-}
+const stop = stopDaemonProcess
 
 async function api (d, method, path, body) {
   // 2,000 connects at once overflow the socket's listen backlog on a busy machine (EAGAIN):

@@ -8,12 +8,12 @@
 // A: writes `--ops` kv keys (set-many of 1,000, the values of the state section) while B is
 // stopped; B restarts; "caught up" = B's state digest equals A's, then the full state hash
 // is compared. Each trial adds `--ops` more keys.
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { apiClient } from './api.js'
+import { startDaemonProcess, stopDaemonProcess } from './daemon-proc.js'
 import { readEvents } from './sse.js'
 
 const { values: args } = parseArgs({
@@ -47,31 +47,12 @@ async function home (label) {
   return h
 }
 
+// the daemon flags of the build under test, whatever this checkout ships
 function startDaemon (h, name) {
-  const dir = process.env.PAIRED_BENCH_CPU_PROF
-  const prof = dir != null && dir !== '' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []
-  const argv = ['--max-semi-space-size=1', '--no-memory-reducer', ...prof, BIN, 'daemon', '--home', h, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns']
-  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
-  procs.push(proc)
-  let log = ''
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} not ready:\n${log}`)), 30_000)
-    const onData = d => {
-      log += d.toString()
-      if (/\bready\b/.test(log)) { clearTimeout(timer); resolve({ proc, home: h, name }) }
-    }
-    proc.stderr.on('data', onData)
-    proc.stdout.on('data', onData)
-    proc.on('exit', code => { clearTimeout(timer); reject(new Error(`${name} exited ${code}:\n${log}`)) })
-  })
+  return startDaemonProcess({ bin: BIN, home: h, name, procs, flags: ['--max-semi-space-size=1', '--no-memory-reducer'] })
 }
 
-async function stop (d) {
-  d.proc.removeAllListeners('exit')
-  const done = new Promise(resolve => d.proc.on('exit', resolve))
-  d.proc.kill('SIGTERM')
-  await done
-}
+const stop = stopDaemonProcess
 
 /** one call to `d`'s API (bench/api.js), `path` under /api/v1/ */
 async function api (d, method, path, body) {
