@@ -16,12 +16,11 @@
  * the same death at the same moment, reach only their own direct subscribers. A daemon
  * that heard a notice does not publish one of its own for what its probe then confirms.
  */
-import { createPublicKey, verify } from 'node:crypto'
 import type { PeerId } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import Type from 'typebox'
 import { validator } from '../model/schema.js'
-import { canonicalJson, peerPublicKey, type Signer } from '../team/index.js'
+import { canonicalJson, peerPublicKey, verifyEd25519, type Signer } from '../team/index.js'
 import { PeerIdSchema } from '../protocol/schemas/common.js'
 import type { PresenceValidator } from './edges.js'
 
@@ -37,7 +36,6 @@ export function noticeTopic (teamId: string): string {
  */
 export const NOTICE_QUIET_MS = 3_000
 const MAX_NOTICE_BYTES = 2048
-const ED25519_SIGNATURE_BYTES = 64
 const DOMAIN = 'paired/presence-notice/v1\n'
 
 const DeadNoticeSchema = Type.Object({
@@ -78,14 +76,7 @@ export function signDeadNotice (body: Omit<DeadNotice, 'sig' | 'v' | 'type' | 'b
 export function verifyDeadNotice (value: unknown): value is DeadNotice {
   if (!deadNotice.check(value)) return false
   const raw = peerPublicKey(value.by)
-  if (raw == null) return false
-  try {
-    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' })
-    const sig = Buffer.from(value.sig, 'base64url')
-    return sig.length === ED25519_SIGNATURE_BYTES && verify(null, payload(value as DeadNotice), key, sig)
-  } catch {
-    return false
-  }
+  return raw != null && verifyEd25519(raw, payload(value as DeadNotice), Buffer.from(value.sig, 'base64url'))
 }
 
 /** the gossipsub surface the notices use (a `GossipSub` is one) */
